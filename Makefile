@@ -1,0 +1,47 @@
+# Two commands for a newcomer:  `make run`  and  `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint typecheck import-check unit bench clean
+
+run: setup
+	$(BIN)/python examples/quickstart.py
+	$(BIN)/trackstone experiments list
+	$(BIN)/trackstone runs list --experiment-name quickstart
+
+test: setup system-deps lint typecheck import-check
+	$(BIN)/python -m pytest -n 2 -q tests
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# PostgreSQL binaries for the throwaway test cluster (the fixture runs initdb as the postgres user).
+system-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+lint: setup
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+typecheck: setup
+	$(BIN)/mypy
+
+import-check: setup
+	$(BIN)/python tests/import_check.py
+
+unit: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) trackstone-data .pytest_cache .mypy_cache .ruff_cache

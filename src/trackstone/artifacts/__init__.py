@@ -1,0 +1,1 @@
+"""Artifact repositories: files logged by runs, confined to their roots."""

@@ -1,0 +1,1 @@
+"""The ``trackstone`` command line."""

@@ -1,0 +1,1 @@
+"""The Python client: TrackstoneClient, the fluent API, and the durable logging spool."""

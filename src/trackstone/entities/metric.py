@@ -1,0 +1,83 @@
+"""Metric points, params and run tags: the records a run is made of."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from trackstone.entities.validation import (
+    MAX_PARAM_VALUE_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
+    check_int64,
+    check_key,
+    check_length,
+    check_metric_value,
+)
+
+__all__ = ["Metric", "Param", "RunTag"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One point of a metric's history. NaN and +/-inf are valid values.
+
+    Example:
+        >>> Metric("loss", 0.25, timestamp=1_700_000_000_000, step=3)
+    """
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+
+    def __post_init__(self) -> None:
+        check_key("metric key", self.key)
+        object.__setattr__(self, "value", check_metric_value(f"metric {self.key!r} value", self.value))
+        object.__setattr__(self, "timestamp", check_int64(f"metric {self.key!r} timestamp", self.timestamp))
+        object.__setattr__(self, "step", check_int64(f"metric {self.key!r} step", self.step))
+
+    def __eq__(self, other: object) -> bool:
+        # NaN points are equal to each other so that round trips compare cleanly.
+        if not isinstance(other, Metric):
+            return NotImplemented
+        same_value = self.value == other.value or (
+            math.isnan(self.value) and math.isnan(other.value)
+        )
+        return (
+            same_value
+            and self.key == other.key
+            and self.timestamp == other.timestamp
+            and self.step == other.step
+        )
+
+    def __hash__(self) -> int:
+        value = "nan" if math.isnan(self.value) else self.value
+        return hash((self.key, value, self.timestamp, self.step))
+
+
+@dataclass(frozen=True)
+class Param:
+    """A write-once hyperparameter of a run; values are strings of at most 6000 characters."""
+
+    key: str
+    value: str
+
+    def __post_init__(self) -> None:
+        check_key("param key", self.key)
+        if not isinstance(self.value, str):
+            object.__setattr__(self, "value", str(self.value))
+        check_length(f"param {self.key!r} value", self.value, MAX_PARAM_VALUE_LENGTH)
+
+
+@dataclass(frozen=True)
+class RunTag:
+    """A mutable label on a run; values are strings of at most 8000 characters."""
+
+    key: str
+    value: str
+
+    def __post_init__(self) -> None:
+        check_key("tag key", self.key)
+        if not isinstance(self.value, str):
+            object.__setattr__(self, "value", str(self.value))
+        check_length(f"tag {self.key!r} value", self.value, MAX_TAG_VALUE_LENGTH)

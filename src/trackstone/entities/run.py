@@ -1,0 +1,90 @@
+"""Runs: one execution of training code, with its info, data and inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from trackstone.entities.dataset import DatasetInput
+from trackstone.entities.lifecycle import LifecycleStage
+from trackstone.entities.metric import Metric
+from trackstone.errors import InvalidParameter
+
+__all__ = ["Run", "RunData", "RunInfo", "RunInputs", "RunStatus"]
+
+
+class RunStatus(str, Enum):
+    """Where a run is in its life; the last three are terminal."""
+
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    @classmethod
+    def parse(cls, value: RunStatus | str | int) -> RunStatus:
+        """Accept a RunStatus, its name, or MLflow's protobuf number (1..5)."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5:
+            return list(cls)[value - 1]
+        if isinstance(value, str) and value.upper() in cls.__members__:
+            return cls[value.upper()]
+        raise InvalidParameter(
+            f"status: must be one of {', '.join(cls.__members__)}, got {value!r}"
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The attributes of a run (everything except its logged data)."""
+
+    run_id: str
+    experiment_id: str
+    run_name: str
+    user_id: str
+    status: RunStatus
+    start_time: int | None
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: LifecycleStage = LifecycleStage.ACTIVE
+
+    @property
+    def run_uuid(self) -> str:
+        """MLflow's older name for ``run_id``."""
+        return self.run_id
+
+
+@dataclass(frozen=True)
+class RunData:
+    """What was logged to a run: the latest point of each metric, params and tags."""
+
+    latest_metrics: tuple[Metric, ...] = ()
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Map each metric key to its latest value."""
+        return {metric.key: metric.value for metric in self.latest_metrics}
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """The datasets a run consumed."""
+
+    dataset_inputs: tuple[DatasetInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run as stored: info, data and inputs."""
+
+    info: RunInfo
+    data: RunData = field(default_factory=RunData)
+    inputs: RunInputs = field(default_factory=RunInputs)

@@ -1,0 +1,107 @@
+"""Value rules shared by the entity constructors: key characters, lengths, numbers.
+
+Messages name the field and the value, e.g. ``metric key: must be at most 250 characters``.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+
+from trackstone.errors import InvalidParameter
+
+__all__ = [
+    "MAX_ENTITY_KEY_LENGTH",
+    "MAX_EXPERIMENT_NAME_LENGTH",
+    "MAX_METRICS_PER_BATCH",
+    "MAX_PARAMS_PER_BATCH",
+    "MAX_PARAM_VALUE_LENGTH",
+    "MAX_RUN_NAME_LENGTH",
+    "MAX_TAGS_PER_BATCH",
+    "MAX_TAG_VALUE_LENGTH",
+    "check_int64",
+    "check_key",
+    "check_length",
+    "check_metric_value",
+]
+
+MAX_ENTITY_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_RUN_NAME_LENGTH = 250
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_PER_BATCH = 100
+MAX_TAGS_PER_BATCH = 100
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+# Letters, digits, underscore, dash, period, space, slash and colon, as MLflow allows.
+_KEY_PATTERN = re.compile(r"^[\w\-. /:]+$")
+
+
+def check_key(field: str, key: object) -> str:
+    """Return ``key`` if it is a valid metric/param/tag key, else raise ``InvalidParameter``."""
+    if not isinstance(key, str):
+        raise InvalidParameter(f"{field}: must be a string, got {key!r}")
+    if not key:
+        raise InvalidParameter(f"{field}: must not be empty")
+    if len(key) > MAX_ENTITY_KEY_LENGTH:
+        raise InvalidParameter(
+            f"{field}: must be at most {MAX_ENTITY_KEY_LENGTH} characters, got {len(key)}"
+        )
+    if not _KEY_PATTERN.match(key):
+        raise InvalidParameter(
+            f"{field}: {key!r} may only contain letters, digits, underscores, dashes, "
+            "periods, spaces, slashes and colons"
+        )
+    # Keys become file names in some tools: refuse anything that is not a clean relative path.
+    if key.startswith("/") or posixpath.normpath(key) != key.rstrip("/") or ".." in key.split("/"):
+        raise InvalidParameter(f"{field}: {key!r} must be a clean relative path")
+    return key
+
+
+def check_length(field: str, value: object, max_length: int) -> str:
+    """Return ``value`` if it is a string of at most ``max_length`` characters."""
+    if not isinstance(value, str):
+        raise InvalidParameter(f"{field}: must be a string, got {value!r}")
+    if len(value) > max_length:
+        raise InvalidParameter(
+            f"{field}: must be at most {max_length} characters, got {len(value)}"
+        )
+    return value
+
+
+def check_metric_value(field: str, value: object) -> float:
+    """Return ``value`` as a float (NaN and +/-inf allowed), refusing non-numbers and bools."""
+    if isinstance(value, (bool, str, bytes)) or not hasattr(value, "__float__"):
+        raise InvalidParameter(f"{field}: must be a number, got {value!r}")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidParameter(f"{field}: must be a number, got {value!r}") from None
+    if math.isnan(number):
+        return math.nan
+    return number
+
+
+def check_int64(field: str, value: object) -> int:
+    """Return ``value`` as an int within int64, accepting decimal strings as protobuf JSON does."""
+    if isinstance(value, bool):
+        raise InvalidParameter(f"{field}: must be an integer, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InvalidParameter(f"{field}: must be an integer, got {value!r}") from None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        if hasattr(value, "__index__"):
+            value = value.__index__()
+        else:
+            raise InvalidParameter(f"{field}: must be an integer, got {value!r}")
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise InvalidParameter(f"{field}: {value} is outside the 64-bit integer range")
+    return value

@@ -1,0 +1,1 @@
+"""Backend stores: the TrackingStore protocol and its SQL implementation."""

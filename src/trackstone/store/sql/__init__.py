@@ -1,0 +1,1 @@
+"""The SQL TrackingStore on SQLite and PostgreSQL (SQLAlchemy Core + Alembic)."""
