@@ -48,7 +48,7 @@ def normalize_tracking_uri(uri: str) -> str:
     if uri.startswith("file://"):
         uri = uri[len("file://") :]
     if "://" not in uri:
-        return "sqlite:///" + str((Path(uri).expanduser().resolve() / DATABASE_FILE))
+        return "sqlite:///" + str(Path(uri).expanduser().resolve() / DATABASE_FILE)
     return uri
 
 
@@ -92,18 +92,14 @@ class Settings:
     tracking_password: str | None = None
 
     def __post_init__(self) -> None:
-        uri = normalize_tracking_uri(
-            self.tracking_uri or str(Path(self.data_dir) / DATABASE_FILE)
-        )
+        uri = normalize_tracking_uri(self.tracking_uri or str(Path(self.data_dir) / DATABASE_FILE))
         object.__setattr__(self, "tracking_uri", uri)
         if not self.artifact_root:
             root = default_artifact_root(uri, Path(self.data_dir))
             object.__setattr__(self, "artifact_root", root)
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: object
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Build settings from the environment, letting explicit ``overrides`` win."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
@@ -116,9 +112,7 @@ class Settings:
         root = _first(env, "TRACKSTONE_ARTIFACT_ROOT")
         if root:
             values["artifact_root"] = root
-        values["spool_dir"] = Path(
-            _first(env, "TRACKSTONE_SPOOL_DIR") or _default_spool_dir(env)
-        )
+        values["spool_dir"] = Path(_first(env, "TRACKSTONE_SPOOL_DIR") or _default_spool_dir(env))
         async_flag = _first(env, "TRACKSTONE_ASYNC_LOGGING")
         if async_flag:
             values["async_logging"] = async_flag.strip().lower() not in ("0", "false", "no")
@@ -132,9 +126,7 @@ class Settings:
             env, "TRACKSTONE_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME"
         )
         values["experiment_id"] = _first(env, "TRACKSTONE_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID")
-        values["tracking_token"] = _first(
-            env, "TRACKSTONE_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN"
-        )
+        values["tracking_token"] = _first(env, "TRACKSTONE_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN")
         values["tracking_username"] = _first(
             env, "TRACKSTONE_TRACKING_USERNAME", "MLFLOW_TRACKING_USERNAME"
         )

@@ -33,8 +33,11 @@ class ViewType(IntEnum):
         if isinstance(value, str):
             if value.upper() in cls.__members__:
                 return cls[value.upper()]
-            if value.isdigit():
-                value = int(value)
+            if not value.isdigit():
+                raise InvalidParameter(
+                    f"view_type: must be ACTIVE_ONLY, DELETED_ONLY or ALL, got {value!r}"
+                )
+            value = int(value)
         try:
             return cls(value)
         except ValueError:

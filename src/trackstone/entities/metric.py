@@ -32,8 +32,12 @@ class Metric:
 
     def __post_init__(self) -> None:
         check_key("metric key", self.key)
-        object.__setattr__(self, "value", check_metric_value(f"metric {self.key!r} value", self.value))
-        object.__setattr__(self, "timestamp", check_int64(f"metric {self.key!r} timestamp", self.timestamp))
+        object.__setattr__(
+            self, "value", check_metric_value(f"metric {self.key!r} value", self.value)
+        )
+        object.__setattr__(
+            self, "timestamp", check_int64(f"metric {self.key!r} timestamp", self.timestamp)
+        )
         object.__setattr__(self, "step", check_int64(f"metric {self.key!r} step", self.step))
 
     def __eq__(self, other: object) -> bool:

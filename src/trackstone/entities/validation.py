@@ -88,20 +88,22 @@ def check_metric_value(field: str, value: object) -> float:
 
 def check_int64(field: str, value: object) -> int:
     """Return ``value`` as an int within int64, accepting decimal strings as protobuf JSON does."""
+    number: int
     if isinstance(value, bool):
         raise InvalidParameter(f"{field}: must be an integer, got {value!r}")
-    if isinstance(value, str):
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str):
         try:
-            value = int(value.strip())
+            number = int(value.strip())
         except ValueError:
             raise InvalidParameter(f"{field}: must be an integer, got {value!r}") from None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int):
-        if hasattr(value, "__index__"):
-            value = value.__index__()
-        else:
-            raise InvalidParameter(f"{field}: must be an integer, got {value!r}")
-    if not _INT64_MIN <= value <= _INT64_MAX:
-        raise InvalidParameter(f"{field}: {value} is outside the 64-bit integer range")
-    return value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif hasattr(value, "__index__"):
+        number = value.__index__()
+    else:
+        raise InvalidParameter(f"{field}: must be an integer, got {value!r}")
+    if not _INT64_MIN <= number <= _INT64_MAX:
+        raise InvalidParameter(f"{field}: {number} is outside the 64-bit integer range")
+    return number
