@@ -92,7 +92,7 @@ class Settings:
     tracking_password: str | None = None
 
     def __post_init__(self) -> None:
-        uri = normalize_tracking_uri(self.tracking_uri or str(Path(self.data_dir) / DATABASE_FILE))
+        uri = normalize_tracking_uri(self.tracking_uri or str(self.data_dir))
         object.__setattr__(self, "tracking_uri", uri)
         if not self.artifact_root:
             root = default_artifact_root(uri, Path(self.data_dir))
