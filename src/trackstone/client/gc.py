@@ -1,0 +1,201 @@
+"""Garbage collection: permanently remove soft-deleted runs and experiments with their artifacts.
+
+Artifacts go first, rows second: if deleting files fails, the run stays soft-deleted and the
+next collection retries it; a run row is never purged while its files remain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from trackstone.artifacts.resolve import repository_for_uri
+from trackstone.entities import Experiment, LifecycleStage, RunInfo, ViewType
+from trackstone.errors import InvalidState
+from trackstone.store.base import TrackingStore
+
+__all__ = ["GcReport", "Progress", "collect_garbage"]
+
+# Called after each run or experiment is handled: (done, total).
+Progress = Callable[[int, int], None]
+
+_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class GcReport:
+    """What a collection removed (or, with ``dry_run``, would remove)."""
+
+    run_ids: tuple[str, ...] = ()
+    experiment_ids: tuple[str, ...] = ()
+    artifact_uris: tuple[str, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.run_ids and not self.experiment_ids
+
+
+@dataclass
+class _Plan:
+    runs: list[RunInfo] = field(default_factory=list)
+    experiments: list[Experiment] = field(default_factory=list)
+    # Runs that belong to a planned experiment, found when listing it; purged with it.
+    experiment_runs: dict[str, list[RunInfo]] = field(default_factory=dict)
+
+
+def collect_garbage(
+    store: TrackingStore,
+    older_than_ms: int | None = None,
+    run_ids: Sequence[str] | None = None,
+    experiment_ids: Sequence[str] | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> GcReport:
+    """Permanently delete soft-deleted runs and experiments, artifacts first.
+
+    With neither ``run_ids`` nor ``experiment_ids``, every deleted run and experiment (deleted
+    at least ``older_than_ms`` ago, per the store's clock, when given) is collected. With ids,
+    only those are, and each must be deleted (and old enough) or nothing happens.
+
+    Args:
+        store: the tracking store holding the rows.
+        older_than_ms: only collect what was deleted at least this long ago.
+        run_ids: collect only these runs.
+        experiment_ids: collect only these experiments (with all their runs).
+        dry_run: report what would be removed without removing anything.
+        progress: called with ``(done, total)`` after each run or experiment.
+
+    Returns:
+        A ``GcReport`` naming the removed runs, experiments and artifact locations.
+
+    Raises:
+        InvalidState: a given run or experiment is not deleted, or not deleted long enough.
+        NotFound: a given id does not exist.
+
+    Example:
+        >>> collect_garbage(store, older_than_ms=30 * 86_400_000)
+    """
+    plan = _plan(store, older_than_ms, run_ids, experiment_ids)
+    total = len(plan.runs) + len(plan.experiments)
+    artifact_uris: list[str] = []
+    done = 0
+    for run in plan.runs:
+        artifact_uris.append(run.artifact_uri)
+        if not dry_run:
+            _purge_run(store, run)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    purged_runs = [run.run_id for run in plan.runs]
+    for experiment in plan.experiments:
+        runs = plan.experiment_runs[experiment.experiment_id]
+        artifact_uris.extend(run.artifact_uri for run in runs)
+        artifact_uris.append(experiment.artifact_location)
+        purged_runs.extend(run.run_id for run in runs)
+        if not dry_run:
+            _purge_experiment(store, experiment, runs)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    return GcReport(
+        run_ids=tuple(purged_runs),
+        experiment_ids=tuple(e.experiment_id for e in plan.experiments),
+        artifact_uris=tuple(uri for uri in artifact_uris if uri),
+        dry_run=dry_run,
+    )
+
+
+def _plan(
+    store: TrackingStore,
+    older_than_ms: int | None,
+    run_ids: Sequence[str] | None,
+    experiment_ids: Sequence[str] | None,
+) -> _Plan:
+    everything = not run_ids and not experiment_ids
+    runs = _deleted_runs(store, older_than_ms, run_ids) if everything or run_ids else []
+    experiments = (
+        _deleted_experiments(store, older_than_ms, experiment_ids)
+        if everything or experiment_ids
+        else []
+    )
+    # Runs of a collected experiment go with it: purge_experiment removes their rows.
+    gone = {experiment.experiment_id for experiment in experiments}
+    plan = _Plan(runs=[run for run in runs if run.experiment_id not in gone])
+    plan.experiments = experiments
+    for experiment in experiments:
+        plan.experiment_runs[experiment.experiment_id] = _runs_of(store, experiment.experiment_id)
+    return plan
+
+
+def _deleted_runs(
+    store: TrackingStore, older_than_ms: int | None, run_ids: Sequence[str] | None
+) -> list[RunInfo]:
+    eligible = {run.run_id: run for run in store.list_deleted_runs(older_than_ms)}
+    if not run_ids:
+        return list(eligible.values())
+    chosen: list[RunInfo] = []
+    for run_id in dict.fromkeys(run_ids):
+        info = store.get_run(run_id).info  # raises NotFound for unknown ids
+        if info.lifecycle_stage is not LifecycleStage.DELETED:
+            raise InvalidState(f"run {run_id!r} is not deleted; delete it before collecting it")
+        if run_id not in eligible:
+            raise InvalidState(f"run {run_id!r} was deleted too recently for --older-than")
+        chosen.append(eligible[run_id])
+    return chosen
+
+
+def _deleted_experiments(
+    store: TrackingStore, older_than_ms: int | None, experiment_ids: Sequence[str] | None
+) -> list[Experiment]:
+    eligible = {e.experiment_id: e for e in store.list_deleted_experiments(older_than_ms)}
+    if not experiment_ids:
+        return list(eligible.values())
+    chosen: list[Experiment] = []
+    for experiment_id in dict.fromkeys(experiment_ids):
+        experiment = store.get_experiment(experiment_id)  # raises NotFound for unknown ids
+        if experiment.lifecycle_stage is not LifecycleStage.DELETED:
+            raise InvalidState(
+                f"experiment {experiment_id!r} is not deleted; delete it before collecting it"
+            )
+        if experiment_id not in eligible:
+            raise InvalidState(
+                f"experiment {experiment_id!r} was deleted too recently for --older-than"
+            )
+        chosen.append(eligible[experiment_id])
+    return chosen
+
+
+def _runs_of(store: TrackingStore, experiment_id: str) -> list[RunInfo]:
+    runs: list[RunInfo] = []
+    token: str | None = None
+    while True:
+        page = store.search_runs(
+            [experiment_id],
+            run_view_type=ViewType.ALL,
+            max_results=_PAGE_SIZE,
+            page_token=token,
+        )
+        runs.extend(run.info for run in page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def _delete_artifacts(uri: str) -> None:
+    if uri:
+        repository_for_uri(uri).delete_artifacts()
+
+
+def _purge_run(store: TrackingStore, run: RunInfo) -> None:
+    _delete_artifacts(run.artifact_uri)
+    store.purge_run(run.run_id)
+
+
+def _purge_experiment(
+    store: TrackingStore, experiment: Experiment, runs: Sequence[RunInfo]
+) -> None:
+    for run in runs:
+        _delete_artifacts(run.artifact_uri)
+    _delete_artifacts(experiment.artifact_location)
+    store.purge_experiment(experiment.experiment_id)
