@@ -76,6 +76,13 @@ def test_listing_an_empty_repository_is_empty(repo: ArtifactRepository, path: st
     assert repo.list_artifacts(path) == []
 
 
+@pytest.mark.parametrize("path", ["f.txt", "f.txt/child", "d/g.txt", "d/missing"])
+def test_listing_a_file_or_missing_folder_is_empty(repo: ArtifactRepository, path: str) -> None:
+    _write(repo, "f.txt", b"1")
+    _write(repo, "d/g.txt", b"2")
+    assert repo.list_artifacts(path) == []
+
+
 @pytest.mark.parametrize(
     ("artifact_path", "expected_path"),
     [
@@ -219,7 +226,9 @@ def test_open_artifact_streams_in_chunks(repo: ArtifactRepository) -> None:
     assert b"".join(chunks) == content
 
 
-@pytest.mark.parametrize("path", ["missing.txt", "folder/missing.txt", "nowhere/at/all"])
+@pytest.mark.parametrize(
+    "path", ["missing.txt", "folder/missing.txt", "nowhere/at/all", "folder/present.txt/child"]
+)
 def test_open_missing_artifact_raises_not_found(repo: ArtifactRepository, path: str) -> None:
     _write(repo, "folder/present.txt", b"1")
     with pytest.raises(NotFound):
@@ -308,6 +317,7 @@ def test_download_missing_raises_not_found(repo: ArtifactRepository, tmp_path: P
         ("top.txt", ["a"], ["a/b", "a/one.txt", "a/two.txt"]),
         ("absent.txt", ["a", "top.txt"], ["a/b", "a/one.txt", "a/two.txt"]),
         ("a/absent/deeper", ["a", "top.txt"], ["a/b", "a/one.txt", "a/two.txt"]),
+        ("a/one.txt/child", ["a", "top.txt"], ["a/b", "a/one.txt", "a/two.txt"]),
     ],
 )
 def test_delete_artifacts(

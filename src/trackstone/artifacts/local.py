@@ -178,17 +178,18 @@ class LocalArtifactRepository:
             for name in dir_names:
                 self._make_folder(_join(prefix, name))
             for name in sorted(file_names):
-                with open(os.path.join(folder, name), "rb") as stream:
-                    self.write_artifact(_join(prefix, name), stream)
+                self.log_artifact(os.path.join(folder, name), prefix)
 
     def write_artifact(self, artifact_path: str, stream: BinaryIO) -> None:
         """Write a file at ``artifact_path`` from a binary stream, replacing it atomically."""
         relative = safe_relative_path(artifact_path)
         if not relative:
             raise InvalidParameter("artifact path '': must name a file, not the root")
-        parent_relative = relative.rpartition("/")[0]
+        parent_relative, _, name = relative.rpartition("/")
         parent = self._make_folder(parent_relative)
-        target = confined_path(self._root, relative)
+        confined_path(self._root, relative)  # refuses a final name that is an escaping symlink
+        # Renaming onto the name itself replaces a symlink there instead of writing through it.
+        target = os.path.join(parent, name)
         if os.path.isdir(target):
             raise InvalidParameter(f"artifact path {relative!r}: is a folder, not a file")
         temp = os.path.join(parent, TEMP_PREFIX + secrets.token_hex(8))
@@ -229,8 +230,10 @@ class LocalArtifactRepository:
             return []
         root_real = os.path.realpath(self._root)
         infos = []
-        with _translated(relative):
+        try:
             entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return []  # deleted since the check above
         for entry in entries:
             if entry.name.startswith(TEMP_PREFIX):
                 continue
@@ -265,7 +268,10 @@ class LocalArtifactRepository:
         with _translated(relative):
             # The real path has no symlinks left; O_NOFOLLOW refuses one planted since.
             # O_NONBLOCK keeps a planted FIFO from blocking the open; files ignore it.
-            fd = os.open(real, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY)
+            try:
+                fd = os.open(real, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY)
+            except NotADirectoryError:
+                raise FileNotFoundError(real) from None  # a parent is a file: nothing here
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise InvalidParameter(f"artifact path {relative!r}: is not a regular file")
@@ -335,7 +341,7 @@ class LocalArtifactRepository:
         real = confined_path(self._root, relative)
         if not relative and os.path.dirname(real) == real:
             raise InvalidParameter(f"artifact root {real!r}: refusing to delete a file-system root")
-        with _translated(relative), suppress(FileNotFoundError):
+        with _translated(relative), suppress(FileNotFoundError, NotADirectoryError):
             if os.path.isdir(real):
                 shutil.rmtree(real)
             else:

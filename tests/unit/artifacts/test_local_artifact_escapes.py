@@ -141,3 +141,11 @@ def test_a_planted_fifo_is_refused_not_read(repo: LocalArtifactRepository) -> No
             repo.open_artifact("pipe")
     finally:
         os.close(keep_open)
+
+
+def test_writing_onto_an_inner_symlink_replaces_the_link(repo: LocalArtifactRepository) -> None:
+    os.symlink("real.txt", repo.root / "alias.txt")
+    repo.write_artifact("alias.txt", io.BytesIO(b"new"))
+    assert not (repo.root / "alias.txt").is_symlink()
+    assert (repo.root / "alias.txt").read_bytes() == b"new"
+    assert (repo.root / "real.txt").read_bytes() == b"real"
