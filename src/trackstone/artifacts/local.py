@@ -336,7 +336,11 @@ class LocalArtifactRepository:
     # -- deleting --------------------------------------------------------------------------
 
     def delete_artifacts(self, artifact_path: str | None = None) -> None:
-        """Delete a file or folder (the whole root when None). Missing paths are fine."""
+        """Delete a file or folder (the whole root when None). Missing paths are fine.
+
+        Symlinks inside a deleted folder are removed, never followed. A root that is the
+        file-system root itself is never deleted (InvalidParameter).
+        """
         relative = safe_relative_path(artifact_path)
         real = confined_path(self._root, relative)
         if not relative and os.path.dirname(real) == real:
