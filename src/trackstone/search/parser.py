@@ -262,6 +262,13 @@ class _Parser:
         elif operator in (Operator.LIKE, Operator.ILIKE):
             value = self._string(spec, name, check_allowed=False)
         else:
+            if self.at_keyword("NULL"):
+                tests = {Operator.EQ: "IS NULL", Operator.NE: "IS NOT NULL"}
+                test = tests.get(operator, "IS NULL or IS NOT NULL")
+                self.error(
+                    f"comparing to NULL at position {self.peek().position} is never true; "
+                    f"write {name} {test}"
+                )
             value = self._scalar(spec, name)
         return Comparison(identifier, operator, value)
 
@@ -394,12 +401,8 @@ class _Parser:
         free = [spec.prefixes[0] for spec in self.schema.kinds if spec.free_keys is not None]
         if not free:
             return ""
-        spellings = [f"{prefix}.{key}" for prefix in free]
-        return (
-            f" (or did you mean {', '.join(spellings[:-1])} or {spellings[-1]}?)"
-            if len(spellings) > 1
-            else f" (or did you mean {spellings[0]}?)"
-        )
+        spellings = " or ".join(f"{prefix}.{key}" for prefix in free)
+        return f" (did you mean {spellings}?)"
 
     def _usable(self, spec: FieldSpec, sorting: bool) -> bool:
         return spec.sortable if sorting else spec.filterable

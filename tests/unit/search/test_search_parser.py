@@ -267,6 +267,13 @@ def test_valid_experiment_filters(text: str, expected: Expression) -> None:
         ("'a' = params.x", ["expected an identifier", "at position 0, got \"'a'\""]),
         ("metrics.x = 1 # 2", ["unexpected character '#' at position 14"]),
         (
+            "params.x = NULL",
+            ["comparing to NULL at position 11 is never true; write params.x IS NULL"],
+        ),
+        ("metrics.x <> null", ["write metrics.x IS NOT NULL"]),
+        ("metrics.x < NULL", ["write metrics.x IS NULL or IS NOT NULL"]),
+        ("loss < 1", ["(did you mean metrics.loss or params.loss or tags.loss?)"]),
+        (
             "(" * (MAX_NESTING + 1) + "metrics.x = 1" + ")" * (MAX_NESTING + 1),
             [f"parentheses nest deeper than {MAX_NESTING} levels at position {MAX_NESTING}"],
         ),
@@ -292,7 +299,7 @@ def test_invalid_run_filters(text: str, fragments: list[str]) -> None:
         (
             "status = 'RUNNING'",
             "unknown attribute 'status' at position 0; expected one of name, "
-            "creation_time, last_update_time (or did you mean tags.status?)",
+            "creation_time, last_update_time (did you mean tags.status?)",
         ),
         ("experiment_id = '1'", "unknown attribute 'experiment_id'"),
         ("creation_time = 'x'", "attributes.creation_time compares to integers"),
