@@ -1,0 +1,1 @@
+"""Test fixtures as plain modules: a throwaway PostgreSQL cluster, record builders."""
