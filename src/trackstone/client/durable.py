@@ -1,0 +1,240 @@
+"""Logging that never blocks training: append records to a spool, ship them in the background.
+
+A logging call encodes its records, appends them to the run's spool file with one ``write``
+and returns (a few microseconds); from then on the records survive a killed process. One daemon
+thread per ``DurableLogger`` ships them through the store (see ``sender.py``); records that a
+killed process left behind are adopted at the next start (same tracking URI) or by
+``trackstone sync``.
+
+The sender thread::
+
+      start: adopt orphaned spools of this tracking URI
+        │
+        ▼                  IDLE: wait flush_interval_s (a flush, close or backlog wakes it)
+    ┌─► SHIPPING ──────────┤ MORE: a spool had more than a round's worth, ship again at once
+    │   (ship_once)        │ RETRY: store unavailable, wait 0.1 s .. 5 s (doubling; a flush or
+    └──────────────────────┘        close wakes it, a backlog does not)
+        │ close(): spools retired, flush(flush_timeout_s), thread stopped
+        ▼
+    STOPPED: drained spools deleted; the others unlocked, left for the next start or sync
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from trackstone.client.sender import Backoff, RecordSink, Round, Sender
+from trackstone.client.spool import (
+    DeleteTagRecord,
+    EndRunRecord,
+    MetricRecord,
+    ParamRecord,
+    Record,
+    SpoolFile,
+    TagRecord,
+    encode_frame,
+    find_orphans,
+)
+from trackstone.clock import Clock, SystemClock
+from trackstone.config import Settings
+from trackstone.entities import Metric, Param, RunStatus, RunTag
+from trackstone.errors import InvalidState
+
+__all__ = ["DurableLogger"]
+
+logger = logging.getLogger(__name__)
+
+# Wake the sender early once this many records wait, so that batches stay near full size.
+_WAKE_AFTER_RECORDS = 1000
+# How long close() waits for a sender stuck inside a store call, after the flush timeout.
+_JOIN_TIMEOUT_S = 2.0
+
+
+class DurableLogger:
+    """Spools metrics, params, tags and run ends, and ships them to ``store`` in the background.
+
+    Thread-safe: training code may log from several threads. Nothing is validated here; the
+    entities passed in are valid by construction.
+
+    Args:
+        store: where records end up (``SqlStore``, ``RestStore``...).
+        settings: ``spool_dir``, ``tracking_uri``, ``flush_interval_s`` and ``flush_timeout_s``
+            are used.
+        clock: stamps spool headers.
+        fsync: also ``fdatasync`` each append, so records survive a machine crash too (costs
+            a disk flush per logging call).
+
+    Example:
+        >>> logger = DurableLogger(store, settings)
+        >>> logger.log_batch(run_id, metrics=[Metric("loss", 0.25, timestamp_ms, step=3)])
+        >>> logger.end_run(run_id, RunStatus.FINISHED, end_time_ms)
+        >>> logger.close()
+    """
+
+    def __init__(
+        self,
+        store: RecordSink,
+        settings: Settings,
+        clock: Clock = SystemClock(),  # noqa: B008 - stateless
+        *,
+        fsync: bool = False,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._fsync = fsync
+        self._lock = threading.Lock()
+        self._writers: dict[str, SpoolFile] = {}
+        self._closed = False
+        self._left_behind: set[str] = set()
+        self._unsignalled = 0
+        self._backing_off = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._sender = Sender(store)
+        self._adopt_orphans()
+        self._thread = threading.Thread(target=self._run, name="trackstone-sender", daemon=True)
+        self._thread.start()
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Spool metrics, params and tags for ``run_id`` and return at once.
+
+        Raises:
+            OSError: the spool cannot be written (disk full, folder not writable); nothing
+                of this call was logged.
+            InvalidState: the logger is closed.
+        """
+        records: list[Record] = [
+            MetricRecord(metric.key, metric.value, metric.timestamp, metric.step)
+            for metric in metrics
+        ]
+        records.extend(ParamRecord(param.key, param.value) for param in params)
+        records.extend(TagRecord(tag.key, tag.value) for tag in tags)
+        if records:
+            self._append(run_id, records)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Spool the removal of a tag; the store sees it after every earlier record of the run."""
+        self._append(run_id, [DeleteTagRecord(key)])
+
+    def end_run(self, run_id: str, status: RunStatus, end_time: int) -> None:
+        """Spool the run's terminal status durably, then wait (flush) until the run is stored.
+
+        If the flush times out the records stay spooled and are shipped later.
+        """
+        record = EndRunRecord(RunStatus.parse(status).value, end_time)
+        self._append(run_id, [record], retire=True)
+        self.flush(run_id)
+
+    def flush(self, run_id: str | None = None, timeout_s: float | None = None) -> bool:
+        """Wait until the records of ``run_id`` (or of every run) are acknowledged by the store.
+
+        Args:
+            run_id: the run to wait for; None waits for all.
+            timeout_s: how long to wait; None means ``settings.flush_timeout_s``.
+
+        Returns:
+            True when drained; False on timeout (the records stay spooled for later).
+        """
+        with self._lock:
+            if self._closed and not self._thread.is_alive():
+                return not self._left_behind if run_id is None else run_id not in self._left_behind
+        if self._sender.is_drained(run_id):
+            return True
+        self._wake.set()
+        timeout = self._settings.flush_timeout_s if timeout_s is None else timeout_s
+        return self._sender.wait_drained(run_id, timeout)
+
+    def close(self) -> None:
+        """Flush for up to ``settings.flush_timeout_s``, stop the sender and release the spools.
+
+        Records not stored by then stay in the spool folder: the next start of a logger on
+        the same tracking URI, or ``trackstone sync``, ships them. Calling it again is a no-op.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for spool in self._writers.values():
+                spool.writable = False
+            self._writers.clear()
+        self.flush(None, self._settings.flush_timeout_s)
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(_JOIN_TIMEOUT_S)
+        if self._thread.is_alive():
+            logger.warning("the spool sender is stuck in a store call; leaving its spools as is")
+            return
+        pending = {spool.run_id for spool in self._sender.spools() if not spool.drained}
+        with self._lock:
+            self._left_behind = pending
+        self._sender.release()
+        if pending:
+            logger.warning(
+                "records of %d run(s) are not stored yet; they stay in %s for the next start "
+                "or `trackstone sync`",
+                len(pending),
+                self._settings.spool_dir,
+            )
+
+    def _append(self, run_id: str, records: list[Record], retire: bool = False) -> None:
+        frame = encode_frame(records)
+        with self._lock:
+            if self._closed:
+                raise InvalidState("the durable logger is closed")
+            spool = self._writers.get(run_id)
+            if spool is None:
+                spool = SpoolFile.create(
+                    self._settings.spool_dir,
+                    self._settings.tracking_uri,
+                    run_id,
+                    self._clock.now_ms(),
+                    fsync=self._fsync,
+                )
+                self._writers[run_id] = spool
+                self._sender.add(spool)
+            spool.append(frame)
+            if retire:
+                # Later records of this run go to a fresh spool; this one is deleted once shipped.
+                spool.writable = False
+                del self._writers[run_id]
+            self._unsignalled += len(records)
+            if self._unsignalled >= _WAKE_AFTER_RECORDS:
+                self._unsignalled = 0
+                if not self._backing_off:
+                    self._wake.set()
+
+    def _adopt_orphans(self) -> None:
+        try:
+            orphans = find_orphans(self._settings.spool_dir, self._settings.tracking_uri)
+        except OSError as error:
+            logger.warning("cannot scan the spool folder for leftovers: %s", error)
+            return
+        for orphan in orphans:
+            self._sender.add(orphan)
+        if orphans:
+            logger.info("shipping %d spool(s) left behind by earlier processes", len(orphans))
+
+    def _run(self) -> None:
+        backoff = Backoff()
+        while not self._stop.is_set():
+            try:
+                outcome = self._sender.ship_once()
+            except Exception:
+                logger.exception("the spool sender failed; it will retry")
+                outcome = Round.RETRY
+            self._backing_off = outcome is Round.RETRY
+            if outcome is Round.RETRY:
+                self._wake.wait(backoff.next_delay_s())
+            else:
+                backoff.reset()
+                if outcome is Round.IDLE:
+                    self._wake.wait(self._settings.flush_interval_s)
+            self._wake.clear()

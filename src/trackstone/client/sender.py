@@ -1,0 +1,470 @@
+"""The sender: ships spooled records to the store in ordered, bounded batches, then acks them.
+
+One round (``Sender.ship_once``) walks the spools in the order they were added. For each, it
+reads the frames after the acked offset, plans them into store calls that keep the spool's
+order — ``log_batch`` (at most 1000 metrics / 100 params / 100 tags, a repeated param or tag
+key starts a new call), ``delete_tag``, ``update_run_info`` for an end_run record — and after
+each successful call advances the ack. A run with an unshipped spool blocks that run's later
+spools in the round, so per-run order holds across spools too.
+
+What happens to a pending call::
+
+                       ok
+      PENDING ───────────────────────► ACKED ──► (next call, or DRAINED)
+        │  │  ServiceUnavailable, OSError, Unauthenticated, PermissionDenied
+        │  └──────────────────────────► RETRY (round ends; the caller backs off; nothing acked)
+        │  InvalidParameter / AlreadyExists
+        ├─────────────────────────────► BISECT: halves re-sent, a lone bad record is
+        │                               logged at ERROR and skipped (acked)
+        │  NotFound / InvalidState (the run refuses everything; bisecting cannot help)
+        ├─────────────────────────────► SKIPPED: logged at ERROR, acked
+        │  any other exception
+        └─────────────────────────────► logged with traceback; RETRY up to 3 times, then BISECT
+
+    DRAINED and no longer written (retired by its writer, or an adopted orphan) ──► deleted
+
+Why re-sending never duplicates: the ack file records the offset range already stored, so
+records are re-sent only when the process died between the store commit and the ack write (or a
+call failed part-way through a bisection). Such a re-send is a no-op: the store ignores a metric
+point identical to one it holds, a param re-logged with the same value, and a tag set to the
+value it has; ``update_run_info`` with the same status and end time changes nothing. The
+(run id, spool offset range) of a call is thus its idempotency key. (A ``delete_tag`` re-sent
+finds the tag gone: that NotFound is logged at WARNING only.)
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from trackstone.client.spool import (
+    DeleteTagRecord,
+    EndRunRecord,
+    Frame,
+    MetricRecord,
+    ParamRecord,
+    SpoolFile,
+    TagRecord,
+)
+from trackstone.entities import Metric, Param, RunStatus, RunTag
+from trackstone.entities.validation import (
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_PER_BATCH,
+    MAX_TAGS_PER_BATCH,
+)
+from trackstone.errors import (
+    AlreadyExists,
+    InvalidParameter,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+    TrackstoneError,
+    Unauthenticated,
+)
+
+__all__ = ["Backoff", "RecordSink", "Round", "Sender", "SenderStats"]
+
+logger = logging.getLogger(__name__)
+
+# Keep the records and try again later: the store may come back, or credentials be fixed.
+_TRANSIENT_ERRORS = (ServiceUnavailable, Unauthenticated, PermissionDenied, OSError)
+# The store refuses the run itself: every record of the call would fail the same way.
+_RUN_ERRORS = (NotFound, InvalidState)
+_RECORD_ERRORS = (InvalidParameter, AlreadyExists)
+_MAX_UNEXPECTED_ATTEMPTS = 3
+# Bytes of one spool shipped per round, so that a busy spool does not starve the others.
+_ROUND_BUDGET_BYTES = 8 * 1024 * 1024
+
+_Item = Metric | Param | RunTag
+
+
+class RecordSink(Protocol):
+    """The store methods the sender calls (``TrackingStore`` has them)."""
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None: ...
+
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> object: ...
+
+
+class Round(enum.Enum):
+    """How a shipping round ended."""
+
+    IDLE = "idle"  # everything readable was shipped
+    MORE = "more"  # a spool used up its byte budget: go again without waiting
+    RETRY = "retry"  # the store is unavailable: back off, then go again
+
+
+@dataclass
+class SenderStats:
+    """Counters of what the sender did (records, not calls)."""
+
+    records_sent: int = 0
+    records_rejected: int = 0
+    transient_failures: int = 0
+    spools_finished: int = 0
+
+
+class Backoff:
+    """Exponential delays between retries, capped, with jitter so clients do not stampede."""
+
+    def __init__(
+        self,
+        initial_s: float = 0.1,
+        max_s: float = 5.0,
+        jitter: Callable[[], float] | None = None,
+    ) -> None:
+        import random
+
+        self._initial_s = initial_s
+        self._max_s = max_s
+        self._jitter = jitter or random.random
+        self._failures = 0
+
+    def next_delay_s(self) -> float:
+        """Return the delay before the next attempt and lengthen the one after."""
+        base = min(self._max_s, self._initial_s * 2.0**self._failures)
+        self._failures += 1
+        return base * (0.5 + 0.5 * self._jitter())
+
+    def reset(self) -> None:
+        """Start over from the initial delay (after a success)."""
+        self._failures = 0
+
+
+@dataclass(frozen=True)
+class _Batch:
+    items: tuple[_Item, ...]
+    ack: int
+
+
+@dataclass(frozen=True)
+class _DeleteTag:
+    key: str
+    ack: int
+
+
+@dataclass(frozen=True)
+class _EndRun:
+    status: RunStatus
+    end_time: int
+    ack: int
+
+
+@dataclass(frozen=True)
+class _Skip:
+    """Records that cannot become a store call (undecodable, or invalid as entities)."""
+
+    count: int
+    reason: str
+    ack: int
+
+
+_Call = _Batch | _DeleteTag | _EndRun | _Skip
+
+
+class _Retry(Exception):
+    """The store is unavailable for now; the round stops and nothing more is acked."""
+
+
+@dataclass
+class _BatchBuilder:
+    items: list[_Item] = field(default_factory=list)
+    metrics: int = 0
+    param_keys: set[str] = field(default_factory=set)
+    tag_keys: set[str] = field(default_factory=set)
+    ack: int = 0
+
+    def accepts(self, item: _Item) -> bool:
+        if isinstance(item, Metric):
+            return self.metrics < MAX_METRICS_PER_BATCH
+        if isinstance(item, Param):
+            return len(self.param_keys) < MAX_PARAMS_PER_BATCH and item.key not in self.param_keys
+        return len(self.tag_keys) < MAX_TAGS_PER_BATCH and item.key not in self.tag_keys
+
+    def add(self, item: _Item, ack: int) -> None:
+        self.items.append(item)
+        if isinstance(item, Metric):
+            self.metrics += 1
+        elif isinstance(item, Param):
+            self.param_keys.add(item.key)
+        else:
+            self.tag_keys.add(item.key)
+        self.ack = ack
+
+
+def _entity(record: MetricRecord | ParamRecord | TagRecord) -> _Item:
+    if isinstance(record, MetricRecord):
+        return Metric(record.key, record.value, record.timestamp, record.step)
+    if isinstance(record, ParamRecord):
+        return Param(record.key, record.value)
+    return RunTag(record.key, record.value)
+
+
+def _plan_calls(frames: Sequence[Frame]) -> list[_Call]:
+    """Turn frames into store calls in spool order; each call carries the ack it earns."""
+    calls: list[_Call] = []
+    batch = _BatchBuilder()
+
+    def emit(call: _Call | None = None) -> None:
+        nonlocal batch
+        if batch.items:
+            calls.append(_Batch(tuple(batch.items), batch.ack))
+            batch = _BatchBuilder()
+        if call is not None:
+            calls.append(call)
+
+    for frame in frames:
+        if frame.error is not None:
+            emit(_Skip(1, frame.error, frame.end))
+            continue
+        if not frame.records:
+            if batch.items:
+                batch.ack = frame.end
+            else:
+                calls.append(_Skip(0, "", frame.end))
+            continue
+        last = len(frame.records) - 1
+        for index, record in enumerate(frame.records):
+            # Mid-frame, only the frame's start is safe to ack: acks fall on frame boundaries.
+            ack = frame.end if index == last else frame.start
+            try:
+                if isinstance(record, DeleteTagRecord):
+                    emit(_DeleteTag(record.key, ack))
+                elif isinstance(record, EndRunRecord):
+                    emit(_EndRun(RunStatus.parse(record.status), record.end_time, ack))
+                else:
+                    item = _entity(record)
+                    if not batch.accepts(item):
+                        emit()
+                    batch.add(item, ack)
+            except TrackstoneError as error:
+                emit(_Skip(1, f"invalid record {record!r}: {error}", ack))
+    emit()
+    return calls
+
+
+def _split(items: Sequence[_Item]) -> tuple[list[Metric], list[Param], list[RunTag]]:
+    metrics = [item for item in items if isinstance(item, Metric)]
+    params = [item for item in items if isinstance(item, Param)]
+    tags = [item for item in items if isinstance(item, RunTag)]
+    return metrics, params, tags
+
+
+def _describe(items: Sequence[_Item]) -> str:
+    shown = ", ".join(f"{type(item).__name__.lower()} {item.key!r}" for item in items[:5])
+    return shown + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+
+
+class Sender:
+    """Ships the records of a set of spools to one store; thread-safe to add spools and wait.
+
+    ``ship_once`` is meant for one thread at a time (the background sender, or ``sync``).
+    """
+
+    def __init__(self, store: RecordSink, on_progress: Callable[[int], None] | None = None) -> None:
+        self._store = store
+        self._on_progress = on_progress
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._spools: list[SpoolFile] = []
+        self._unexpected: dict[tuple[str, int, int], int] = {}
+        self._failing = False
+        self.stats = SenderStats()
+
+    def add(self, spool: SpoolFile) -> None:
+        """Start shipping ``spool`` (after every spool added before it)."""
+        with self._lock:
+            self._spools.append(spool)
+
+    def spools(self) -> list[SpoolFile]:
+        """Return the spools still being shipped."""
+        with self._lock:
+            return list(self._spools)
+
+    def is_drained(self, run_id: str | None = None) -> bool:
+        """Whether every record written so far (of ``run_id``, or of all runs) is acked."""
+        with self._lock:
+            return self._drained_locked(run_id)
+
+    def _drained_locked(self, run_id: str | None) -> bool:
+        return all(
+            spool.drained for spool in self._spools if run_id is None or spool.run_id == run_id
+        )
+
+    def wait_drained(self, run_id: str | None, timeout_s: float) -> bool:
+        """Block until ``is_drained(run_id)`` or ``timeout_s`` passes; return which."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._drained_locked(run_id), timeout_s)
+
+    def ship_once(self) -> Round:
+        """Ship what the spools hold now, in order; stop at the first transient failure."""
+        result = Round.IDLE
+        blocked_runs: set[str] = set()
+        for spool in self.spools():
+            if spool.run_id in blocked_runs:
+                continue
+            retired = not spool.writable  # read first: a retired spool gets no more frames
+            try:
+                exhausted = self._ship_spool(spool)
+            except _Retry as retry:
+                self._note_failure(retry.__cause__ or retry)
+                return Round.RETRY
+            if not exhausted:
+                result = Round.MORE
+            if retired and exhausted:
+                self._finish(spool)
+            elif not spool.drained:
+                blocked_runs.add(spool.run_id)
+        if self._failing:
+            self._failing = False
+            logger.info("the store is reachable again; shipping spooled records")
+        return result
+
+    def release(self) -> None:
+        """Stop shipping: delete drained spools that are no longer written, unlock the rest."""
+        with self._changed:
+            for spool in self._spools:
+                if spool.drained and not spool.writable:
+                    spool.delete()
+                else:
+                    spool.close()
+            self._spools.clear()
+            self._changed.notify_all()
+
+    def _ship_spool(self, spool: SpoolFile) -> bool:
+        """Ship the spool's unacked frames (up to the round budget); True if none are left."""
+        budget = _ROUND_BUDGET_BYTES
+        while budget > 0:
+            try:
+                frames = spool.read_frames(spool.acked)
+            except OSError as error:
+                raise _Retry(str(error)) from error
+            if not frames:
+                return True
+            budget -= frames[-1].end - frames[0].start
+            start = spool.acked
+            for index, call in enumerate(_plan_calls(frames)):
+                self._execute(spool, (spool.path.name, start, index), call)
+                self._advance(spool, call.ack)
+        return False
+
+    def _advance(self, spool: SpoolFile, offset: int) -> None:
+        before = spool.acked
+        try:
+            spool.ack(offset)
+        except OSError as error:
+            raise _Retry(f"cannot write the ack of {spool.path}: {error}") from error
+        if spool.acked > before:
+            if self._on_progress is not None:
+                self._on_progress(spool.acked - before)
+            with self._changed:
+                self._changed.notify_all()
+
+    def _finish(self, spool: SpoolFile) -> None:
+        trailing = spool.trailing_bytes()
+        if trailing:
+            logger.warning(
+                "discarding %d bytes of a torn write at the end of %s (a logging call that "
+                "never returned)",
+                trailing,
+                spool.path,
+            )
+        with self._changed:
+            spool.delete()
+            self._spools.remove(spool)
+            self.stats.spools_finished += 1
+            self._changed.notify_all()
+
+    def _note_failure(self, error: BaseException) -> None:
+        self.stats.transient_failures += 1
+        if not self._failing:
+            self._failing = True
+            logger.warning("the store is unavailable, records stay spooled: %s", error)
+
+    def _execute(self, spool: SpoolFile, key: tuple[str, int, int], call: _Call) -> None:
+        run_id = spool.run_id
+        if isinstance(call, _Batch):
+            self._ship_items(run_id, call.items, key, first=True)
+        elif isinstance(call, _DeleteTag):
+            error = self._send(lambda: self._store.delete_tag(run_id, call.key), key, True)
+            if isinstance(error, NotFound):
+                logger.warning("delete_tag(%r) on run %s: %s", call.key, run_id, error)
+            elif error is not None:
+                self._reject(run_id, f"delete_tag {call.key!r}", 1, error)
+        elif isinstance(call, _EndRun):
+            error = self._send(
+                lambda: self._store.update_run_info(
+                    run_id, status=call.status, end_time=call.end_time
+                ),
+                key,
+                True,
+            )
+            if error is not None:
+                self._reject(run_id, f"end_run {call.status.value}", 1, error)
+        elif call.count:
+            self._reject(run_id, "records", call.count, call.reason)
+
+    def _ship_items(
+        self, run_id: str, items: Sequence[_Item], key: tuple[str, int, int], first: bool
+    ) -> None:
+        metrics, params, tags = _split(items)
+        error = self._send(lambda: self._store.log_batch(run_id, metrics, params, tags), key, first)
+        if error is None:
+            self.stats.records_sent += len(items)
+            return
+        if isinstance(error, _RUN_ERRORS) or len(items) == 1:
+            self._reject(run_id, _describe(items), len(items), error)
+            return
+        middle = len(items) // 2
+        self._ship_items(run_id, items[:middle], key, first=False)
+        self._ship_items(run_id, items[middle:], key, first=False)
+
+    def _send(
+        self, action: Callable[[], object], key: tuple[str, int, int], retry_unexpected: bool
+    ) -> Exception | None:
+        """Make one store call: None if it worked, the error if it is permanent.
+
+        Raises:
+            _Retry: the error is transient (or unexpected and not yet retried enough).
+        """
+        try:
+            action()
+        except _TRANSIENT_ERRORS as error:
+            raise _Retry(str(error)) from error
+        except (*_RUN_ERRORS, *_RECORD_ERRORS) as error:
+            return error
+        except Exception as error:
+            attempts = self._unexpected.get(key, 0) + 1
+            logger.error("unexpected error from the store (attempt %d)", attempts, exc_info=True)
+            if retry_unexpected and attempts < _MAX_UNEXPECTED_ATTEMPTS:
+                self._unexpected[key] = attempts
+                raise _Retry(str(error)) from error
+            self._unexpected.pop(key, None)
+            return error
+        self._unexpected.pop(key, None)
+        return None
+
+    def _reject(self, run_id: str, what: str, count: int, reason: object) -> None:
+        self.stats.records_rejected += count
+        logger.error(
+            "dropping %d spooled record(s) of run %s (%s): %s", count, run_id, what, reason
+        )

@@ -1,0 +1,478 @@
+"""The logging spool: one append-only, CRC-framed file of records per (process, run).
+
+File layout (all integers little-endian)::
+
+    b"TSSPOOL\\0"                           magic, 8 bytes
+    frame(SpoolHeader)                      format_version, tracking_uri, run_id, pid, created_ms
+    frame([record, ...])                    one frame per logging call, written by one os.write()
+    ...
+    frame = u32 payload length | u32 CRC32(payload) | payload (msgpack)
+
+A record is a msgpack array whose first element names its kind: metric (key, value, timestamp,
+step), param (key, value), tag (key, value), delete_tag (key), end_run (status, end_time).
+
+A frame whose length runs past the end of the file, or whose CRC does not match, is a torn write
+(the process died inside ``write``, or a reader raced an append): reading stops there. Nothing
+after a torn frame was ever acknowledged to a caller, because one call is one write.
+
+Beside each spool, ``<name>.spool.ack`` holds the byte offset up to which records are stored in
+the tracking store, replaced atomically (write a temporary file, then ``os.replace``).
+
+Durability: once ``os.write`` returns the record is in the kernel, so it survives SIGKILL of the
+process. Without ``fsync=True`` a machine crash or power loss can lose the last few seconds.
+
+Ownership is an exclusive ``flock`` on the spool file, held for as long as it is open::
+
+                 create: write <name>.spool.tmp, flock, header, rename
+    (absent) ──────────────────────────────────────────────────────► OWNED
+                                                                       │ appends...
+                          writer retires it (end_run written, close)   │
+        ┌──────────────────────────────────────────────────────────────┘
+        ▼                    fully acked
+     RETIRED ───────────────────────────────────────────────────► (deleted with its .ack)
+        │ process exits or is killed with records unacked                ▲
+        ▼                                                                 │ fully shipped
+     ORPHAN (nobody holds the flock) ── adopt: flock + same inode ──► ADOPTED
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import re
+import secrets
+import struct
+import time
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+__all__ = [
+    "ACK_SUFFIX",
+    "FORMAT_VERSION",
+    "SPOOL_SUFFIX",
+    "DeleteTagRecord",
+    "EndRunRecord",
+    "Frame",
+    "MetricRecord",
+    "ParamRecord",
+    "Record",
+    "SpoolFile",
+    "SpoolFormatError",
+    "SpoolHeader",
+    "TagRecord",
+    "decode_frames",
+    "encode_frame",
+    "ensure_spool_dir",
+    "find_orphans",
+]
+
+logger = logging.getLogger(__name__)
+
+MAGIC = b"TSSPOOL\0"
+FORMAT_VERSION = 1
+SPOOL_SUFFIX = ".spool"
+ACK_SUFFIX = ".ack"
+_TMP_SUFFIX = ".tmp"
+_FRAME_HEAD = struct.Struct("<II")
+# No honest frame comes near this; a bigger length field is garbage from a torn write.
+_MAX_FRAME_BYTES = 256 * 1024 * 1024
+_READ_CHUNK_BYTES = 1024 * 1024
+_HEADER_READ_BYTES = 64 * 1024
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+# A half-made spool younger than this may still be on its way to being locked by its creator.
+_STALE_TMP_S = 60.0
+
+
+class SpoolFormatError(Exception):
+    """A file in the spool folder is not a spool this version can read."""
+
+
+class SpoolHeader(msgspec.Struct, frozen=True):
+    """What a spool file belongs to (a map, so later versions may add fields)."""
+
+    format_version: int
+    tracking_uri: str
+    run_id: str
+    pid: int
+    created_ms: int
+
+
+class MetricRecord(msgspec.Struct, array_like=True, frozen=True, tag=1):
+    """One metric point."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int
+
+
+class ParamRecord(msgspec.Struct, array_like=True, frozen=True, tag=2):
+    """One param."""
+
+    key: str
+    value: str
+
+
+class TagRecord(msgspec.Struct, array_like=True, frozen=True, tag=3):
+    """One tag set (an upsert)."""
+
+    key: str
+    value: str
+
+
+class DeleteTagRecord(msgspec.Struct, array_like=True, frozen=True, tag=4):
+    """Removal of a tag, ordered after the sets before it."""
+
+    key: str
+
+
+class EndRunRecord(msgspec.Struct, array_like=True, frozen=True, tag=5):
+    """The run's terminal status and end time."""
+
+    status: str
+    end_time: int
+
+
+Record = MetricRecord | ParamRecord | TagRecord | DeleteTagRecord | EndRunRecord
+
+_encoder = msgspec.msgpack.Encoder()
+_records_decoder = msgspec.msgpack.Decoder(list[Record])
+_header_decoder = msgspec.msgpack.Decoder(SpoolHeader)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The records of one logging call and the byte range ``[start, end)`` they occupy.
+
+    ``records`` is empty and ``error`` set when the CRC matched but the payload did not decode.
+    """
+
+    start: int
+    end: int
+    records: tuple[Record, ...]
+    error: str | None = None
+
+
+def encode_frame(records: Sequence[Record]) -> bytes:
+    """Return the bytes of one frame holding ``records``."""
+    payload = _encoder.encode(records)
+    return _FRAME_HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def decode_frames(data: bytes, base_offset: int) -> tuple[list[Frame], int]:
+    """Decode the complete, intact frames at the start of ``data``.
+
+    Returns the frames and the number of bytes they span; decoding stops at the first torn,
+    incomplete or corrupt frame.
+    """
+    frames: list[Frame] = []
+    view = memoryview(data)
+    pos = 0
+    while pos + _FRAME_HEAD.size <= len(data):
+        length, crc = _FRAME_HEAD.unpack_from(data, pos)
+        end = pos + _FRAME_HEAD.size + length
+        if length > _MAX_FRAME_BYTES or end > len(data):
+            break
+        payload = view[pos + _FRAME_HEAD.size : end]
+        if zlib.crc32(payload) != crc:
+            break
+        start = base_offset + pos
+        try:
+            records = tuple(_records_decoder.decode(payload))
+            frames.append(Frame(start, base_offset + end, records))
+        except msgspec.DecodeError as error:
+            frames.append(Frame(start, base_offset + end, (), f"undecodable frame: {error}"))
+        pos = end
+    return frames, pos
+
+
+def _frame_length_at(data: bytes) -> int | None:
+    """Return the total length of the frame starting ``data`` (None if even its head is short)."""
+    if len(data) < _FRAME_HEAD.size:
+        return None
+    length, _ = _FRAME_HEAD.unpack(data[: _FRAME_HEAD.size])
+    return int(_FRAME_HEAD.size + length) if length <= _MAX_FRAME_BYTES else None
+
+
+def ensure_spool_dir(spool_dir: Path) -> None:
+    """Create the spool folder, readable by its owner only (records may hold private values)."""
+    if spool_dir.is_dir():
+        return
+    spool_dir.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        spool_dir.mkdir(mode=0o700)
+        os.chmod(spool_dir, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+def _read_header(fd: int) -> tuple[SpoolHeader, int]:
+    """Return the header of an open spool and the offset of its first record frame."""
+    data = os.pread(fd, _HEADER_READ_BYTES, 0)
+    if not data.startswith(MAGIC):
+        raise SpoolFormatError("not a spool file (bad magic)")
+    body = data[len(MAGIC) :]
+    length = _frame_length_at(body)
+    if length is None or length > len(body):
+        raise SpoolFormatError("spool header is incomplete")
+    length, crc = _FRAME_HEAD.unpack_from(body, 0)
+    payload = body[_FRAME_HEAD.size : _FRAME_HEAD.size + length]
+    if zlib.crc32(payload) != crc:
+        raise SpoolFormatError("spool header is corrupt")
+    try:
+        header = _header_decoder.decode(payload)
+    except msgspec.DecodeError as error:
+        raise SpoolFormatError(f"spool header is unreadable: {error}") from None
+    if header.format_version != FORMAT_VERSION:
+        raise SpoolFormatError(f"spool format version {header.format_version} is not supported")
+    return header, len(MAGIC) + _FRAME_HEAD.size + length
+
+
+def _ack_path(path: Path) -> Path:
+    return path.with_name(path.name + ACK_SUFFIX)
+
+
+def _read_ack(path: Path) -> int:
+    try:
+        return int(_ack_path(path).read_text().strip() or 0)
+    except (OSError, ValueError):
+        return 0  # a missing or damaged ack only means records are re-sent (idempotently)
+
+
+def _file_stem(run_id: str) -> str:
+    safe = _UNSAFE_NAME_CHARS.sub("_", run_id)[:64]
+    return f"{safe}.{os.getpid()}.{secrets.token_hex(6)}"
+
+
+class SpoolFile:
+    """One spool file held open, and exclusively flock-ed, by this process.
+
+    ``size`` counts the bytes known to be complete; ``acked`` is the offset up to which records
+    are stored; ``writable`` is False once the writer retired it (or for an adopted orphan).
+    """
+
+    def __init__(
+        self, path: Path, fd: int, header: SpoolHeader, data_start: int, size: int, writable: bool
+    ) -> None:
+        self.path = path
+        self.fd = fd
+        self.header = header
+        self.data_start = data_start
+        self.size = size
+        self.acked = max(data_start, min(_read_ack(path), size)) if not writable else data_start
+        self.writable = writable
+        self.fsync = False
+
+    @property
+    def run_id(self) -> str:
+        return self.header.run_id
+
+    @classmethod
+    def create(
+        cls,
+        spool_dir: Path,
+        tracking_uri: str,
+        run_id: str,
+        created_ms: int,
+        *,
+        fsync: bool = False,
+    ) -> SpoolFile:
+        """Create, lock and publish a new spool for ``run_id``; the caller becomes its writer."""
+        ensure_spool_dir(spool_dir)
+        path = spool_dir / (_file_stem(run_id) + SPOOL_SUFFIX)
+        tmp = path.with_name(path.name + _TMP_SUFFIX)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        try:
+            _try_lock(fd)  # a brand-new file: nobody else can hold it
+            header = SpoolHeader(FORMAT_VERSION, tracking_uri, run_id, os.getpid(), created_ms)
+            payload = _encoder.encode(header)
+            head = MAGIC + _FRAME_HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+            _write_all(fd, head)
+            if fsync:
+                os.fsync(fd)
+            # Published under its final name only once complete and locked: a scanner never
+            # mistakes a half-made spool for an orphan.
+            os.rename(tmp, path)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        spool = cls(path, fd, header, len(head), len(head), writable=True)
+        spool.fsync = fsync
+        return spool
+
+    @classmethod
+    def adopt(cls, path: Path) -> SpoolFile | None:
+        """Lock an orphaned spool for shipping; None if a live process holds it or it is gone.
+
+        Raises:
+            SpoolFormatError: the file is not a spool this version reads (it stays locked by
+                nobody and untouched).
+        """
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND)
+        except FileNotFoundError:
+            return None
+        try:
+            if not _try_lock(fd):
+                os.close(fd)
+                return None
+            # The owner may have deleted it between our open and our lock.
+            if os.fstat(fd).st_ino != os.stat(path).st_ino:
+                os.close(fd)
+                return None
+            header, data_start = _read_header(fd)
+            size = os.fstat(fd).st_size
+        except FileNotFoundError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(path, fd, header, data_start, size, writable=False)
+
+    def append(self, frame: bytes) -> None:
+        """Append one encoded frame with a single write; after it returns the frame survives us.
+
+        Raises:
+            OSError: the write failed (disk full...); the file is cut back to its last frame.
+        """
+        try:
+            _write_all(self.fd, frame)
+            if self.fsync:
+                os.fdatasync(self.fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self.fd, self.size)
+            raise
+        self.size += len(frame)
+
+    def read_frames(self, start: int, max_bytes: int = _READ_CHUNK_BYTES) -> list[Frame]:
+        """Return the intact frames from offset ``start``: about ``max_bytes``, at least one."""
+        data = os.pread(self.fd, max_bytes, start)
+        frames, _ = decode_frames(data, start)
+        if not frames:
+            length = _frame_length_at(data)
+            if length is not None and length > len(data) and len(data) == max_bytes:
+                frames, _ = decode_frames(os.pread(self.fd, length, start), start)
+        if frames:
+            self.size = max(self.size, frames[-1].end)
+        return frames
+
+    def trailing_bytes(self) -> int:
+        """Return how many bytes lie past the acked offset on disk (a torn tail, once drained)."""
+        return max(0, os.fstat(self.fd).st_size - self.acked)
+
+    def ack(self, offset: int) -> None:
+        """Record that everything before ``offset`` is stored (atomically, in the sidecar)."""
+        if offset <= self.acked:
+            return
+        ack = _ack_path(self.path)
+        tmp = ack.with_name(ack.name + _TMP_SUFFIX)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            _write_all(fd, str(offset).encode())
+        finally:
+            os.close(fd)
+        os.replace(tmp, ack)
+        self.acked = offset
+
+    @property
+    def drained(self) -> bool:
+        """Whether every byte written so far is acked."""
+        return self.acked >= self.size
+
+    def delete(self) -> None:
+        """Remove the spool and its ack sidecar, then release the lock."""
+        for path in (self.path, _ack_path(self.path)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        self.close()
+
+    def close(self) -> None:
+        """Close the file, releasing the lock (left unacked, it becomes an orphan)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _spool_paths(spool_dir: Path) -> Iterator[Path]:
+    try:
+        names = sorted(os.listdir(spool_dir))
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.endswith(SPOOL_SUFFIX):
+            yield spool_dir / name
+
+
+def _remove_leftovers(spool_dir: Path) -> None:
+    """Delete half-made spools of dead processes and ack sidecars whose spool is gone."""
+    try:
+        names = set(os.listdir(spool_dir))
+    except FileNotFoundError:
+        return
+    for name in names:
+        path = spool_dir / name
+        if name.endswith(SPOOL_SUFFIX + _TMP_SUFFIX):
+            with contextlib.suppress(OSError):
+                if time.time() - path.stat().st_mtime < _STALE_TMP_S:
+                    continue
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    if _try_lock(fd):
+                        path.unlink()
+                finally:
+                    os.close(fd)
+        elif name.endswith(SPOOL_SUFFIX + ACK_SUFFIX) and name[: -len(ACK_SUFFIX)] not in names:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def find_orphans(spool_dir: Path, tracking_uri: str | None = None) -> list[SpoolFile]:
+    """Adopt every orphaned spool (of ``tracking_uri`` only, when given), oldest first.
+
+    Spools locked by a live process are left alone; unreadable files are logged and skipped.
+    """
+    _remove_leftovers(spool_dir)
+    orphans: list[SpoolFile] = []
+    for path in _spool_paths(spool_dir):
+        try:
+            spool = SpoolFile.adopt(path)
+        except SpoolFormatError as error:
+            logger.warning("skipping %s: %s", path, error)
+            continue
+        except OSError as error:
+            logger.warning("cannot open spool %s: %s", path, error)
+            continue
+        if spool is None:
+            continue
+        if tracking_uri is not None and spool.header.tracking_uri != tracking_uri:
+            spool.close()
+            continue
+        orphans.append(spool)
+    orphans.sort(key=lambda spool: (spool.header.created_ms, spool.path.name))
+    return orphans

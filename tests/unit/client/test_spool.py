@@ -1,0 +1,210 @@
+"""The spool file: framing round trips, torn tails, acks, and orphan detection by flock."""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+import struct
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trackstone.client.spool import (
+    DeleteTagRecord,
+    EndRunRecord,
+    MetricRecord,
+    ParamRecord,
+    Record,
+    SpoolFile,
+    TagRecord,
+    decode_frames,
+    encode_frame,
+    find_orphans,
+)
+
+URI = "sqlite:///somewhere/trackstone.db"
+
+
+def _same(a: Record, b: Record) -> bool:
+    if isinstance(a, MetricRecord) and isinstance(b, MetricRecord) and math.isnan(a.value):
+        return math.isnan(b.value) and (a.key, a.timestamp, a.step) == (b.key, b.timestamp, b.step)
+    return a == b
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        MetricRecord("loss", 0.25, 1_700_000_000_000, 3),
+        MetricRecord("loss", math.nan, 1, 0),
+        MetricRecord("loss", math.inf, 1, -1),
+        MetricRecord("loss", -math.inf, 1, 2**63 - 1),
+        MetricRecord("loss", -0.0, -(2**63), 0),
+        ParamRecord("lr", "0.001"),
+        TagRecord("note", "héllo wörld ✓"),
+        DeleteTagRecord("note"),
+        EndRunRecord("FINISHED", 1_700_000_000_999),
+    ],
+)
+def test_every_record_kind_round_trips(record: Record) -> None:
+    frames, consumed = decode_frames(encode_frame([record]), 100)
+    assert consumed == len(encode_frame([record]))
+    assert len(frames) == 1
+    assert frames[0].start == 100
+    assert frames[0].end == 100 + consumed
+    assert _same(frames[0].records[0], record)
+    if isinstance(record, MetricRecord):
+        got = frames[0].records[0]
+        assert isinstance(got, MetricRecord)
+        assert struct.pack("<d", got.value) == struct.pack("<d", record.value) or math.isnan(
+            got.value
+        )
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(2**63), 2**63 - 1))
+def test_any_metric_value_and_step_round_trip(value: float, step: int) -> None:
+    record = MetricRecord("m", value, 5, step)
+    (frame,), _ = decode_frames(encode_frame([record]), 0)
+    got = frame.records[0]
+    assert isinstance(got, MetricRecord)
+    assert got.step == step
+    assert math.isnan(got.value) if math.isnan(value) else got.value == value
+
+
+def test_frames_keep_their_records_in_order() -> None:
+    first = [MetricRecord("a", 1.0, 1, 0), TagRecord("t", "x")]
+    second = [DeleteTagRecord("t")]
+    data = encode_frame(first) + encode_frame(second)
+    frames, consumed = decode_frames(data, 0)
+    assert [list(frame.records) for frame in frames] == [first, second]
+    assert consumed == len(data)
+    assert frames[0].end == frames[1].start
+
+
+@pytest.mark.parametrize("cut", [1, 4, 8, 9, -1])
+def test_a_torn_tail_is_ignored(cut: int) -> None:
+    whole = encode_frame([MetricRecord("a", 1.0, 1, 0)])
+    torn = encode_frame([MetricRecord("b", 2.0, 2, 1)])
+    frames, consumed = decode_frames(whole + torn[:cut], 0)
+    assert [frame.records[0].key for frame in frames] == ["a"]  # type: ignore[union-attr]
+    assert consumed == len(whole)
+
+
+def test_a_frame_with_a_bad_crc_stops_reading() -> None:
+    good = encode_frame([ParamRecord("p", "1")])
+    bad = bytearray(encode_frame([ParamRecord("q", "2")]))
+    bad[-1] ^= 0xFF
+    after = encode_frame([ParamRecord("r", "3")])
+    frames, consumed = decode_frames(good + bytes(bad) + after, 0)
+    assert len(frames) == 1
+    assert consumed == len(good)
+
+
+def test_a_frame_with_a_good_crc_but_bad_payload_is_reported_not_fatal() -> None:
+    import zlib
+
+    payload = b"\xc1"  # a byte msgpack never uses
+    weird = struct.pack("<II", len(payload), zlib.crc32(payload)) + payload
+    after = encode_frame([ParamRecord("r", "3")])
+    frames, _ = decode_frames(weird + after, 0)
+    assert frames[0].records == ()
+    assert frames[0].error is not None
+    assert frames[1].records == (ParamRecord("r", "3"),)
+
+
+def test_created_spool_is_private_and_readable_back(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    spool = SpoolFile.create(spool_dir, URI, "run-1", created_ms=42)
+    spool.append(encode_frame([MetricRecord("a", 1.0, 1, 0)]))
+    spool.close()
+    assert stat.S_IMODE(spool_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(spool.path.stat().st_mode) == 0o600
+    (adopted,) = find_orphans(spool_dir)
+    assert (adopted.run_id, adopted.header.tracking_uri, adopted.header.created_ms) == (
+        "run-1",
+        URI,
+        42,
+    )
+    assert adopted.acked == adopted.data_start
+    assert [f.records for f in adopted.read_frames(adopted.acked)] == [
+        (MetricRecord("a", 1.0, 1, 0),)
+    ]
+    adopted.close()
+
+
+def test_reading_a_live_spool_skips_a_half_written_frame(tmp_path: Path) -> None:
+    spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
+    spool.append(encode_frame([ParamRecord("p", "1")]))
+    partial = encode_frame([ParamRecord("q", "2")])
+    os.write(spool.fd, partial[:5])
+    frames = spool.read_frames(spool.data_start)
+    assert [frame.records for frame in frames] == [(ParamRecord("p", "1"),)]
+    spool.close()
+
+
+def test_ack_advances_persists_and_never_goes_back(tmp_path: Path) -> None:
+    spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
+    first = encode_frame([ParamRecord("p", "1")])
+    spool.append(first)
+    spool.append(encode_frame([ParamRecord("q", "2")]))
+    assert not spool.drained
+    spool.ack(spool.data_start + len(first))
+    spool.ack(spool.data_start)  # going back is ignored
+    assert spool.acked == spool.data_start + len(first)
+    spool.close()
+    (adopted,) = find_orphans(tmp_path)
+    assert adopted.acked == spool.data_start + len(first)
+    assert [f.records for f in adopted.read_frames(adopted.acked)] == [(ParamRecord("q", "2"),)]
+    adopted.ack(adopted.size)
+    assert adopted.drained
+    adopted.delete()
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_spool_held_by_a_live_writer_is_not_an_orphan(tmp_path: Path) -> None:
+    live = SpoolFile.create(tmp_path, URI, "run-live", created_ms=0)
+    dead = SpoolFile.create(tmp_path, URI, "run-dead", created_ms=0)
+    dead.close()  # releasing the flock is what a dying process does
+    orphans = find_orphans(tmp_path)
+    assert [orphan.run_id for orphan in orphans] == ["run-dead"]
+    # While adopted, it is not an orphan for anyone else either.
+    assert find_orphans(tmp_path) == []
+    for spool in (*orphans, live):
+        spool.close()
+
+
+def test_orphans_can_be_filtered_by_tracking_uri_and_come_oldest_first(tmp_path: Path) -> None:
+    for run_id, uri, created_ms in [
+        ("late", URI, 20),
+        ("other", "postgresql://db/x", 5),
+        ("early", URI, 10),
+    ]:
+        SpoolFile.create(tmp_path, uri, run_id, created_ms=created_ms).close()
+    mine = find_orphans(tmp_path, URI)
+    assert [orphan.run_id for orphan in mine] == ["early", "late"]
+    for orphan in mine:
+        orphan.close()
+    everything = find_orphans(tmp_path)
+    assert [orphan.run_id for orphan in everything] == ["other", "early", "late"]
+    for orphan in everything:
+        orphan.close()
+
+
+def test_leftovers_are_cleaned_but_foreign_files_are_left(tmp_path: Path) -> None:
+    stale_tmp = tmp_path / "x.1.ab.spool.tmp"
+    stale_tmp.write_bytes(b"half")
+    os.utime(stale_tmp, (0, 0))
+    fresh_tmp = tmp_path / "y.1.ab.spool.tmp"
+    fresh_tmp.write_bytes(b"being made")
+    stray_ack = tmp_path / "gone.1.ab.spool.ack"
+    stray_ack.write_text("10")
+    junk = tmp_path / "junk.spool"
+    junk.write_bytes(b"not a spool at all")
+    assert find_orphans(tmp_path) == []
+    assert sorted(os.listdir(tmp_path)) == ["junk.spool", "y.1.ab.spool.tmp"]
+
+
+def test_missing_spool_folder_has_no_orphans(tmp_path: Path) -> None:
+    assert find_orphans(tmp_path / "never-made") == []
