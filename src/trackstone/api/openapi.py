@@ -1,0 +1,122 @@
+"""Build the OpenAPI 3.1 document of the tracking API from ROUTES and the message structs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from trackstone.api.errors import ErrorBody
+from trackstone.api.routes import ROUTES, Route
+
+__all__ = ["openapi_document"]
+
+_REF_TEMPLATE = "#/components/schemas/{name}"
+_ERROR_REF = {"$ref": _REF_TEMPLATE.format(name="ErrorBody")}
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document of every route, ``version`` being the server's.
+
+    GET routes take their request's fields as query parameters (lists as repeated keys);
+    the others take a JSON body. Every route may answer with an ``ErrorBody``.
+    """
+    messages: list[Any] = [ErrorBody]
+    for route in ROUTES:
+        messages.extend([route.request, route.response])
+    _, components = msgspec.json.schema_components(
+        tuple(dict.fromkeys(messages)), ref_template=_REF_TEMPLATE
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        for prefix_index, path in enumerate(route.paths):
+            item = paths.setdefault(path, {})
+            for method in route.methods:
+                item[method.lower()] = _operation(route, method, prefix_index, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Trackstone tracking API",
+            "version": version,
+            "description": (
+                "MLflow REST API 2.0 compatible tracking endpoints. Each path is also served "
+                "under /ajax-api/2.0. int64 fields also accept decimal strings and doubles "
+                'the strings "NaN", "Infinity" and "-Infinity", as protobuf JSON allows.'
+            ),
+        },
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+
+
+def _operation(
+    route: Route, method: str, prefix_index: int, components: dict[str, Any]
+) -> dict[str, Any]:
+    operation_id = route.name
+    if len(route.methods) > 1:
+        operation_id += f"_{method.lower()}"
+    if prefix_index:
+        operation_id = f"ajax_{operation_id}"
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": route.summary,
+        "tags": [route.path.split("/")[2]],
+        "responses": {
+            "200": {
+                "description": "Success",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": _REF_TEMPLATE.format(name=route.response.__name__)}
+                    }
+                },
+            },
+            "400": _error_response("The request is invalid (INVALID_PARAMETER_VALUE...)"),
+            "404": _error_response("The resource does not exist (RESOURCE_DOES_NOT_EXIST)"),
+            "default": _error_response("Any other error"),
+        },
+    }
+    if method == "GET":
+        operation["parameters"] = _query_parameters(components[route.request.__name__])
+    else:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": _REF_TEMPLATE.format(name=route.request.__name__)}
+                }
+            },
+        }
+    return operation
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+
+
+def _query_parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, property_schema in schema.get("properties", {}).items():
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": _without_null(property_schema),
+        }
+        if property_schema.get("type") == "array":
+            parameter["style"] = "form"
+            parameter["explode"] = True
+        parameters.append(parameter)
+    return parameters
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query value is never JSON null: drop the null branch of ``X | None`` fields."""
+    options = schema.get("anyOf")
+    if options is None:
+        return schema
+    kept = [option for option in options if option.get("type") != "null"]
+    rest = {key: value for key, value in schema.items() if key not in ("anyOf", "default")}
+    if len(kept) == 1:
+        return {**kept[0], **rest}
+    return {**rest, "anyOf": kept}

@@ -1,0 +1,236 @@
+"""The ROUTES table: every tracking endpoint with its methods, paths, messages and handler name.
+
+The server builds its routing and the OpenAPI document from this table, and ``RestStore``
+finds the path and response type of each call in it, so both sides share one definition.
+Each path is served under ``/api/2.0`` and under the ``/ajax-api/2.0`` alias MLflow's UI uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trackstone.api import artifacts, experiments, inputs, metrics, records, runs
+from trackstone.api.messages import EmptyResponse, Request, Response
+
+__all__ = ["AJAX_API_PREFIX", "API_PREFIX", "ROUTES", "Route", "route_named"]
+
+API_PREFIX = "/api/2.0"
+AJAX_API_PREFIX = "/ajax-api/2.0"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: ``name`` is the handler's name (and the RestStore method's)."""
+
+    name: str
+    methods: tuple[str, ...]
+    path: str
+    request: type[Request]
+    response: type[Response]
+    summary: str
+
+    @property
+    def paths(self) -> tuple[str, str]:
+        """The full paths: the ``/api/2.0`` one first, then the ``/ajax-api/2.0`` alias."""
+        return (API_PREFIX + self.path, AJAX_API_PREFIX + self.path)
+
+    @property
+    def api_path(self) -> str:
+        """The ``/api/2.0/...`` path clients call."""
+        return API_PREFIX + self.path
+
+
+def _post(
+    name: str, path: str, request: type[Request], response: type[Response], summary: str
+) -> Route:
+    return Route(name, ("POST",), path, request, response, summary)
+
+
+def _get(
+    name: str, path: str, request: type[Request], response: type[Response], summary: str
+) -> Route:
+    return Route(name, ("GET",), path, request, response, summary)
+
+
+_EXPERIMENTS = "/mlflow/experiments"
+_RUNS = "/mlflow/runs"
+
+ROUTES: tuple[Route, ...] = (
+    _post(
+        "create_experiment",
+        f"{_EXPERIMENTS}/create",
+        experiments.CreateExperiment,
+        experiments.CreateExperimentResponse,
+        "Create an experiment with a unique name; returns its id.",
+    ),
+    _get(
+        "get_experiment",
+        f"{_EXPERIMENTS}/get",
+        experiments.GetExperiment,
+        experiments.GetExperimentResponse,
+        "Get an experiment by id, deleted ones included.",
+    ),
+    _get(
+        "get_experiment_by_name",
+        f"{_EXPERIMENTS}/get-by-name",
+        experiments.GetExperimentByName,
+        experiments.GetExperimentResponse,
+        "Get an experiment by exact name.",
+    ),
+    Route(
+        "search_experiments",
+        ("GET", "POST"),
+        f"{_EXPERIMENTS}/search",
+        experiments.SearchExperiments,
+        experiments.SearchExperimentsResponse,
+        "Search experiments by filter, in order, one page at a time.",
+    ),
+    _post(
+        "update_experiment",
+        f"{_EXPERIMENTS}/update",
+        experiments.UpdateExperiment,
+        EmptyResponse,
+        "Rename an experiment.",
+    ),
+    _post(
+        "delete_experiment",
+        f"{_EXPERIMENTS}/delete",
+        experiments.DeleteExperiment,
+        EmptyResponse,
+        "Soft-delete an experiment and its runs.",
+    ),
+    _post(
+        "restore_experiment",
+        f"{_EXPERIMENTS}/restore",
+        experiments.RestoreExperiment,
+        EmptyResponse,
+        "Restore a soft-deleted experiment and its runs.",
+    ),
+    _post(
+        "set_experiment_tag",
+        f"{_EXPERIMENTS}/set-experiment-tag",
+        experiments.SetExperimentTag,
+        EmptyResponse,
+        "Set or overwrite a tag on an experiment.",
+    ),
+    _post(
+        "delete_experiment_tag",
+        f"{_EXPERIMENTS}/delete-experiment-tag",
+        experiments.DeleteExperimentTag,
+        EmptyResponse,
+        "Remove a tag from an experiment.",
+    ),
+    _post(
+        "create_run",
+        f"{_RUNS}/create",
+        runs.CreateRun,
+        runs.CreateRunResponse,
+        "Start a run in an experiment.",
+    ),
+    _get(
+        "get_run",
+        f"{_RUNS}/get",
+        runs.GetRun,
+        runs.GetRunResponse,
+        "Get a run with its latest metrics, params, tags and inputs.",
+    ),
+    _post(
+        "update_run",
+        f"{_RUNS}/update",
+        runs.UpdateRun,
+        runs.UpdateRunResponse,
+        "Change a run's status, end time or name.",
+    ),
+    _post("delete_run", f"{_RUNS}/delete", runs.DeleteRun, EmptyResponse, "Soft-delete a run."),
+    _post(
+        "restore_run",
+        f"{_RUNS}/restore",
+        runs.RestoreRun,
+        EmptyResponse,
+        "Restore a soft-deleted run.",
+    ),
+    _post(
+        "search_runs",
+        f"{_RUNS}/search",
+        runs.SearchRuns,
+        runs.SearchRunsResponse,
+        "Search runs of experiments by filter, in order, one page at a time.",
+    ),
+    _post(
+        "log_metric",
+        f"{_RUNS}/log-metric",
+        records.LogMetric,
+        EmptyResponse,
+        "Append one point to a metric of a run.",
+    ),
+    _post(
+        "log_param",
+        f"{_RUNS}/log-parameter",
+        records.LogParam,
+        EmptyResponse,
+        "Set a write-once param of a run.",
+    ),
+    _post(
+        "log_batch",
+        f"{_RUNS}/log-batch",
+        records.LogBatch,
+        EmptyResponse,
+        "Log metrics, params and tags to a run at once.",
+    ),
+    _post(
+        "set_tag",
+        f"{_RUNS}/set-tag",
+        records.SetTag,
+        EmptyResponse,
+        "Set or overwrite a tag on a run.",
+    ),
+    _post(
+        "delete_tag",
+        f"{_RUNS}/delete-tag",
+        records.DeleteTag,
+        EmptyResponse,
+        "Remove a tag from a run.",
+    ),
+    _post(
+        "log_inputs",
+        f"{_RUNS}/log-inputs",
+        inputs.LogInputs,
+        EmptyResponse,
+        "Record datasets and models a run consumed.",
+    ),
+    _post(
+        "log_outputs",
+        f"{_RUNS}/outputs",
+        inputs.LogOutputs,
+        EmptyResponse,
+        "Record models a run produced.",
+    ),
+    _get(
+        "get_metric_history",
+        "/mlflow/metrics/get-history",
+        metrics.GetMetricHistory,
+        metrics.GetMetricHistoryResponse,
+        "Get every point of one metric of a run, one page at a time.",
+    ),
+    _get(
+        "get_metric_history_bulk_interval",
+        "/mlflow/metrics/get-history-bulk-interval",
+        metrics.GetMetricHistoryBulkInterval,
+        metrics.GetMetricHistoryBulkIntervalResponse,
+        "Get one metric of several runs, downsampled for charts.",
+    ),
+    _get(
+        "list_artifacts",
+        "/mlflow/artifacts/list",
+        artifacts.ListArtifacts,
+        artifacts.ListArtifactsResponse,
+        "List the files and folders in a folder of a run's artifacts.",
+    ),
+)
+
+_BY_NAME = {route.name: route for route in ROUTES}
+
+
+def route_named(name: str) -> Route:
+    """Return the route whose handler is called ``name``. Raises KeyError."""
+    return _BY_NAME[name]
