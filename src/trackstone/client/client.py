@@ -1,0 +1,588 @@
+"""``TrackstoneClient``: explicit-id access to experiments, runs, metrics and artifacts.
+
+Names and signatures mirror ``mlflow.MlflowClient``. The store is opened on first use, so
+building a client is cheap. With ``settings.async_logging`` metric/param/tag writes and run
+ends go through the durable spool (``DurableLogger``) and return in microseconds; every read
+of a run first flushes what this client still holds for it (read-your-writes). Values are
+validated when the call is made (by building the entities), and params this process logged
+are remembered per run, so changing a param raises at the call even though it ships later.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import logging
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trackstone.client import artifact_logging as conversions
+from trackstone.clock import Clock, SystemClock
+from trackstone.config import Settings
+from trackstone.entities import (
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from trackstone.entities.validation import (
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_PER_BATCH,
+    MAX_TAGS_PER_BATCH,
+    check_key,
+)
+from trackstone.errors import InvalidParameter, InvalidState, NotFound
+
+if TYPE_CHECKING:
+    from trackstone.artifacts.base import ArtifactRepository, FileInfo
+    from trackstone.client.durable import DurableLogger
+    from trackstone.store.base import TrackingStore
+
+__all__ = ["TrackstoneClient", "at_interpreter_exit"]
+
+logger = logging.getLogger(__name__)
+
+SEARCH_MAX_RESULTS_DEFAULT = 1000
+_HISTORY_PAGE_SIZE = 100_000
+_EXPERIMENT_PAGE_SIZE = 1000
+
+
+class TrackstoneClient:
+    """A client for one tracking store; every call names the experiment or run it acts on.
+
+    Args:
+        tracking_uri: ``sqlite:///...``, ``postgresql://...``, ``http(s)://...`` or a data
+            folder; overrides ``settings.tracking_uri``.
+        settings: everything else (``Settings.from_env()`` when None).
+        clock: the source of timestamps the client stamps (start/end times, metric points).
+
+    Example:
+        >>> client = TrackstoneClient("./trackstone-data")  # doctest: +SKIP
+        >>> run = client.create_run(client.create_experiment("demo"))  # doctest: +SKIP
+        >>> client.log_metric(run.info.run_id, "loss", 0.3, step=1)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        chosen = settings if settings is not None else Settings.from_env()
+        if tracking_uri is not None:
+            chosen = chosen.with_tracking_uri(str(tracking_uri))
+        self._settings = chosen
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._lock = threading.Lock()
+        self._store: TrackingStore | None = None
+        self._durable: DurableLogger | None = None
+        # Runs this client knows exist (created here, or looked up once before logging).
+        self._known_runs: set[str] = set()
+        self._params: dict[str, dict[str, str]] = {}
+        self._artifact_uris: dict[str, str] = {}
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The settings this client was built with."""
+        return self._settings
+
+    @property
+    def tracking_uri(self) -> str:
+        """Where this client's metadata lives."""
+        return self._settings.tracking_uri
+
+    @property
+    def clock(self) -> Clock:
+        """The clock whose time the client stamps on records."""
+        return self._clock
+
+    @property
+    def store(self) -> TrackingStore:
+        """The tracking store, opened on first use."""
+        store = self._store
+        if store is None:
+            with self._lock:
+                if self._store is None:
+                    from trackstone.store.resolve import store_for_settings
+
+                    self._store = store_for_settings(self._settings)
+                store = self._store
+        return store
+
+    def _logger(self) -> DurableLogger | None:
+        """Return the durable logger (created on first write), or None for direct writes."""
+        durable = self._durable
+        if durable is None and self._settings.async_logging:
+            store = self.store
+            with self._lock:
+                if self._durable is None:
+                    from trackstone.client.durable import DurableLogger
+
+                    self._durable = DurableLogger(store, self._settings, self._clock)
+                    _watch(self)
+                durable = self._durable
+        return durable
+
+    def flush(self, run_id: str | None = None) -> bool:
+        """Wait until pending records (of one run, or all) are stored; False on timeout."""
+        durable = self._durable
+        if durable is None:
+            return True
+        done = durable.flush(run_id, timeout_s=self._settings.flush_timeout_s)
+        if not done:
+            logger.warning(
+                "records of %s were not all stored within %.0f s; reads may miss them",
+                f"run {run_id}" if run_id else "every run",
+                self._settings.flush_timeout_s,
+            )
+        return done
+
+    def close(self) -> None:
+        """Ship pending records, then release the logger and the store. Safe to call twice."""
+        with self._lock:
+            durable, store = self._durable, self._store
+            self._durable = None
+            self._store = None
+        try:
+            if durable is not None:
+                durable.close()
+        finally:
+            if store is not None:
+                store.close()
+
+    def _check_run(self, run_id: str) -> None:
+        """Look a run up once before the first spooled write, so a bad id fails at the call.
+
+        Also seeds the param cache with the run's stored params.
+        """
+        if run_id in self._known_runs:
+            return
+        run = self.store.get_run(run_id)
+        if run.info.lifecycle_stage == LifecycleStage.DELETED:
+            raise InvalidState(f"run {run_id!r} is deleted; restore it before logging to it")
+        with self._lock:
+            cache = self._params.setdefault(run_id, {})
+            for key, value in run.data.params.items():
+                cache.setdefault(key, value)
+            self._artifact_uris[run_id] = run.info.artifact_uri
+            self._known_runs.add(run_id)
+
+    def _remember_params(self, run_id: str, params: Sequence[Param]) -> None:
+        """Record params logged to ``run_id``; raise if one changes a value already logged."""
+        with self._lock:
+            cache = self._params.setdefault(run_id, {})
+            seen = dict(cache)
+            for param in params:
+                old = seen.setdefault(param.key, param.value)
+                if old != param.value:
+                    raise InvalidParameter(
+                        f"param {param.key!r} of run {run_id!r}: already logged as {old!r}, "
+                        f"cannot change it to {param.value!r} (params are write-once)"
+                    )
+            cache.update(seen)
+
+    def _write(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        synchronous: bool | None = None,
+    ) -> None:
+        durable = self._logger()
+        if durable is None:
+            self.store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
+            return
+        self._check_run(run_id)
+        if params:
+            self._remember_params(run_id, params)
+        durable.log_batch(run_id, metrics, params, tags)
+        if synchronous:
+            self.flush(run_id)
+
+    # -- experiments ---------------------------------------------------------------------
+
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create an experiment and return its id. Raises AlreadyExists if the name is taken."""
+        tag_list = [ExperimentTag(key, value) for key, value in (tags or {}).items()]
+        return self.store.create_experiment(name, artifact_location, tag_list)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return an experiment by id. Raises NotFound."""
+        return self.store.get_experiment(str(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the experiment with this name, or None."""
+        return self.store.get_experiment_by_name(name)
+
+    def search_experiments(
+        self,
+        view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        """Return experiments matching the filter; every one of them when max_results is None."""
+        view = ViewType.parse(view_type)
+        if max_results is not None:
+            return self.store.search_experiments(
+                view, max_results, filter_string, order_by, page_token
+            )
+        found: list[Experiment] = []
+        token = page_token
+        while True:
+            page = self.store.search_experiments(
+                view, _EXPERIMENT_PAGE_SIZE, filter_string, order_by, token
+            )
+            found.extend(page)
+            token = page.token
+            if not token:
+                return PagedList(found, None)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an active experiment."""
+        self.store.rename_experiment(str(experiment_id), new_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft-delete an experiment and its runs (restorable until gc)."""
+        self.store.delete_experiment(str(experiment_id))
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Restore a soft-deleted experiment."""
+        self.store.restore_experiment(str(experiment_id))
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        """Set (or overwrite) a tag on an experiment."""
+        self.store.set_experiment_tag(str(experiment_id), ExperimentTag(key, value))
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment."""
+        self.store.delete_experiment_tag(str(experiment_id), key)
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run; the user comes from the ``mlflow.user`` tag if given."""
+        tag_list = [RunTag(key, value) for key, value in (tags or {}).items()]
+        user = next((t.value for t in tag_list if t.key == "mlflow.user"), "")
+        run = self.store.create_run(
+            str(experiment_id),
+            user_id=user,
+            start_time=self._clock.now_ms() if start_time is None else start_time,
+            tags=tag_list,
+            run_name=run_name,
+        )
+        run_id = run.info.run_id
+        with self._lock:
+            self._known_runs.add(run_id)
+            self._params[run_id] = {}
+            self._artifact_uris[run_id] = run.info.artifact_uri
+        _watch(self)
+        return run
+
+    def get_run(self, run_id: str) -> Run:
+        """Return a run with its latest metrics, params, tags and inputs. Raises NotFound."""
+        self.flush(run_id)
+        return self.store.get_run(run_id)
+
+    def update_run(
+        self, run_id: str, status: RunStatus | str | None = None, name: str | None = None
+    ) -> None:
+        """Change a run's status and/or name."""
+        self.flush(run_id)
+        parsed = RunStatus.parse(status) if status is not None else None
+        self.store.update_run_info(run_id, status=parsed, run_name=name)
+
+    def set_terminated(
+        self, run_id: str, status: RunStatus | str | None = None, end_time: int | None = None
+    ) -> None:
+        """End a run: FINISHED unless ``status`` says otherwise; end time defaults to now."""
+        parsed = RunStatus.parse(status or RunStatus.FINISHED)
+        ended_at = self._clock.now_ms() if end_time is None else end_time
+        durable = self._logger()
+        if durable is None:
+            self.store.update_run_info(run_id, status=parsed, end_time=ended_at)
+            return
+        self._check_run(run_id)
+        durable.end_run(run_id, parsed, ended_at)  # waits until stored (bounded)
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run (restorable until gc)."""
+        self.flush(run_id)
+        self.store.delete_run(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        """Restore a soft-deleted run."""
+        self.store.restore_run(run_id)
+
+    # -- logging -------------------------------------------------------------------------
+
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """Log one metric point (``step`` 0 and the current time unless given)."""
+        when = self._clock.now_ms() if timestamp is None else timestamp
+        metric = Metric(key, value, when, 0 if step is None else step)
+        self._write(run_id, metrics=(metric,), synchronous=synchronous)
+
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        """Log a write-once param; return ``value``. Raises InvalidParameter if it changes."""
+        self._write(run_id, params=(Param(key, value),), synchronous=synchronous)
+        return value
+
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
+        """Set (or overwrite) a tag on a run."""
+        self._write(run_id, tags=(RunTag(key, value),), synchronous=synchronous)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag from a run."""
+        check_key("tag key", key)
+        durable = self._logger()
+        if durable is None:
+            self.store.delete_tag(run_id, key)
+            return
+        self._check_run(run_id)
+        durable.delete_tag(run_id, key)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        synchronous: bool | None = None,
+    ) -> None:
+        """Log metrics, params and tags; large batches are sent in chunks the store accepts."""
+        metrics, params, tags = list(metrics), list(params), list(tags)
+        for record in (*metrics, *params, *tags):
+            if not isinstance(record, (Metric, Param, RunTag)):
+                raise InvalidParameter(
+                    f"log_batch: expected Metric, Param or RunTag, got {record!r}"
+                )
+        if not (metrics or params or tags):
+            return
+        while metrics or params or tags:
+            self._write(
+                run_id,
+                metrics[:MAX_METRICS_PER_BATCH],
+                params[:MAX_PARAMS_PER_BATCH],
+                tags[:MAX_TAGS_PER_BATCH],
+            )
+            del metrics[:MAX_METRICS_PER_BATCH]
+            del params[:MAX_PARAMS_PER_BATCH]
+            del tags[:MAX_TAGS_PER_BATCH]
+        if synchronous:
+            self.flush(run_id)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
+        """Record datasets the run consumed."""
+        if datasets:
+            self.store.log_inputs(run_id, list(datasets))
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Return every point of a metric, ordered by step, then timestamp."""
+        self.flush(run_id)
+        points: list[Metric] = []
+        token: str | None = None
+        while True:
+            page = self.store.get_metric_history(run_id, key, _HISTORY_PAGE_SIZE, token)
+            points.extend(page)
+            token = page.token
+            if not token:
+                return points
+
+    def search_runs(
+        self,
+        experiment_ids: str | Sequence[str],
+        filter_string: str = "",
+        run_view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """Return one page of runs matching the filter (see the search language docs)."""
+        ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
+        self.flush()
+        return self.store.search_runs(
+            [str(i) for i in ids],
+            filter_string or None,
+            ViewType.parse(run_view_type),
+            max_results,
+            order_by,
+            page_token,
+        )
+
+    # -- artifacts -----------------------------------------------------------------------
+
+    def get_artifact_uri(self, run_id: str) -> str:
+        """Return the root URI of a run's artifacts."""
+        uri = self._artifact_uris.get(run_id)
+        if uri is None:
+            uri = self.store.get_run(run_id).info.artifact_uri
+            self._artifact_uris[run_id] = uri
+        return uri
+
+    def _repository(self, run_id: str) -> ArtifactRepository:
+        from trackstone.artifacts.resolve import repository_for_uri
+
+        return repository_for_uri(self.get_artifact_uri(run_id))
+
+    def log_artifact(
+        self, run_id: str, local_path: str | Path, artifact_path: str | None = None
+    ) -> None:
+        """Copy a local file into the run's artifacts (under ``artifact_path`` if given)."""
+        self._repository(run_id).log_artifact(local_path, artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | Path, artifact_path: str | None = None
+    ) -> None:
+        """Copy a local folder tree into the run's artifacts."""
+        self._repository(run_id).log_artifacts(local_dir, artifact_path)
+
+    def _write_artifact(self, run_id: str, artifact_file: str, data: bytes) -> None:
+        self._repository(run_id).write_artifact(artifact_file, io.BytesIO(data))
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Write ``text`` (UTF-8) to ``artifact_file``."""
+        self._write_artifact(run_id, artifact_file, text.encode("utf-8"))
+
+    def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> None:
+        """Write a dict as YAML (``.yaml``/``.yml``) or JSON (anything else)."""
+        self._write_artifact(
+            run_id, artifact_file, conversions.dict_bytes(dictionary, artifact_file)
+        )
+
+    def log_figure(
+        self,
+        run_id: str,
+        figure: Any,
+        artifact_file: str,
+        *,
+        save_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Save a matplotlib figure in the format the file extension names."""
+        data = conversions.figure_bytes(figure, artifact_file, save_kwargs)
+        self._write_artifact(run_id, artifact_file, data)
+
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """Save a numpy array or PIL image, either at ``artifact_file`` or under ``key``/``step``.
+
+        Raises:
+            InvalidParameter: neither or both of ``artifact_file`` and ``key`` are given.
+        """
+        if (artifact_file is None) == (key is None):
+            raise InvalidParameter("log_image: give exactly one of artifact_file and key")
+        if key is not None:
+            check_key("image key", key)
+            when = self._clock.now_ms() if timestamp is None else timestamp
+            artifact_file = conversions.image_key_path(key, step or 0, when)
+        assert artifact_file is not None
+        self._write_artifact(run_id, artifact_file, conversions.image_bytes(image, artifact_file))
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Write a table (dict of columns or DataFrame) as JSON, appending if the file exists."""
+        table = conversions.table_from(data)
+        repository = self._repository(run_id)
+        try:
+            with repository.open_artifact(artifact_file) as stream:
+                table = conversions.merge_tables(conversions.read_table(stream.read()), table)
+        except NotFound:
+            pass
+        repository.write_artifact(artifact_file, io.BytesIO(conversions.table_bytes(table)))
+        current = self.get_run(run_id).data.tags.get(conversions.LOGGED_ARTIFACTS_TAG)
+        listed = conversions.with_logged_artifact(current, artifact_file, "table")
+        if listed is not None:
+            self.set_tag(run_id, conversions.LOGGED_ARTIFACTS_TAG, listed)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """List the direct children of a folder of the run's artifacts (the root when None)."""
+        return self._repository(run_id).list_artifacts(path)
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | Path | None = None) -> str:
+        """Copy an artifact file or folder to ``dst_path`` (a new temp folder when None)."""
+        target = dst_path if dst_path is not None else tempfile.mkdtemp(prefix="trackstone-")
+        return str(self._repository(run_id).download_artifacts(path, target))
+
+
+# -- interpreter exit --------------------------------------------------------------------
+
+_exit_lock = threading.Lock()
+_exit_registered = False
+_exit_callbacks: list[Callable[[], None]] = []
+_live_clients: weakref.WeakSet[TrackstoneClient] = weakref.WeakSet()
+
+
+def _register_exit_hook() -> None:
+    global _exit_registered
+    with _exit_lock:
+        if not _exit_registered:
+            atexit.register(_on_exit)
+            _exit_registered = True
+
+
+def _watch(client: TrackstoneClient) -> None:
+    """Close ``client`` at interpreter exit (so its spool is shipped)."""
+    _live_clients.add(client)
+    _register_exit_hook()
+
+
+def at_interpreter_exit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` at interpreter exit, before the clients' loggers are closed."""
+    with _exit_lock:
+        if callback not in _exit_callbacks:
+            _exit_callbacks.append(callback)
+    _register_exit_hook()
+
+
+def _on_exit() -> None:
+    for callback in list(_exit_callbacks):
+        try:
+            callback()
+        except Exception:
+            logger.exception("an exit callback failed")
+    for client in list(_live_clients):
+        try:
+            client.close()
+        except Exception:
+            logger.exception("closing a tracking client at exit failed")
