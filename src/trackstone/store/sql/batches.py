@@ -1,0 +1,190 @@
+"""Atomic log_batch: check the whole batch, then write params, tags and metrics in one go.
+
+Order inside the one write transaction: lock the run (NotFound / InvalidState), compare params
+with those stored (InvalidParameter on a different value), then insert params, upsert tags,
+insert metric points (a retried point is dropped by the primary key) and move each key's latest
+point forward. Any failure rolls everything back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from trackstone.entities import Metric, Param, RunTag
+from trackstone.entities.validation import (
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_PER_BATCH,
+    MAX_RUN_NAME_LENGTH,
+    MAX_TAGS_PER_BATCH,
+    check_length,
+)
+from trackstone.errors import InvalidParameter, NotFound
+from trackstone.store.sql import schema
+from trackstone.store.sql.engine import Database
+from trackstone.store.sql.rows import stored_value
+from trackstone.store.sql.runs import RUN_NAME_TAG, lock_run
+from trackstone.store.sql.upserts import Upserts
+
+__all__ = ["BatchWriter", "check_batch"]
+
+P = schema.params
+
+
+def _check_types(field: str, items: Sequence[object], kind: type) -> None:
+    for index, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise InvalidParameter(
+                f"{field}[{index}]: must be a {kind.__name__}, got {type(item).__name__}"
+            )
+
+
+def check_batch(
+    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> dict[str, str]:
+    """Check batch sizes and in-batch param duplicates; return the params as a dict."""
+    for field, items, limit in (
+        ("metrics", metrics, MAX_METRICS_PER_BATCH),
+        ("params", params, MAX_PARAMS_PER_BATCH),
+        ("tags", tags, MAX_TAGS_PER_BATCH),
+    ):
+        if len(items) > limit:
+            raise InvalidParameter(
+                f"{field}: a batch holds at most {limit} {field}, got {len(items)}"
+            )
+    _check_types("metrics", metrics, Metric)
+    _check_types("params", params, Param)
+    _check_types("tags", tags, RunTag)
+    param_map: dict[str, str] = {}
+    for param in params:
+        seen = param_map.setdefault(param.key, param.value)
+        if seen != param.value:
+            raise InvalidParameter(
+                f"param {param.key!r}: logged twice in one batch with different values "
+                f"({seen!r} and {param.value!r})"
+            )
+    for tag in tags:
+        if tag.key == RUN_NAME_TAG:
+            check_length(f"tag {RUN_NAME_TAG!r} value", tag.value, MAX_RUN_NAME_LENGTH)
+    return param_map
+
+
+def _latest_rows(run_pk: int, metrics: Sequence[Metric]) -> list[dict[str, Any]]:
+    """Return, per key, the batch's newest point (step, timestamp, value with NaN lowest)."""
+    best: dict[str, tuple[int, int, bool, float]] = {}
+    for metric in metrics:
+        value = metric.value
+        nan = value != value
+        candidate = (metric.step, metric.timestamp, not nan, 0.0 if nan else value)
+        current = best.get(metric.key)
+        if current is None or candidate > current:
+            best[metric.key] = candidate
+    rows = []
+    for key, (step, ts, not_nan, value) in best.items():
+        stored, nan, negative_zero = stored_value(value if not_nan else math.nan)
+        rows.append(
+            {
+                "run_pk": run_pk,
+                "key": key,
+                "step": step,
+                "timestamp": ts,
+                "value": stored,
+                "is_nan": nan,
+                "is_negative_zero": negative_zero,
+            }
+        )
+    return rows
+
+
+class BatchWriter:
+    """Writes batches of metrics, params and tags to runs."""
+
+    def __init__(self, db: Database, upserts: Upserts) -> None:
+        self._db = db
+        self._upserts = upserts
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: Sequence[Param],
+        tags: Sequence[RunTag],
+    ) -> None:
+        """Store the batch atomically (see the module docstring for the order of checks)."""
+        param_map = check_batch(metrics, params, tags)
+        with self._db.write() as connection:
+            run = lock_run(connection, run_id)
+            run.require_active("log to")
+            if param_map:
+                self._write_params(connection, run.run_pk, param_map)
+            if tags:
+                self._write_tags(connection, run.run_pk, tags)
+            if metrics:
+                self._write_metrics(connection, run.run_pk, metrics)
+
+    def _write_params(self, connection: Connection, run_pk: int, params: dict[str, str]) -> None:
+        stored: dict[str, str] = {
+            key: value
+            for key, value in connection.execute(
+                select(P.c.key, P.c.value).where(P.c.run_pk == run_pk, P.c.key.in_(list(params)))
+            )
+        }
+        for key, value in params.items():
+            old = stored.get(key)
+            if old is not None and old != value:
+                raise InvalidParameter(
+                    f"param {key!r}: already logged with value {old!r}, cannot change it to "
+                    f"{value!r} (params are write-once)"
+                )
+        new = [
+            {"run_pk": run_pk, "key": k, "value": v} for k, v in params.items() if k not in stored
+        ]
+        if new:
+            connection.execute(self._upserts.params, new)
+
+    def _write_tags(self, connection: Connection, run_pk: int, tags: Sequence[RunTag]) -> None:
+        latest = {tag.key: tag.value for tag in tags}
+        connection.execute(
+            self._upserts.tags,
+            [{"run_pk": run_pk, "key": k, "value": v} for k, v in latest.items()],
+        )
+        if RUN_NAME_TAG in latest:
+            runs = schema.runs
+            connection.execute(
+                update(runs).where(runs.c.run_pk == run_pk).values(name=latest[RUN_NAME_TAG])
+            )
+
+    def _write_metrics(
+        self, connection: Connection, run_pk: int, metrics: Sequence[Metric]
+    ) -> None:
+        rows = []
+        for metric in metrics:
+            value, nan, negative_zero = stored_value(metric.value)
+            rows.append(
+                {
+                    "run_pk": run_pk,
+                    "key": metric.key,
+                    "step": metric.step,
+                    "timestamp": metric.timestamp,
+                    "value": value,
+                    "is_nan": nan,
+                    "is_negative_zero": negative_zero,
+                }
+            )
+        connection.execute(self._upserts.metrics, rows)
+        connection.execute(self._upserts.latest_metrics, _latest_rows(run_pk, metrics))
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag from an active run; NotFound if the run has no such tag."""
+        tags = schema.tags
+        with self._db.write() as connection:
+            run = lock_run(connection, run_id)
+            run.require_active("delete a tag of")
+            removed = connection.execute(
+                delete(tags).where(tags.c.run_pk == run.run_pk, tags.c.key == key)
+            ).rowcount
+            if not removed:
+                raise NotFound(f"run {run_id} has no tag {key!r}")

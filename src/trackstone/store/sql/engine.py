@@ -1,0 +1,123 @@
+"""Open SQLAlchemy engines for SQLite and PostgreSQL and hand out read and write transactions.
+
+SQLite runs in WAL mode with a busy timeout, foreign keys on and ``synchronous=NORMAL``. Every
+write transaction starts with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the lock
+instead of failing half-way; reads start a deferred transaction and see one snapshot.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import StaticPool
+
+from trackstone.errors import InvalidParameter
+from trackstone.store.sql.errors import translate_errors
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "Database", "sqlalchemy_url"]
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE_OPTION = "trackstone_write"
+
+
+def sqlalchemy_url(uri: str) -> str:
+    """Return the SQLAlchemy URL for a tracking URI (PostgreSQL goes through psycopg 3)."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix) :]
+    if uri.startswith("sqlite:///"):
+        return uri
+    raise InvalidParameter(
+        f"tracking URI: expected sqlite:///<path> or postgresql://..., got {uri!r}"
+    )
+
+
+def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # Let SQLAlchemy's "begin" hook below decide how each transaction starts.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    write = connection.get_execution_options().get(_WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _create_sqlite_engine(url: str) -> Engine:
+    path = url[len("sqlite:///") :]
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    }
+    if path in ("", ":memory:"):
+        kwargs["poolclass"] = StaticPool
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["pool_size"] = 8
+        kwargs["max_overflow"] = 16
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _create_postgres_engine(url: str) -> Engine:
+    return create_engine(
+        url,
+        pool_size=5,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_timeout=30,
+    )
+
+
+class Database:
+    """One engine plus the transaction helpers the store uses.
+
+    Example:
+        >>> db = Database("sqlite:///tmp/t.db")
+        >>> with db.write() as conn: ...
+    """
+
+    def __init__(self, uri: str) -> None:
+        url = sqlalchemy_url(uri)
+        with translate_errors():
+            if url.startswith("sqlite"):
+                self.engine = _create_sqlite_engine(url)
+            else:
+                self.engine = _create_postgres_engine(url)
+        self.dialect: str = self.engine.dialect.name
+        self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """Yield a connection in a read transaction (one consistent snapshot)."""
+        with translate_errors(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """Yield a connection in a write transaction, committed on success, else rolled back."""
+        with translate_errors(), self._writer.begin() as connection:
+            yield connection
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        with translate_errors():
+            self.engine.dispose()

@@ -1,0 +1,75 @@
+"""Translate database exceptions into Trackstone's error tree, so none escapes a public method."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import exc
+
+from trackstone.errors import (
+    AlreadyExists,
+    InternalError,
+    ServiceUnavailable,
+    TrackstoneError,
+)
+
+__all__ = ["translate_errors", "translated"]
+
+logger = logging.getLogger(__name__)
+
+# Substrings of driver messages meaning "try again later" rather than "you did something wrong".
+_TRANSIENT_MARKERS = (
+    "database is locked",
+    "database table is locked",
+    "database is busy",
+    "unable to open database",
+    "disk i/o error",
+    "could not connect",
+    "connection refused",
+    "connection failed",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "connection timeout",
+    "queuepool limit",
+    "deadlock detected",
+    "could not serialize access",
+)
+_UNIQUE_MARKERS = ("unique constraint", "duplicate key", "unique violation")
+
+
+def translated(error: Exception) -> TrackstoneError:
+    """Return the Trackstone error that stands for a database or driver exception."""
+    if isinstance(error, TrackstoneError):
+        return error
+    message = str(getattr(error, "orig", None) or error)
+    lowered = message.lower()
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return ServiceUnavailable(f"database connection lost: {message}")
+    if isinstance(error, exc.TimeoutError) or any(m in lowered for m in _TRANSIENT_MARKERS):
+        return ServiceUnavailable(f"database temporarily unavailable: {message}")
+    if isinstance(error, exc.IntegrityError) and any(m in lowered for m in _UNIQUE_MARKERS):
+        return AlreadyExists(f"already exists: {message}")
+    if isinstance(error, exc.InterfaceError):
+        return ServiceUnavailable(f"database connection failed: {message}")
+    logger.error("unexpected database error", exc_info=error)
+    return InternalError(f"unexpected database error: {type(error).__name__}: {message}")
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Re-raise any SQLAlchemy or driver exception raised inside as a ``TrackstoneError``."""
+    try:
+        yield
+    except TrackstoneError:
+        raise
+    except (exc.SQLAlchemyError, OSError) as error:
+        raise translated(error) from error
+    except Exception as error:
+        # Driver exceptions that SQLAlchemy did not wrap (e.g. raised while connecting).
+        if type(error).__module__.split(".")[0] in ("sqlite3", "psycopg", "psycopg_pool"):
+            raise translated(error) from error
+        raise

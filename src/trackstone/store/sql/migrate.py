@@ -1,0 +1,92 @@
+"""Apply and inspect schema migrations programmatically (``trackstone db upgrade|current``)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+
+from trackstone.errors import InvalidState
+from trackstone.store.sql.engine import Database
+from trackstone.store.sql.schema import VERSION_TABLE
+
+__all__ = [
+    "check_current",
+    "current_revision",
+    "head_revision",
+    "migrate_database",
+    "upgrade",
+]
+
+_SCRIPT_LOCATION = "trackstone.store.sql:migrations"
+# Any fixed number: PostgreSQL advisory lock taken while migrating, so processes take turns.
+_PG_MIGRATION_LOCK = 7_412_906_113
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", _SCRIPT_LOCATION)
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """Return the newest revision this version of Trackstone knows."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _revision_of(connection: Connection) -> str | None:
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
+
+
+def migrate_database(db: Database) -> None:
+    """Bring the schema up to the head revision; concurrent callers take turns."""
+    head = head_revision()
+    with db.read() as connection:
+        if _revision_of(connection) == head:
+            return
+    with db.write() as connection:
+        if db.dialect == "postgresql":
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
+        if _revision_of(connection) != head:
+            command.upgrade(_config(connection), "head")
+
+
+def check_current(db: Database) -> None:
+    """Raise ``InvalidState`` unless the schema is at the head revision."""
+    head = head_revision()
+    with db.read() as connection:
+        current = _revision_of(connection)
+    if current != head:
+        raise InvalidState(
+            f"database schema is at revision {current or 'none'} but this Trackstone needs "
+            f"{head}: run `trackstone db upgrade`"
+        )
+
+
+def upgrade(uri: str) -> str:
+    """Apply pending migrations to the database at ``uri`` and return the revision reached."""
+    db = Database(uri)
+    try:
+        migrate_database(db)
+        with db.read() as connection:
+            revision = _revision_of(connection)
+    finally:
+        db.dispose()
+    return revision or ""
+
+
+def current_revision(uri: str) -> str | None:
+    """Return the schema revision of the database at ``uri`` (None if never migrated)."""
+    db = Database(uri)
+    try:
+        with db.read() as connection:
+            return _revision_of(connection)
+    finally:
+        db.dispose()

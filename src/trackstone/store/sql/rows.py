@@ -1,0 +1,146 @@
+"""Turn database rows into entities (rows read back were validated when they were written)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from trackstone.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    InputTag,
+    LifecycleStage,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+)
+from trackstone.store.sql import schema
+
+__all__ = [
+    "EXPERIMENT_COLUMNS",
+    "RUN_INFO_COLUMNS",
+    "dataset_input_from_rows",
+    "experiment_from_row",
+    "metric_from_values",
+    "run_from_parts",
+    "run_info_from_row",
+    "stored_value",
+]
+
+E = schema.experiments
+R = schema.runs
+
+EXPERIMENT_COLUMNS = (
+    E.c.experiment_id,
+    E.c.name,
+    E.c.artifact_location,
+    E.c.lifecycle_stage,
+    E.c.creation_time,
+    E.c.last_update_time,
+)
+RUN_INFO_COLUMNS = (
+    R.c.run_uuid,
+    R.c.experiment_id,
+    R.c.name,
+    R.c.user_id,
+    R.c.status,
+    R.c.start_time,
+    R.c.end_time,
+    R.c.artifact_uri,
+    R.c.lifecycle_stage,
+)
+
+_STAGES = {stage.value: stage for stage in LifecycleStage}
+_STATUSES = {status.value: status for status in RunStatus}
+_new = object.__new__
+_set = object.__setattr__
+
+
+def stored_value(value: float) -> tuple[float, bool, bool]:
+    """Return the stored (value, is_nan, is_negative_zero) columns of a metric value."""
+    if value != value:  # NaN
+        return 0.0, True, False
+    return value, False, value == 0.0 and math.copysign(1.0, value) < 0
+
+
+def metric_from_values(
+    key: str, value: float, is_nan: bool, negative_zero: bool, timestamp: int, step: int
+) -> Metric:
+    """Build a Metric from stored columns without re-running validation (hot path)."""
+    metric = _new(Metric)
+    _set(metric, "key", key)
+    if is_nan:
+        _set(metric, "value", math.nan)
+    elif negative_zero:
+        _set(metric, "value", -0.0)
+    else:
+        _set(metric, "value", float(value))
+    _set(metric, "timestamp", timestamp)
+    _set(metric, "step", step)
+    return metric
+
+
+def experiment_from_row(row: Sequence[Any], tags: dict[str, str]) -> Experiment:
+    """Build an Experiment from a row of ``EXPERIMENT_COLUMNS`` and its tags."""
+    experiment_id, name, location, stage, created, updated = row
+    return Experiment(
+        experiment_id=str(experiment_id),
+        name=name,
+        artifact_location=location,
+        lifecycle_stage=_STAGES[stage],
+        tags=tags,
+        creation_time=created,
+        last_update_time=updated,
+    )
+
+
+def run_info_from_row(row: Sequence[Any]) -> RunInfo:
+    """Build a RunInfo from a row of ``RUN_INFO_COLUMNS``."""
+    run_id, experiment_id, name, user_id, status, start, end, artifact_uri, stage = row
+    return RunInfo(
+        run_id=run_id,
+        experiment_id=str(experiment_id),
+        run_name=name,
+        user_id=user_id,
+        status=_STATUSES[status],
+        start_time=start,
+        end_time=end,
+        artifact_uri=artifact_uri,
+        lifecycle_stage=_STAGES[stage],
+    )
+
+
+def dataset_input_from_rows(
+    dataset_row: Sequence[Any], tag_rows: Iterable[tuple[str, str]]
+) -> DatasetInput:
+    """Build a DatasetInput from (name, digest, source_type, source, schema, profile) and tags."""
+    name, digest, source_type, source, schema_text, profile = dataset_row
+    dataset = Dataset(
+        name=name,
+        digest=digest,
+        source_type=source_type,
+        source=source,
+        schema=schema_text,
+        profile=profile,
+    )
+    return DatasetInput(dataset=dataset, tags=tuple(InputTag(k, v) for k, v in tag_rows))
+
+
+def run_from_parts(
+    info: RunInfo,
+    latest: tuple[Metric, ...],
+    params: dict[str, str],
+    tags: dict[str, str],
+    dataset_inputs: tuple[DatasetInput, ...],
+) -> Run:
+    """Assemble a Run."""
+    return Run(
+        info=info,
+        data=RunData(latest_metrics=latest, params=params, tags=tags),
+        inputs=RunInputs(dataset_inputs=dataset_inputs),
+    )

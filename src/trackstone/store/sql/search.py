@@ -1,0 +1,365 @@
+"""Compile the search syntax tree (``trackstone.search.ast``) into SQLAlchemy conditions and sorts.
+
+The SQL must return exactly what ``trackstone.search.evaluate`` returns:
+
+* metrics, params, tags and datasets become ``EXISTS`` sub-queries, so an absent key makes
+  every comparison false (``!=`` and ``NOT IN`` too) and ``IS NULL`` is ``NOT EXISTS``;
+* a NaN latest metric (stored as ``is_nan``) satisfies only ``!=``;
+* ``LIKE`` is case-sensitive: SQLite gets ``GLOB`` with a translated pattern, PostgreSQL
+  ``LIKE`` with backslashes doubled (its default escape character); ``ILIKE`` folds ASCII only,
+  as ``lower()`` does in SQLite and in PostgreSQL's "C" collation;
+* sorting puts absent and NaN values in one group after the others in both directions, then
+  the next key decides; strings sort by code points (``COLLATE "C"`` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from trackstone.entities.dataset import DATASET_CONTEXT_TAG
+from trackstone.errors import InvalidParameter
+from trackstone.search.ast import (
+    And,
+    Comparison,
+    Expression,
+    Identifier,
+    IdentifierKind,
+    Operator,
+    Or,
+    OrderKey,
+)
+from trackstone.store.sql import schema
+
+__all__ = ["SqlSearch", "glob_pattern"]
+
+R = schema.runs
+E = schema.experiments
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
+
+_RUN_ATTRIBUTES: dict[str, Any] = {
+    "run_id": R.c.run_uuid,
+    "run_name": R.c.name,
+    "status": R.c.status,
+    "user_id": R.c.user_id,
+    "artifact_uri": R.c.artifact_uri,
+    "start_time": R.c.start_time,
+    "end_time": R.c.end_time,
+}
+_STRING_ATTRIBUTES = frozenset({"run_id", "run_name", "status", "user_id", "artifact_uri", "name"})
+_EXPERIMENT_ATTRIBUTES: dict[str, Any] = {
+    "name": E.c.name,
+    "creation_time": E.c.creation_time,
+    "last_update_time": E.c.last_update_time,
+    "experiment_id": E.c.experiment_id,
+}
+_RUN_TIE_BREAKERS = (
+    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "start_time"), ascending=False),
+    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "run_id"), ascending=True),
+)
+_EXPERIMENT_DEFAULT_ORDER = (
+    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "last_update_time"), ascending=False),
+)
+_EXPERIMENT_TIE_BREAKER = OrderKey(
+    Identifier(IdentifierKind.ATTRIBUTE, "experiment_id"), ascending=True
+)
+
+
+def glob_pattern(like_pattern: str) -> str:
+    """Translate a LIKE pattern (``%``, ``_``, no escape) into an equivalent SQLite GLOB."""
+    out = []
+    for char in like_pattern:
+        if char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(_GLOB_SPECIAL.get(char, char))
+    return "".join(out)
+
+
+@dataclass
+class _Sort:
+    """ORDER BY terms plus the outer joins they need."""
+
+    joins: list[tuple[FromClause, ColumnElement[bool]]] = field(default_factory=list)
+    terms: list[ColumnElement[Any]] = field(default_factory=list)
+
+
+class SqlSearch:
+    """Builds conditions and orderings for one SQL dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self._postgres = dialect == "postgresql"
+
+    # -- strings ---------------------------------------------------------------------------
+
+    def _bytewise(self, column: Any) -> Any:
+        """Return ``column`` compared by code points (UTF-8 bytes) on every engine."""
+        return column.collate("C") if self._postgres else column
+
+    def _string_condition(self, column: Any, operator: Operator, value: Any) -> Any:
+        if operator is Operator.EQ:
+            return column == value
+        if operator is Operator.NE:
+            return column != value
+        if operator in (Operator.IN, Operator.NOT_IN):
+            values = list(value) if isinstance(value, (tuple, list)) else [value]
+            if not values:
+                return false() if operator is Operator.IN else column.is_not(None)
+            return column.in_(values) if operator is Operator.IN else column.not_in(values)
+        if operator is Operator.LIKE:
+            return self._like(column, str(value))
+        if operator is Operator.ILIKE:
+            lowered = func.lower(self._bytewise(column))
+            return self._like(lowered, str(value).translate(_ASCII_LOWER))
+        if operator in (Operator.LT, Operator.LE, Operator.GT, Operator.GE):
+            return _ordering(self._bytewise(column), operator, value)
+        raise InvalidParameter(f"filter: operator {operator.value} does not apply to strings")
+
+    def _like(self, column: Any, pattern: str) -> Any:
+        if self._postgres:
+            return column.like(pattern.replace("\\", "\\\\"))
+        return column.op("GLOB")(glob_pattern(pattern))
+
+    # -- numbers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _metric_condition(value_col: Any, nan_col: Any, operator: Operator, value: Any) -> Any:
+        if operator in (Operator.IN, Operator.NOT_IN):
+            # A number is never one of the quoted strings of an IN list.
+            return false() if operator is Operator.IN else true()
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise InvalidParameter(f"filter: metrics compare to numbers, got {value!r}")
+        if math.isnan(value):
+            return true() if operator is Operator.NE else false()
+        if operator is Operator.NE:
+            return or_(nan_col.is_(True), value_col != value)
+        return and_(nan_col.is_(False), _ordering(value_col, operator, value))
+
+    # -- filters -------------------------------------------------------------------------
+
+    def run_condition(self, expression: Expression | None) -> ColumnElement[bool]:
+        """Return the WHERE condition (over ``runs``) equivalent to ``expression``."""
+        if expression is None:
+            return true()
+        return self._compile(expression, self._run_comparison)
+
+    def experiment_condition(self, expression: Expression | None) -> ColumnElement[bool]:
+        """Return the WHERE condition (over ``experiments``) equivalent to ``expression``."""
+        if expression is None:
+            return true()
+        return self._compile(expression, self._experiment_comparison)
+
+    def _compile(self, expression: Expression, leaf: Any) -> ColumnElement[bool]:
+        if isinstance(expression, And):
+            return and_(*(self._compile(e, leaf) for e in expression.operands))
+        if isinstance(expression, Or):
+            return or_(*(self._compile(e, leaf) for e in expression.operands))
+        if isinstance(expression, Comparison):
+            result: ColumnElement[bool] = leaf(expression)
+            return result
+        raise InvalidParameter(f"filter: cannot compile {expression!r}")
+
+    def _keyed_exists(
+        self, table: Any, owner: Any, comparison: Comparison, numeric: bool = False
+    ) -> ColumnElement[bool]:
+        """EXISTS over a key/value child table; NOT EXISTS for IS NULL."""
+        owner_col = table.c.run_pk if "run_pk" in table.c else table.c.experiment_id
+        base = and_(owner_col == owner, table.c.key == comparison.identifier.key)
+        operator = comparison.operator
+        if operator is Operator.IS_NULL:
+            return not_(exists().where(base))
+        if operator is Operator.IS_NOT_NULL:
+            return exists().where(base)
+        if numeric:
+            condition = self._metric_condition(
+                table.c.value, table.c.is_nan, operator, comparison.value
+            )
+        else:
+            condition = self._string_condition(table.c.value, operator, comparison.value)
+        return exists().where(base, condition)
+
+    def _run_comparison(self, comparison: Comparison) -> ColumnElement[bool]:
+        identifier, operator = comparison.identifier, comparison.operator
+        kind = identifier.kind
+        if kind is IdentifierKind.METRIC:
+            return self._keyed_exists(schema.latest_metrics, R.c.run_pk, comparison, True)
+        if kind is IdentifierKind.PARAM:
+            return self._keyed_exists(schema.params, R.c.run_pk, comparison)
+        if kind is IdentifierKind.TAG:
+            return self._keyed_exists(schema.tags, R.c.run_pk, comparison)
+        if kind is IdentifierKind.DATASET:
+            return self._dataset_comparison(comparison)
+        column = _RUN_ATTRIBUTES.get(identifier.key)
+        if column is None:
+            raise InvalidParameter(f"filter: unknown run attribute {identifier.key!r}")
+        return self._attribute_condition(column, identifier.key, operator, comparison.value)
+
+    def _attribute_condition(
+        self, column: Any, key: str, operator: Operator, value: Any
+    ) -> ColumnElement[bool]:
+        if operator is Operator.IS_NULL:
+            result: ColumnElement[bool] = column.is_(None)
+            return result
+        if operator is Operator.IS_NOT_NULL:
+            result = column.is_not(None)
+            return result
+        if key in _STRING_ATTRIBUTES:
+            result = self._string_condition(column, operator, value)
+            return result
+        if operator in (Operator.IN, Operator.NOT_IN, Operator.LIKE, Operator.ILIKE):
+            raise InvalidParameter(f"filter: operator {operator.value} does not apply to {key}")
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise InvalidParameter(f"filter: {key} compares to numbers, got {value!r}")
+        if isinstance(value, float) and math.isnan(value):
+            result = column.is_not(None) if operator is Operator.NE else false()
+            return result
+        result = column != value if operator is Operator.NE else _ordering(column, operator, value)
+        return result
+
+    def _dataset_comparison(self, comparison: Comparison) -> ColumnElement[bool]:
+        inputs, datasets, input_tags = schema.inputs, schema.datasets, schema.input_tags
+        key, operator = comparison.identifier.key, comparison.operator
+        base: list[Any] = [inputs.c.run_pk == R.c.run_pk]
+        if key == "context":
+            column: Any = input_tags.c.value
+            base.append(input_tags.c.key == DATASET_CONTEXT_TAG)
+            source: Any = inputs.join(input_tags, input_tags.c.input_pk == inputs.c.input_pk)
+        elif key in ("name", "digest"):
+            column = datasets.c[key]
+            source = inputs.join(datasets, datasets.c.dataset_pk == inputs.c.dataset_pk)
+        else:
+            raise InvalidParameter(f"filter: unknown dataset key {key!r}")
+        present = select(literal(1)).select_from(source).where(*base)
+        if operator is Operator.IS_NULL:
+            return not_(present.exists())
+        if operator is Operator.IS_NOT_NULL:
+            return present.exists()
+        condition = self._string_condition(column, operator, comparison.value)
+        return present.where(condition).exists()
+
+    def _experiment_comparison(self, comparison: Comparison) -> ColumnElement[bool]:
+        identifier = comparison.identifier
+        if identifier.kind is IdentifierKind.TAG:
+            return self._keyed_exists(schema.experiment_tags, E.c.experiment_id, comparison)
+        if identifier.kind is not IdentifierKind.ATTRIBUTE:
+            raise InvalidParameter(f"filter: experiments have no {identifier.kind.value} values")
+        column = _EXPERIMENT_ATTRIBUTES.get(identifier.key)
+        if column is None or identifier.key == "experiment_id":
+            raise InvalidParameter(f"filter: unknown experiment attribute {identifier.key!r}")
+        return self._attribute_condition(
+            column, identifier.key, comparison.operator, comparison.value
+        )
+
+    # -- ordering ------------------------------------------------------------------------
+
+    def apply_run_order(self, query: Select[Any], keys: Sequence[OrderKey]) -> Select[Any]:
+        """Add the joins and ORDER BY terms of ``keys`` and the run tie-breakers."""
+        sort = _Sort()
+        for index, key in enumerate((*keys, *_RUN_TIE_BREAKERS)):
+            self._run_sort_key(sort, index, key)
+        return _with_sort(query, R, sort)
+
+    def apply_experiment_order(self, query: Select[Any], keys: Sequence[OrderKey]) -> Select[Any]:
+        """Add the ORDER BY terms of ``keys`` (default last_update_time DESC) and the id."""
+        sort = _Sort()
+        for index, key in enumerate(
+            (*(keys or _EXPERIMENT_DEFAULT_ORDER), _EXPERIMENT_TIE_BREAKER)
+        ):
+            identifier = key.identifier
+            if identifier.kind is IdentifierKind.TAG:
+                alias = schema.experiment_tags.alias(f"sort_{index}")
+                sort.joins.append(
+                    (
+                        alias,
+                        and_(
+                            alias.c.experiment_id == E.c.experiment_id,
+                            alias.c.key == identifier.key,
+                        ),
+                    )
+                )
+                _add_term(sort, self._bytewise(alias.c.value), alias.c.value.is_(None), key)
+                continue
+            column = _EXPERIMENT_ATTRIBUTES.get(identifier.key)
+            if identifier.kind is not IdentifierKind.ATTRIBUTE or column is None:
+                raise InvalidParameter(f"order_by: cannot sort experiments on {identifier.key!r}")
+            if identifier.key in _STRING_ATTRIBUTES:
+                column = self._bytewise(column)
+            _add_term(sort, column, column.is_(None), key)
+        return _with_sort(query, E, sort)
+
+    def _run_sort_key(self, sort: _Sort, index: int, key: OrderKey) -> None:
+        identifier = key.identifier
+        kind = identifier.kind
+        if kind is IdentifierKind.ATTRIBUTE:
+            column = _RUN_ATTRIBUTES.get(identifier.key)
+            if column is None:
+                raise InvalidParameter(f"order_by: unknown run attribute {identifier.key!r}")
+            if identifier.key in _STRING_ATTRIBUTES:
+                column = self._bytewise(column)
+            _add_term(sort, column, column.is_(None), key)
+            return
+        tables = {
+            IdentifierKind.METRIC: schema.latest_metrics,
+            IdentifierKind.PARAM: schema.params,
+            IdentifierKind.TAG: schema.tags,
+        }
+        if kind not in tables:
+            raise InvalidParameter("order_by: datasets. cannot be sorted on")
+        alias = tables[kind].alias(f"sort_{index}")
+        sort.joins.append(
+            (alias, and_(alias.c.run_pk == R.c.run_pk, alias.c.key == identifier.key))
+        )
+        if kind is IdentifierKind.METRIC:
+            missing = or_(alias.c.value.is_(None), alias.c.is_nan.is_(True))
+            value = case((alias.c.is_nan.is_(True), None), else_=alias.c.value)
+            _add_term(sort, value, missing, key)
+        else:
+            _add_term(sort, self._bytewise(alias.c.value), alias.c.value.is_(None), key)
+
+
+def _ordering(column: Any, operator: Operator, value: Any) -> Any:
+    if operator is Operator.EQ:
+        return column == value
+    if operator is Operator.LT:
+        return column < value
+    if operator is Operator.LE:
+        return column <= value
+    if operator is Operator.GT:
+        return column > value
+    if operator is Operator.GE:
+        return column >= value
+    raise InvalidParameter(f"filter: operator {operator.value} does not apply here")
+
+
+def _add_term(sort: _Sort, value: Any, missing: Any, key: OrderKey) -> None:
+    # The missing group (absent or NaN) goes last whatever the direction.
+    sort.terms.append(case((missing, 1), else_=0))
+    sort.terms.append(value.asc() if key.ascending else value.desc())
+
+
+def _with_sort(query: Select[Any], base: Any, sort: _Sort) -> Select[Any]:
+    source: Any = base
+    for alias, on in sort.joins:
+        source = source.outerjoin(alias, on)
+    return query.select_from(source).order_by(*sort.terms)

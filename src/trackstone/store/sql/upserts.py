@@ -1,0 +1,77 @@
+"""Dialect-specific INSERT ... ON CONFLICT statements, built once per store and reused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.dialects import postgresql, sqlite
+
+from trackstone.store.sql import schema
+
+__all__ = ["Upserts"]
+
+
+def _newer_than_stored(excluded: Any) -> ColumnElement[bool]:
+    """True when the incoming latest-metric row beats the stored one.
+
+    Order: greater step, then greater timestamp, then greater value with NaN lowest.
+    """
+    lm = schema.latest_metrics
+    old_nan = lm.c.is_nan.is_(True)
+    value_wins = or_(
+        and_(old_nan, excluded.is_nan.is_(False)),
+        and_(lm.c.is_nan.is_(False), excluded.is_nan.is_(False), excluded.value > lm.c.value),
+    )
+    return or_(
+        excluded.step > lm.c.step,
+        and_(
+            excluded.step == lm.c.step,
+            or_(
+                excluded.timestamp > lm.c.timestamp,
+                and_(excluded.timestamp == lm.c.timestamp, value_wins),
+            ),
+        ),
+    )
+
+
+class Upserts:
+    """The conflict-handling inserts of one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self.metrics = insert(schema.metrics).on_conflict_do_nothing()
+        self.params = insert(schema.params).on_conflict_do_nothing()
+        tags = insert(schema.tags)
+        self.tags = tags.on_conflict_do_update(
+            index_elements=[schema.tags.c.run_pk, schema.tags.c.key],
+            set_={"value": tags.excluded.value},
+        )
+        latest = insert(schema.latest_metrics)
+        self.latest_metrics = latest.on_conflict_do_update(
+            index_elements=[schema.latest_metrics.c.run_pk, schema.latest_metrics.c.key],
+            set_={
+                "value": latest.excluded.value,
+                "is_nan": latest.excluded.is_nan,
+                "is_negative_zero": latest.excluded.is_negative_zero,
+                "timestamp": latest.excluded.timestamp,
+                "step": latest.excluded.step,
+            },
+            where=_newer_than_stored(latest.excluded),
+        )
+        datasets = insert(schema.datasets)
+        self.datasets = datasets.on_conflict_do_nothing(
+            index_elements=[
+                schema.datasets.c.experiment_id,
+                schema.datasets.c.name,
+                schema.datasets.c.digest,
+            ]
+        )
+        self.inputs = insert(schema.inputs).on_conflict_do_nothing(
+            index_elements=[
+                schema.inputs.c.run_pk,
+                schema.inputs.c.dataset_pk,
+                schema.inputs.c.context,
+            ]
+        )
+        self.input_tags = insert(schema.input_tags).on_conflict_do_nothing()
