@@ -142,9 +142,13 @@ def time_per_call(calls: int, call: Callable[[int], None]) -> list[int]:
 
 
 def median_ms(repeats: int, action: Callable[[], object]) -> tuple[float, object]:
-    """Run ``action`` ``repeats`` times; return the median duration (ms) and the last result."""
+    """Run ``action`` once to warm up, then ``repeats`` times; return the median ms and result.
+
+    The warm-up call pays one-time costs (lazy imports such as pandas, statement caches) that a
+    long-lived process would not pay on every query.
+    """
+    result = action()
     durations = []
-    result: object = None
     for _ in range(repeats):
         start = time.perf_counter()
         result = action()

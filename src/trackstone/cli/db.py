@@ -13,7 +13,7 @@ __all__ = ["db"]
 
 @click.group()
 def db() -> None:
-    """Apply and inspect schema migrations (SQLite and PostgreSQL stores)."""
+    """Apply and inspect schema migrations of a SQL store."""
 
 
 @db.command("upgrade")

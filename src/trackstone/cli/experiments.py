@@ -80,7 +80,7 @@ def list_experiments(
         if view != "active":
             row.insert(2, e.lifecycle_stage.value)
         rows.append(row)
-    print_table(columns, rows, no_wrap=["ID"])
+    print_table(columns, rows, no_wrap=["ID"], empty_message="No experiments match.")
 
 
 def _parse_tags(values: tuple[str, ...]) -> list[ExperimentTag]:

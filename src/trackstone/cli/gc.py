@@ -98,8 +98,9 @@ def gc(
     dry_run: bool,
     as_json: bool,
 ) -> None:
-    """Permanently delete soft-deleted runs and experiments, artifacts first.
+    """Delete soft-deleted runs and experiments for good.
 
+    Artifacts go first, then rows.
     Without --run-ids or --experiment-ids every deleted run and experiment is collected.
     Names of collected experiments can be used again.
     """

@@ -30,9 +30,16 @@ __all__ = [
 ]
 
 
+# Piped output has no terminal width; rich would assume 80 columns and squeeze tables.
+_PIPE_WIDTH = 200
+
+
 def stdout_console() -> Console:
     """Return a console writing to the current ``sys.stdout`` (so test runners capture it)."""
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = _PIPE_WIDTH
+    return console
 
 
 def _stderr_console() -> Console:
@@ -117,11 +124,16 @@ def print_table(
     rows: Sequence[Sequence[str]],
     title: str | None = None,
     no_wrap: Sequence[str] = (),
+    empty_message: str = "Nothing found.",
 ) -> None:
-    """Print a rich table; columns named in ``no_wrap`` (ids) are never folded."""
+    """Print a rich table (or ``empty_message``); ``no_wrap`` columns (ids) are never folded."""
     table = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         table.add_column(column, no_wrap=column in no_wrap, overflow="fold")
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
-    stdout_console().print(table)
+    console = stdout_console()
+    if rows:
+        console.print(table)
+    else:
+        console.print(empty_message, markup=False)

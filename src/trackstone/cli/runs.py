@@ -140,7 +140,7 @@ def list_runs(
         if view != "active":
             row.insert(4, info.lifecycle_stage.value)
         rows.append(row)
-    print_table(columns, rows, no_wrap=["Run ID"])
+    print_table(columns, rows, no_wrap=["Run ID"], empty_message="No runs match.")
 
 
 def _key_value_table(title: str, items: dict[str, str]) -> Table:

@@ -23,8 +23,9 @@ __all__ = ["sync"]
 @json_option
 @pass_state
 def sync(state: CliState, timeout_s: float | None, as_json: bool) -> None:
-    """Store every spooled record a dead or offline process left behind.
+    """Ship spooled records that never reached the store.
 
+    Those are records of processes that died or lost the store before shipping them.
     Spools of running processes are left alone. Exits with 1 if some records could not be
     stored yet (they stay in the spool for the next sync).
     """
