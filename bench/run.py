@@ -85,7 +85,6 @@ def run_driver(
         {
             "TRACKSTONE_SPOOL_DIR": str(work_dir / "spool"),
             "TRACKSTONE_FLUSH_TIMEOUT_S": "600",
-            "PYTHONPATH": str(BENCH_DIR),
         }
     )
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -101,11 +100,11 @@ def run_driver(
     return result
 
 
-def write_results(results: dict[str, dict[str, Any]], quick: bool) -> Path:
-    """Write the raw figures, sizes, machine and verdicts to ``bench/results/``."""
-    RESULTS_DIR.mkdir(exist_ok=True)
+def write_results(results: dict[str, dict[str, Any]], quick: bool, results_dir: Path) -> Path:
+    """Write the raw figures, sizes, machine and verdicts to ``results_dir``."""
+    results_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = RESULTS_DIR / f"bench-{stamp}{'-quick' if quick else ''}.json"
+    path = results_dir / f"bench-{stamp}{'-quick' if quick else ''}.json"
     document = {
         "time": stamp,
         "quick": quick,
@@ -126,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--skip-mlflow", action="store_true", help="do not install or run MLflow")
+    parser.add_argument(
+        "--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON results go"
+    )
     args = parser.parse_args(argv)
     console = Console()
     results: dict[str, dict[str, Any]] = {}
@@ -147,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(Text.assemble(("bench failed: ", "red"), str(error)))
         return 1
     print_report(results, console)
-    path = write_results(results, args.quick)
-    console.print(f"Results written to {path.relative_to(BENCH_DIR.parent)}")
+    path = write_results(results, args.quick, args.results_dir)
+    console.print(f"Results written to {path}")
     return 0
 
 
