@@ -68,11 +68,11 @@ def decode_response(struct_type: type[T], body: bytes) -> T:
     """
     try:
         return _decoder(struct_type).decode(body)
-    except (msgspec.DecodeError, RecursionError) as error:
-        raise InternalError(f"malformed response from server: {error}") from None
     except msgspec.ValidationError as error:
         detail = _describe(struct_type, str(error), _raw_json(body))
         raise InternalError(f"unexpected response from server: {detail}") from None
+    except (msgspec.DecodeError, RecursionError) as error:
+        raise InternalError(f"malformed response from server: {error}") from None
 
 
 def query_fields(struct_type: type[Any]) -> dict[str, bool]:
