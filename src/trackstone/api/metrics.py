@@ -76,7 +76,7 @@ class GetMetricHistoryBulkInterval(Request, kw_only=True, frozen=True):
         return min(self.max_results, BULK_INTERVAL_MAX_RESULTS_LIMIT)
 
 
-class WireMetricWithRunId(msgspec.Struct, frozen=True):
+class WireMetricWithRunId(msgspec.Struct, frozen=True, gc=False):
     """A metric point and the run it belongs to."""
 
     key: str

@@ -396,7 +396,7 @@ _FIELD_NAMES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     route_index=st.integers(0, len(ROUTES) - 1),
     body=st.one_of(
