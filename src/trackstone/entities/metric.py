@@ -6,12 +6,15 @@ import math
 from dataclasses import dataclass
 
 from trackstone.entities.validation import (
+    INT64_MAX,
+    INT64_MIN,
     MAX_PARAM_VALUE_LENGTH,
     MAX_TAG_VALUE_LENGTH,
     check_int64,
     check_key,
     check_length,
     check_metric_value,
+    is_known_good_key,
 )
 
 __all__ = ["Metric", "Param", "RunTag"]
@@ -31,14 +34,19 @@ class Metric:
     step: int = 0
 
     def __post_init__(self) -> None:
-        check_key("metric key", self.key)
-        object.__setattr__(
-            self, "value", check_metric_value(f"metric {self.key!r} value", self.value)
-        )
-        object.__setattr__(
-            self, "timestamp", check_int64(f"metric {self.key!r} timestamp", self.timestamp)
-        )
-        object.__setattr__(self, "step", check_int64(f"metric {self.key!r} step", self.step))
+        # Hot path (every log_metric call): skip the full checks when the fields are plainly fine.
+        value, timestamp, step = self.value, self.timestamp, self.step
+        if not (type(self.key) is str and is_known_good_key(self.key)):
+            check_key("metric key", self.key)
+        if type(value) is not float or value != value:
+            object.__setattr__(self, "value", check_metric_value(self._field("value"), value))
+        if type(timestamp) is not int or not INT64_MIN <= timestamp <= INT64_MAX:
+            object.__setattr__(self, "timestamp", check_int64(self._field("timestamp"), timestamp))
+        if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
+            object.__setattr__(self, "step", check_int64(self._field("step"), step))
+
+    def _field(self, name: str) -> str:
+        return f"metric {self.key!r} {name}"
 
     def __eq__(self, other: object) -> bool:
         # NaN points are equal to each other so that round trips compare cleanly.

@@ -8,10 +8,13 @@ from __future__ import annotations
 import math
 import posixpath
 import re
+from functools import lru_cache
 
 from trackstone.errors import InvalidParameter
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "MAX_ENTITY_KEY_LENGTH",
     "MAX_EXPERIMENT_NAME_LENGTH",
     "MAX_METRICS_PER_BATCH",
@@ -24,6 +27,7 @@ __all__ = [
     "check_key",
     "check_length",
     "check_metric_value",
+    "is_known_good_key",
 ]
 
 MAX_ENTITY_KEY_LENGTH = 250
@@ -35,14 +39,31 @@ MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_PER_BATCH = 100
 MAX_TAGS_PER_BATCH = 100
 
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 # Letters, digits, underscore, dash, period, space, slash and colon, as MLflow allows.
 _KEY_PATTERN = re.compile(r"^[\w\-. /:]+$")
 
 
 def check_key(field: str, key: object) -> str:
     """Return ``key`` if it is a valid metric/param/tag key, else raise ``InvalidParameter``."""
+    # Training loops log the same few keys millions of times: remember the good ones.
+    if type(key) is str and is_known_good_key(key):
+        return key
+    return _check_key_slowly(field, key)
+
+
+@lru_cache(maxsize=4096)
+def is_known_good_key(key: str) -> bool:
+    """Tell whether ``key`` passes ``check_key`` (cached: keys repeat in training loops)."""
+    try:
+        _check_key_slowly("key", key)
+    except InvalidParameter:
+        return False
+    return True
+
+
+def _check_key_slowly(field: str, key: object) -> str:
     if not isinstance(key, str):
         raise InvalidParameter(f"{field}: must be a string, got {key!r}")
     if not key:
@@ -75,6 +96,8 @@ def check_length(field: str, value: object, max_length: int) -> str:
 
 def check_metric_value(field: str, value: object) -> float:
     """Return ``value`` as a float (NaN and +/-inf allowed), refusing non-numbers and bools."""
+    if type(value) is float:
+        return math.nan if value != value else value
     if isinstance(value, (bool, str, bytes)) or not hasattr(value, "__float__"):
         raise InvalidParameter(f"{field}: must be a number, got {value!r}")
     try:
@@ -88,6 +111,8 @@ def check_metric_value(field: str, value: object) -> float:
 
 def check_int64(field: str, value: object) -> int:
     """Return ``value`` as an int within int64, accepting decimal strings as protobuf JSON does."""
+    if type(value) is int and INT64_MIN <= value <= INT64_MAX:
+        return value
     number: int
     if isinstance(value, bool):
         raise InvalidParameter(f"{field}: must be an integer, got {value!r}")
@@ -104,6 +129,6 @@ def check_int64(field: str, value: object) -> int:
         number = value.__index__()
     else:
         raise InvalidParameter(f"{field}: must be an integer, got {value!r}")
-    if not _INT64_MIN <= number <= _INT64_MAX:
+    if not INT64_MIN <= number <= INT64_MAX:
         raise InvalidParameter(f"{field}: {number} is outside the 64-bit integer range")
     return number
