@@ -38,7 +38,7 @@ import enum
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from trackstone.client.spool import (
@@ -47,6 +47,7 @@ from trackstone.client.spool import (
     Frame,
     MetricRecord,
     ParamRecord,
+    Record,
     SpoolFile,
     TagRecord,
 )
@@ -152,8 +153,14 @@ class Backoff:
 
 @dataclass(frozen=True)
 class _Batch:
-    items: tuple[_Item, ...]
+    metrics: list[Metric]
+    params: list[Param]
+    tags: list[RunTag]
     ack: int
+
+    @property
+    def items(self) -> list[_Item]:
+        return [*self.metrics, *self.params, *self.tags]
 
 
 @dataclass(frozen=True)
@@ -185,81 +192,93 @@ class _Retry(Exception):
     """The store is unavailable for now; the round stops and nothing more is acked."""
 
 
-@dataclass
-class _BatchBuilder:
-    items: list[_Item] = field(default_factory=list)
-    metrics: int = 0
-    param_keys: set[str] = field(default_factory=set)
-    tag_keys: set[str] = field(default_factory=set)
-    ack: int = 0
-
-    def accepts(self, item: _Item) -> bool:
-        if isinstance(item, Metric):
-            return self.metrics < MAX_METRICS_PER_BATCH
-        if isinstance(item, Param):
-            return len(self.param_keys) < MAX_PARAMS_PER_BATCH and item.key not in self.param_keys
-        return len(self.tag_keys) < MAX_TAGS_PER_BATCH and item.key not in self.tag_keys
-
-    def add(self, item: _Item, ack: int) -> None:
-        self.items.append(item)
-        if isinstance(item, Metric):
-            self.metrics += 1
-        elif isinstance(item, Param):
-            self.param_keys.add(item.key)
-        else:
-            self.tag_keys.add(item.key)
-        self.ack = ack
+_new_object = object.__new__
 
 
-def _entity(record: MetricRecord | ParamRecord | TagRecord) -> _Item:
-    if isinstance(record, MetricRecord):
-        return Metric(record.key, record.value, record.timestamp, record.step)
-    if isinstance(record, ParamRecord):
-        return Param(record.key, record.value)
-    return RunTag(record.key, record.value)
+def _metric(record: MetricRecord) -> Metric:
+    """Rebuild a metric point from its record without validating it again.
+
+    The record was written from a ``Metric`` (valid by construction) and is CRC-checked;
+    validating again would cost more than everything else the sender does per point.
+    """
+    metric: Metric = _new_object(Metric)
+    metric.__dict__.update(
+        key=record.key, value=record.value, timestamp=record.timestamp, step=record.step
+    )
+    return metric
+
+
+class _Planner:
+    """Turns frames into store calls in spool order; each call carries the ack it earns.
+
+    Acks fall on frame boundaries: a call ending mid-frame earns only the frame's start.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[_Call] = []
+        self.metrics: list[Metric] = []
+        self.params: dict[str, Param] = {}
+        self.tags: dict[str, RunTag] = {}
+        self.ack = 0  # what the records gathered so far earn
+
+    def emit(self, call: _Call | None = None) -> None:
+        if self.metrics or self.params or self.tags:
+            batch = _Batch(
+                list(self.metrics), list(self.params.values()), list(self.tags.values()), self.ack
+            )
+            self.calls.append(batch)
+            self.metrics.clear()
+            self.params.clear()
+            self.tags.clear()
+        if call is not None:
+            self.calls.append(call)
+
+    def plan(self, frames: Sequence[Frame]) -> list[_Call]:
+        metrics = self.metrics
+        for frame in frames:
+            if frame.error is not None:
+                self.emit(_Skip(1, frame.error, frame.end))
+            elif not frame.records and not (metrics or self.params or self.tags):
+                self.calls.append(_Skip(0, "", frame.end))
+            last = len(frame.records) - 1
+            for index, record in enumerate(frame.records):
+                record_ack = frame.end if index == last else frame.start
+                if type(record) is MetricRecord:
+                    if len(metrics) >= MAX_METRICS_PER_BATCH:
+                        self.emit()
+                    metrics.append(_metric(record))
+                else:
+                    try:
+                        self._add_other(record, record_ack)
+                    except TrackstoneError as error:
+                        self.emit(_Skip(1, f"invalid record {record!r}: {error}", record_ack))
+                self.ack = record_ack
+            if not frame.records:
+                self.ack = frame.end
+        self.emit()
+        return self.calls
+
+    def _add_other(self, record: Record, record_ack: int) -> None:
+        if isinstance(record, ParamRecord):
+            param = Param(record.key, record.value)
+            if len(self.params) >= MAX_PARAMS_PER_BATCH or param.key in self.params:
+                self.emit()
+            self.params[param.key] = param
+        elif isinstance(record, TagRecord):
+            tag = RunTag(record.key, record.value)
+            if len(self.tags) >= MAX_TAGS_PER_BATCH or tag.key in self.tags:
+                self.emit()
+            self.tags[tag.key] = tag
+        elif isinstance(record, DeleteTagRecord):
+            self.emit(_DeleteTag(record.key, record_ack))
+        elif isinstance(record, EndRunRecord):
+            status = RunStatus.parse(record.status)
+            self.emit(_EndRun(status, record.end_time, record_ack))
 
 
 def _plan_calls(frames: Sequence[Frame]) -> list[_Call]:
-    """Turn frames into store calls in spool order; each call carries the ack it earns."""
-    calls: list[_Call] = []
-    batch = _BatchBuilder()
-
-    def emit(call: _Call | None = None) -> None:
-        nonlocal batch
-        if batch.items:
-            calls.append(_Batch(tuple(batch.items), batch.ack))
-            batch = _BatchBuilder()
-        if call is not None:
-            calls.append(call)
-
-    for frame in frames:
-        if frame.error is not None:
-            emit(_Skip(1, frame.error, frame.end))
-            continue
-        if not frame.records:
-            if batch.items:
-                batch.ack = frame.end
-            else:
-                calls.append(_Skip(0, "", frame.end))
-            continue
-        last = len(frame.records) - 1
-        for index, record in enumerate(frame.records):
-            # Mid-frame, only the frame's start is safe to ack: acks fall on frame boundaries.
-            ack = frame.end if index == last else frame.start
-            try:
-                if isinstance(record, DeleteTagRecord):
-                    emit(_DeleteTag(record.key, ack))
-                elif isinstance(record, EndRunRecord):
-                    emit(_EndRun(RunStatus.parse(record.status), record.end_time, ack))
-                else:
-                    item = _entity(record)
-                    if not batch.accepts(item):
-                        emit()
-                    batch.add(item, ack)
-            except TrackstoneError as error:
-                emit(_Skip(1, f"invalid record {record!r}: {error}", ack))
-    emit()
-    return calls
+    """Turn frames into store calls in spool order (see ``_Planner``)."""
+    return _Planner().plan(frames)
 
 
 def _split(items: Sequence[_Item]) -> tuple[list[Metric], list[Param], list[RunTag]]:
@@ -403,7 +422,7 @@ class Sender:
     def _execute(self, spool: SpoolFile, key: tuple[str, int, int], call: _Call) -> None:
         run_id = spool.run_id
         if isinstance(call, _Batch):
-            self._ship_items(run_id, call.items, key, first=True)
+            self._ship_batch(run_id, call, key)
         elif isinstance(call, _DeleteTag):
             error = self._send(lambda: self._store.delete_tag(run_id, call.key), key, True)
             if isinstance(error, NotFound):
@@ -423,20 +442,36 @@ class Sender:
         elif call.count:
             self._reject(run_id, "records", call.count, call.reason)
 
-    def _ship_items(
-        self, run_id: str, items: Sequence[_Item], key: tuple[str, int, int], first: bool
-    ) -> None:
+    def _ship_batch(self, run_id: str, batch: _Batch, key: tuple[str, int, int]) -> None:
+        error = self._send(
+            lambda: self._store.log_batch(run_id, batch.metrics, batch.params, batch.tags),
+            key,
+            True,
+        )
+        if error is None:
+            self.stats.records_sent += len(batch.metrics) + len(batch.params) + len(batch.tags)
+        else:
+            self._isolate(run_id, batch.items, key, error)
+
+    def _ship_items(self, run_id: str, items: Sequence[_Item], key: tuple[str, int, int]) -> None:
         metrics, params, tags = _split(items)
-        error = self._send(lambda: self._store.log_batch(run_id, metrics, params, tags), key, first)
+        # An unexpected error inside a bisection is not retried: it is what is being isolated.
+        error = self._send(lambda: self._store.log_batch(run_id, metrics, params, tags), key, False)
         if error is None:
             self.stats.records_sent += len(items)
-            return
+        else:
+            self._isolate(run_id, items, key, error)
+
+    def _isolate(
+        self, run_id: str, items: Sequence[_Item], key: tuple[str, int, int], error: Exception
+    ) -> None:
+        """Bisect a refused batch so that only the records the store refuses are dropped."""
         if isinstance(error, _RUN_ERRORS) or len(items) == 1:
             self._reject(run_id, _describe(items), len(items), error)
             return
         middle = len(items) // 2
-        self._ship_items(run_id, items[:middle], key, first=False)
-        self._ship_items(run_id, items[middle:], key, first=False)
+        self._ship_items(run_id, items[:middle], key)
+        self._ship_items(run_id, items[middle:], key)
 
     def _send(
         self, action: Callable[[], object], key: tuple[str, int, int], retry_unexpected: bool

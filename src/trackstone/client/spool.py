@@ -48,8 +48,8 @@ import struct
 import time
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
@@ -147,8 +147,7 @@ _records_decoder = msgspec.msgpack.Decoder(list[Record])
 _header_decoder = msgspec.msgpack.Decoder(SpoolHeader)
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     """The records of one logging call and the byte range ``[start, end)`` they occupy.
 
     ``records`` is empty and ``error`` set when the CRC matched but the payload did not decode.
@@ -156,7 +155,7 @@ class Frame:
 
     start: int
     end: int
-    records: tuple[Record, ...]
+    records: Sequence[Record]
     error: str | None = None
 
 
@@ -185,7 +184,7 @@ def decode_frames(data: bytes, base_offset: int) -> tuple[list[Frame], int]:
             break
         start = base_offset + pos
         try:
-            records = tuple(_records_decoder.decode(payload))
+            records = _records_decoder.decode(payload)
             frames.append(Frame(start, base_offset + end, records))
         except msgspec.DecodeError as error:
             frames.append(Frame(start, base_offset + end, (), f"undecodable frame: {error}"))
@@ -371,8 +370,6 @@ class SpoolFile:
             length = _frame_length_at(data)
             if length is not None and length > len(data) and len(data) == max_bytes:
                 frames, _ = decode_frames(os.pread(self.fd, length, start), start)
-        if frames:
-            self.size = max(self.size, frames[-1].end)
         return frames
 
     def trailing_bytes(self) -> int:

@@ -109,9 +109,9 @@ def test_a_frame_with_a_good_crc_but_bad_payload_is_reported_not_fatal() -> None
     weird = struct.pack("<II", len(payload), zlib.crc32(payload)) + payload
     after = encode_frame([ParamRecord("r", "3")])
     frames, _ = decode_frames(weird + after, 0)
-    assert frames[0].records == ()
+    assert list(frames[0].records) == []
     assert frames[0].error is not None
-    assert frames[1].records == (ParamRecord("r", "3"),)
+    assert list(frames[1].records) == [ParamRecord("r", "3")]
 
 
 def test_created_spool_is_private_and_readable_back(tmp_path: Path) -> None:
@@ -128,8 +128,8 @@ def test_created_spool_is_private_and_readable_back(tmp_path: Path) -> None:
         42,
     )
     assert adopted.acked == adopted.data_start
-    assert [f.records for f in adopted.read_frames(adopted.acked)] == [
-        (MetricRecord("a", 1.0, 1, 0),)
+    assert [list(f.records) for f in adopted.read_frames(adopted.acked)] == [
+        [MetricRecord("a", 1.0, 1, 0)]
     ]
     adopted.close()
 
@@ -140,7 +140,7 @@ def test_reading_a_live_spool_skips_a_half_written_frame(tmp_path: Path) -> None
     partial = encode_frame([ParamRecord("q", "2")])
     os.write(spool.fd, partial[:5])
     frames = spool.read_frames(spool.data_start)
-    assert [frame.records for frame in frames] == [(ParamRecord("p", "1"),)]
+    assert [list(frame.records) for frame in frames] == [[ParamRecord("p", "1")]]
     spool.close()
 
 
@@ -156,7 +156,9 @@ def test_ack_advances_persists_and_never_goes_back(tmp_path: Path) -> None:
     spool.close()
     (adopted,) = find_orphans(tmp_path)
     assert adopted.acked == spool.data_start + len(first)
-    assert [f.records for f in adopted.read_frames(adopted.acked)] == [(ParamRecord("q", "2"),)]
+    assert [list(f.records) for f in adopted.read_frames(adopted.acked)] == [
+        [ParamRecord("q", "2")]
+    ]
     adopted.ack(adopted.size)
     assert adopted.drained
     adopted.delete()

@@ -1,0 +1,157 @@
+"""The DurableLogger façade: returns at once, flushes, keeps order, outlasts a store outage."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.fake_sink import FakeSink
+from trackstone.client.durable import DurableLogger
+from trackstone.client.spool import MetricRecord, SpoolFile, encode_frame
+from trackstone.clock import ManualClock
+from trackstone.config import Settings
+from trackstone.entities import Metric, Param, RunStatus, RunTag
+from trackstone.errors import InvalidState, ServiceUnavailable
+
+RUN = "run-1"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        tracking_uri=f"sqlite:///{tmp_path}/db/trackstone.db",
+        spool_dir=tmp_path / "spool",
+        flush_interval_s=0.01,
+        flush_timeout_s=5.0,
+    )
+
+
+@pytest.fixture
+def sink() -> FakeSink:
+    return FakeSink()
+
+
+@pytest.fixture
+def durable(sink: FakeSink, settings: Settings) -> Iterator[DurableLogger]:
+    logger = DurableLogger(sink, settings, ManualClock())
+    yield logger
+    logger.close()
+
+
+def _points(count: int, key: str = "m") -> list[Metric]:
+    return [Metric(key, float(i), 1_000 + i, i) for i in range(count)]
+
+
+def test_logged_records_arrive_in_order_after_flush(durable: DurableLogger, sink: FakeSink) -> None:
+    points = _points(2500)
+    for point in points[:100]:
+        durable.log_batch(RUN, metrics=[point])
+    durable.log_batch(RUN, metrics=points[100:], params=[Param("lr", "0.1")])
+    assert durable.flush(RUN, timeout_s=5.0)
+    assert sink.metrics(RUN) == points
+    assert [p for call in sink.calls for p in call.params] == [Param("lr", "0.1")]
+
+
+def test_delete_tag_reaches_the_store_after_the_earlier_set(
+    durable: DurableLogger, sink: FakeSink
+) -> None:
+    durable.log_batch(RUN, tags=[RunTag("stage", "warmup")])
+    durable.delete_tag(RUN, "stage")
+    durable.log_batch(RUN, tags=[RunTag("stage2", "train")])
+    assert durable.flush(RUN)
+    assert sink.methods() == ["log_batch", "delete_tag", "log_batch"]
+    assert sink.tags == {(RUN, "stage2"): "train"}
+
+
+def test_end_run_ships_the_status_last_and_later_logging_still_works(
+    durable: DurableLogger, sink: FakeSink, settings: Settings
+) -> None:
+    durable.log_batch(RUN, metrics=_points(3))
+    durable.end_run(RUN, RunStatus.FAILED, end_time=77)
+    assert sink.calls[-1].method == "update_run_info"
+    assert (sink.calls[-1].status, sink.calls[-1].end_time) == (RunStatus.FAILED, 77)
+    durable.log_batch(RUN, metrics=_points(1, key="late"))
+    assert durable.flush(RUN)
+    assert sink.metrics(RUN)[-1].key == "late"
+    durable.close()
+    assert os.listdir(settings.spool_dir) == []
+
+
+def test_logging_from_several_threads_loses_and_duplicates_nothing(
+    durable: DurableLogger, sink: FakeSink
+) -> None:
+    def work(thread: int) -> None:
+        for point in _points(1500, key=f"t{thread}"):
+            durable.log_batch(RUN, metrics=[point])
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert durable.flush()
+    got = sink.metrics(RUN)
+    assert len(got) == 4 * 1500
+    for n in range(4):
+        assert [m for m in got if m.key == f"t{n}"] == _points(1500, key=f"t{n}")
+
+
+def test_an_unavailable_store_delays_but_never_loses(
+    durable: DurableLogger, sink: FakeSink
+) -> None:
+    sink.fail_next = [ServiceUnavailable("database is locked")] * 1_000_000
+    points = _points(300)
+    for point in points:
+        durable.log_batch(RUN, metrics=[point])
+    assert not durable.flush(RUN, timeout_s=0.05)
+    assert sink.failed_calls >= 1
+    with sink.lock:
+        sink.fail_next.clear()
+    assert durable.flush(RUN, timeout_s=5.0)
+    assert sink.metrics(RUN) == points
+
+
+def test_close_leaves_unstored_records_for_the_next_logger(
+    sink: FakeSink, settings: Settings, tmp_path: Path
+) -> None:
+    quick = Settings(
+        tracking_uri=settings.tracking_uri,
+        spool_dir=settings.spool_dir,
+        flush_interval_s=0.01,
+        flush_timeout_s=0.05,
+    )
+    down = FakeSink(fail_next=[ServiceUnavailable("down")] * 1_000_000)
+    first = DurableLogger(down, quick, ManualClock())
+    first.log_batch(RUN, metrics=_points(10), params=[Param("p", "1")])
+    first.close()
+    assert not first.flush(RUN)
+    with pytest.raises(InvalidState):
+        first.log_batch(RUN, metrics=_points(1))
+    # A spool of another tracking URI in the same folder is not this logger's business.
+    SpoolFile.create(settings.spool_dir, "postgresql://elsewhere/db", "other", 0).close()
+
+    second = DurableLogger(sink, settings, ManualClock())
+    assert second.flush(timeout_s=5.0)
+    second.close()
+    assert sink.metrics(RUN) == _points(10)
+    assert {call.run_id for call in sink.calls} == {RUN}
+    leftovers = [name for name in os.listdir(settings.spool_dir) if name.endswith(".spool")]
+    assert [name.split(".")[0] for name in leftovers] == ["other"]
+
+
+def test_records_written_by_a_dead_process_are_adopted_at_start(
+    sink: FakeSink, settings: Settings
+) -> None:
+    dead = SpoolFile.create(settings.spool_dir, settings.tracking_uri, "crashed", 0)
+    dead.append(encode_frame([]))  # an empty frame is harmless
+    dead.append(encode_frame([MetricRecord("m", 1.5, 10, 1)]))
+    dead.close()
+    logger = DurableLogger(sink, settings, ManualClock())
+    assert logger.flush("crashed", timeout_s=5.0)
+    logger.close()
+    assert sink.metrics("crashed") == [Metric("m", 1.5, 10, 1)]
+    assert os.listdir(settings.spool_dir) == []
