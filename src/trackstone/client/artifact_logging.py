@@ -134,14 +134,18 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
 
 
 def image_key_path(key: str, step: int, timestamp_ms: int) -> str:
-    """Return where an image logged under ``key`` at ``step`` goes, as MLflow lays it out.
+    """Return where an image logged under ``key`` at ``step`` goes.
+
+    One folder per key (a ``/`` in the key nests folders); file names sort by step, then
+    time, and end in a random suffix so that two images at the same step both survive.
+    (MLflow's ``%``-separated names are not used: ``%xx`` reads as a percent escape, which
+    artifact paths refuse when it decodes to a control character.)
 
     Example:
-        >>> image_key_path("val/sample", 3, 1700000000000).rsplit("%", 1)[0]
-        'images/val#sample%step%3%timestamp%1700000000000'
+        >>> image_key_path("val/sample", 3, 1700000000000).rsplit("_", 1)[0]
+        'images/val/sample/step_000000000003_1700000000000'
     """
-    safe_key = key.replace("/", "#")
-    return f"images/{safe_key}%step%{step}%timestamp%{timestamp_ms}%{uuid.uuid4().hex}.png"
+    return f"images/{key}/step_{step:012d}_{timestamp_ms}_{uuid.uuid4().hex[:12]}.png"
 
 
 @dataclass(frozen=True)

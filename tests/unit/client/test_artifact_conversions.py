@@ -98,8 +98,11 @@ def test_image_key_paths_are_unique_and_keep_key_step_and_time() -> None:
     first = image_key_path("val/sample", 3, 1_700_000_000_000)
     second = image_key_path("val/sample", 3, 1_700_000_000_000)
     assert first != second
-    assert first.startswith("images/val#sample%step%3%timestamp%1700000000000%")
+    assert first.startswith("images/val/sample/step_000000000003_1700000000000_")
     assert first.endswith(".png")
+    assert sorted([image_key_path("k", 10, 1), image_key_path("k", 9, 2)])[0].startswith(
+        "images/k/step_000000000009_"
+    )
 
 
 def test_matplotlib_figures_render_in_the_files_format() -> None:
