@@ -6,12 +6,17 @@ This is the only module that reads the environment. Everything else receives a `
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from trackstone.errors import InvalidParameter
+
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "PROXIED_ARTIFACT_ROOT",
+    "ServerSettings",
     "Settings",
     "default_artifact_root",
     "normalize_tracking_uri",
@@ -20,6 +25,9 @@ __all__ = [
 DEFAULT_DATA_DIR = "trackstone-data"
 DATABASE_FILE = "trackstone.db"
 ARTIFACTS_FOLDER = "artifacts"
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:/"
+_FALSE_WORDS = ("0", "false", "no", "off")
 
 
 def _first(environ: Mapping[str, str], *names: str) -> str | None:
@@ -76,6 +84,7 @@ class Settings:
         flush_timeout_s: how long ``end_run`` and interpreter exit wait for the spool to drain.
         experiment_name / experiment_id: the experiment the fluent API starts in.
         tracking_token, tracking_username, tracking_password: credentials for a remote server.
+        s3_endpoint_url: the endpoint of an S3-compatible artifact store (None: AWS S3).
     """
 
     tracking_uri: str = ""
@@ -90,6 +99,7 @@ class Settings:
     tracking_token: str | None = None
     tracking_username: str | None = None
     tracking_password: str | None = None
+    s3_endpoint_url: str | None = None
 
     def __post_init__(self) -> None:
         uri = normalize_tracking_uri(self.tracking_uri or str(self.data_dir))
@@ -133,9 +143,145 @@ class Settings:
         values["tracking_password"] = _first(
             env, "TRACKSTONE_TRACKING_PASSWORD", "MLFLOW_TRACKING_PASSWORD"
         )
+        values["s3_endpoint_url"] = _first(
+            env, "TRACKSTONE_S3_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL"
+        )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
     def with_tracking_uri(self, uri: str) -> Settings:
         """Return a copy pointing at another store (the default artifact root is re-derived)."""
         return replace(self, tracking_uri=uri, artifact_root="")
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in _FALSE_WORDS
+
+
+# Setting name -> (parser, variables read in order). The MLFLOW_* names are those of
+# ``mlflow server``, so deployment scripts carry over.
+_SERVER_ENV: dict[str, tuple[Callable[[str], object], tuple[str, ...]]] = {
+    "host": (str, ("TRACKSTONE_HOST", "MLFLOW_HOST")),
+    "port": (int, ("TRACKSTONE_PORT", "MLFLOW_PORT")),
+    "backend_store_uri": (str, ("TRACKSTONE_BACKEND_STORE_URI", "MLFLOW_BACKEND_STORE_URI")),
+    "default_artifact_root": (
+        str,
+        ("TRACKSTONE_DEFAULT_ARTIFACT_ROOT", "MLFLOW_DEFAULT_ARTIFACT_ROOT"),
+    ),
+    "artifacts_destination": (
+        str,
+        ("TRACKSTONE_ARTIFACTS_DESTINATION", "MLFLOW_ARTIFACTS_DESTINATION"),
+    ),
+    "serve_artifacts": (_flag, ("TRACKSTONE_SERVE_ARTIFACTS", "MLFLOW_SERVE_ARTIFACTS")),
+    "workers": (int, ("TRACKSTONE_WORKERS", "MLFLOW_WORKERS")),
+    "allowed_hosts": (_csv, ("TRACKSTONE_ALLOWED_HOSTS", "MLFLOW_SERVER_ALLOWED_HOSTS")),
+    "cors_allowed_origins": (
+        _csv,
+        ("TRACKSTONE_CORS_ALLOWED_ORIGINS", "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS"),
+    ),
+    "max_request_bytes": (int, ("TRACKSTONE_MAX_REQUEST_BYTES",)),
+    "migrate": (_flag, ("TRACKSTONE_MIGRATE",)),
+    "data_dir": (Path, ("TRACKSTONE_DATA_DIR",)),
+}
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything configurable about ``trackstone server``: flags > ``TRACKSTONE_*`` env > defaults.
+
+    Attributes:
+        host, port: where to listen; loopback unless told otherwise.
+        backend_store_uri: the metadata store (``sqlite:///...``, ``postgresql://...`` or a data
+            folder). Defaults to ``<data_dir>/trackstone.db``.
+        default_artifact_root: the artifact location of new experiments. Defaults to
+            ``mlflow-artifacts:/`` (clients go through the server's proxy) when artifacts are
+            served, else to ``artifacts_destination``.
+        artifacts_destination: where the artifact proxy stores files. Defaults to the
+            ``artifacts`` folder beside a SQLite database, else in the data folder.
+        serve_artifacts: whether the server proxies artifact uploads and downloads.
+        workers: uvicorn worker processes.
+        allowed_hosts: accepted ``Host`` header values (``name``, ``name:port``, ``*.domain``,
+            ``*``). Empty means loopback names and the bound address.
+        cors_allowed_origins: origins (``https://ui.example``) given CORS headers; none by default.
+        max_request_bytes: larger request bodies are refused with 413 before they are read.
+        migrate: apply pending schema migrations on start (else refuse to start on an old schema).
+        data_dir: the folder of the default database and artifacts.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 5000
+    backend_store_uri: str = ""
+    default_artifact_root: str = ""
+    artifacts_destination: str = ""
+    serve_artifacts: bool = True
+    workers: int = 1
+    allowed_hosts: tuple[str, ...] = ()
+    cors_allowed_origins: tuple[str, ...] = ()
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    migrate: bool = True
+    data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
+
+    def __post_init__(self) -> None:
+        uri = normalize_tracking_uri(self.backend_store_uri or str(self.data_dir))
+        object.__setattr__(self, "backend_store_uri", uri)
+        if not self.artifacts_destination:
+            destination = default_artifact_root(uri, Path(self.data_dir))
+            object.__setattr__(self, "artifacts_destination", destination)
+        if not self.default_artifact_root:
+            root = PROXIED_ARTIFACT_ROOT if self.serve_artifacts else self.artifacts_destination
+            object.__setattr__(self, "default_artifact_root", root)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: object
+    ) -> ServerSettings:
+        """Build server settings from the environment, letting explicit ``overrides`` win.
+
+        Each setting reads ``TRACKSTONE_<NAME>`` (e.g. ``TRACKSTONE_BACKEND_STORE_URI``), then
+        the ``MLFLOW_*`` variable ``mlflow server`` reads, if any. Lists are comma-separated.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name, (parse, variables) in _SERVER_ENV.items():
+            value = _first(env, *variables)
+            if not value:
+                continue
+            try:
+                values[name] = parse(value)
+            except ValueError:
+                variable = next(v for v in variables if env.get(v))
+                raise InvalidParameter(f"{variable}: must be an integer, got {value!r}") from None
+        data_dir = _first(env, "TRACKSTONE_DATA_DIR")
+        if data_dir:
+            values["data_dir"] = Path(data_dir)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """Return the ``TRACKSTONE_*`` variables that rebuild these settings in a worker process."""
+        return {
+            "TRACKSTONE_HOST": self.host,
+            "TRACKSTONE_PORT": str(self.port),
+            "TRACKSTONE_BACKEND_STORE_URI": self.backend_store_uri,
+            "TRACKSTONE_DEFAULT_ARTIFACT_ROOT": self.default_artifact_root,
+            "TRACKSTONE_ARTIFACTS_DESTINATION": self.artifacts_destination,
+            "TRACKSTONE_SERVE_ARTIFACTS": "1" if self.serve_artifacts else "0",
+            "TRACKSTONE_WORKERS": str(self.workers),
+            "TRACKSTONE_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
+            "TRACKSTONE_CORS_ALLOWED_ORIGINS": ",".join(self.cors_allowed_origins),
+            "TRACKSTONE_MAX_REQUEST_BYTES": str(self.max_request_bytes),
+            "TRACKSTONE_MIGRATE": "1" if self.migrate else "0",
+            "TRACKSTONE_DATA_DIR": str(self.data_dir),
+        }
+
+    def store_settings(self) -> Settings:
+        """Return the ``Settings`` the server's tracking store is opened with."""
+        return Settings(
+            tracking_uri=self.backend_store_uri,
+            data_dir=self.data_dir,
+            artifact_root=self.default_artifact_root,
+        )

@@ -15,6 +15,7 @@ from trackstone.cli.experiments import experiments
 from trackstone.cli.gc import gc
 from trackstone.cli.output import print_error
 from trackstone.cli.runs import runs
+from trackstone.cli.server import server
 from trackstone.cli.state import CliState
 from trackstone.cli.sync import sync
 from trackstone.errors import TrackstoneError
@@ -105,3 +106,4 @@ main.add_command(runs)
 main.add_command(gc)
 main.add_command(db)
 main.add_command(sync)
+main.add_command(server)

@@ -1,0 +1,121 @@
+"""``create_app(settings)``: the tracking server as an ASGI application, with secure defaults.
+
+Layers, outermost first: ``SecurityMiddleware`` (hosts, origins, body limit, headers),
+``ErrorGuard`` (nothing escapes unanswered), then Starlette (exception handlers, routing).
+Nothing happens at import time; ``create_app`` opens the store once and the app closes it
+at shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from trackstone.config import ServerSettings
+from trackstone.errors import InvalidParameter, InvalidState
+from trackstone.server.errors import EXCEPTION_HANDLERS, ErrorGuard
+from trackstone.server.health import health_routes
+from trackstone.server.hosts import HostPolicy, default_allowed_hosts
+from trackstone.server.routing import api_routes, openapi_route
+from trackstone.server.security import SecurityMiddleware
+from trackstone.store.base import TrackingStore
+
+__all__ = ["TrackstoneApp", "app_from_env", "create_app", "open_store"]
+
+_DATABASE_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "postgres:")
+
+
+class TrackstoneApp(Starlette):
+    """A Starlette app whose middleware stack is wrapped in Trackstone's outer layers.
+
+    The outer layers sit outside Starlette's own error middleware, so that its 500 responses
+    get the security headers too.
+    """
+
+    def __init__(self, *, outer: Callable[[ASGIApp], ASGIApp], **kwargs: Any) -> None:
+        self._outer = outer
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self._outer(super().build_middleware_stack())
+
+
+def open_store(settings: ServerSettings) -> TrackingStore:
+    """Open the server's tracking store, migrating its schema unless ``settings.migrate`` is off.
+
+    Raises:
+        InvalidParameter: the backend store URI is not a database.
+        InvalidState: migrations are off and the schema is not the latest.
+    """
+    uri = settings.backend_store_uri
+    if not uri.startswith(_DATABASE_SCHEMES):
+        scheme = uri.partition(":")[0]
+        raise InvalidParameter(
+            f"backend store URI: must be sqlite:///... or postgresql://..., got a {scheme!r} URI"
+        )
+    if not settings.migrate:
+        from trackstone.store.sql.migrate import current_revision, head_revision
+
+        current, head = current_revision(uri), head_revision()
+        if current != head:
+            raise InvalidState(
+                f"the database schema is at revision {current or 'none'} but this server needs "
+                f"{head}, and migrations are off: run `trackstone db upgrade` first, or start "
+                "the server without --no-migrate"
+            )
+    from trackstone.store.resolve import store_for_settings
+
+    return store_for_settings(settings.store_settings())
+
+
+def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> TrackstoneApp:
+    """Return the tracking server application.
+
+    Args:
+        settings: the server's settings.
+        store: the store to serve (the app then leaves closing it to the caller); by default
+            the one ``settings`` name, opened now and closed at shutdown.
+
+    Example:
+        >>> app = create_app(ServerSettings(backend_store_uri="sqlite:////tmp/t.db"))
+        >>> # uvicorn.run(app, host="127.0.0.1", port=5000)
+    """
+    owned = store is None
+    served = open_store(settings) if store is None else store
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                served.close()
+
+    hosts = HostPolicy(settings.allowed_hosts or default_allowed_hosts(settings.host))
+
+    def outer(app: ASGIApp) -> ASGIApp:
+        return SecurityMiddleware(
+            ErrorGuard(app),
+            hosts=hosts,
+            cors_allowed_origins=settings.cors_allowed_origins,
+            max_request_bytes=settings.max_request_bytes,
+        )
+
+    app = TrackstoneApp(
+        outer=outer,
+        routes=[*health_routes(), openapi_route(), *api_routes(served)],
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = served
+    return app
+
+
+def app_from_env() -> TrackstoneApp:
+    """Build the app from ``TRACKSTONE_*`` settings: the factory each uvicorn worker calls."""
+    return create_app(ServerSettings.from_env())

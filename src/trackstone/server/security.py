@@ -1,0 +1,244 @@
+"""Browser and resource protections applied to every request, as one pure ASGI middleware.
+
+In order, for each HTTP request:
+
+1. ``Host`` must be on the allowlist (DNS rebinding) -> else 403.
+2. A state-changing method (POST, PUT, PATCH, DELETE) carrying an ``Origin`` must come from
+   the server's own origin or a configured CORS origin (cross-site request forgery) -> else 403.
+3. A CORS preflight from a configured origin is answered here; no CORS headers otherwise.
+4. A body whose ``Content-Length`` exceeds the limit -> 413 before a byte of it is read; a body
+   without one (chunked) is counted while the application reads it, and refused the same way.
+5. Every response gets ``nosniff``, ``X-Frame-Options: DENY`` and a referrer policy; HTML and
+   SVG responses also get a Content-Security-Policy unless the handler set its own.
+
+Only header checks run per request; no request or response object is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from trackstone.errors import InvalidParameter, PermissionDenied
+from trackstone.server.errors import RequestTooLarge, send_error
+from trackstone.server.hosts import HostPolicy
+
+__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "SecurityMiddleware"]
+
+STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+CONTENT_SECURITY_POLICY = (
+    b"default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    b"frame-ancestors 'none'"
+)
+_ACTIVE_CONTENT_TYPES = (b"text/html", b"image/svg+xml", b"application/xhtml+xml")
+_CORS_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
+_CORS_HEADERS = b"authorization, content-type"
+_CORS_MAX_AGE_S = b"600"
+_MAX_SHOWN_CHARS = 100
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _shown(value: bytes) -> str:
+    return repr(value[:_MAX_SHOWN_CHARS].decode("latin-1"))
+
+
+def _same_origin(origin: bytes, host: bytes) -> bool:
+    """Tell whether ``origin`` (``scheme://name[:port]``) names the server reached via ``host``."""
+    scheme, separator, netloc = origin.decode("latin-1").lower().partition("://")
+    default_port = _DEFAULT_PORTS.get(scheme)
+    if not separator or default_port is None:
+        return False  # "null", file://, chrome-extension://...: never our own pages
+    host_text = host.decode("latin-1").lower()
+    netloc = netloc.removesuffix(":" + default_port)
+    return host_text in (netloc, f"{netloc}:{default_port}")
+
+
+class SecurityMiddleware:
+    """Refuse foreign hosts, cross-site writes and oversized bodies; add security headers.
+
+    Args:
+        app: the application to protect.
+        hosts: which ``Host`` headers name this server.
+        cors_allowed_origins: origins given CORS headers (``*`` for any); none by default.
+        max_request_bytes: the largest request body accepted.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        hosts: HostPolicy,
+        cors_allowed_origins: Iterable[str] = (),
+        max_request_bytes: int,
+    ) -> None:
+        self.app = app
+        self.hosts = hosts
+        origins = {origin.strip().rstrip("/").lower() for origin in cors_allowed_origins}
+        self.cors_any = "*" in origins
+        self.cors_origins = frozenset(origin.encode("latin-1") for origin in origins - {"*"})
+        self.max_request_bytes = max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = origin = content_length = None
+        preflight = False
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+            elif name == b"origin":
+                origin = value
+            elif name == b"content-length":
+                content_length = value
+            elif name == b"access-control-request-method":
+                preflight = True
+        headers_send = _HeaderSend(send)
+        if host is None or not self.hosts.allows(host.decode("latin-1")):
+            shown = "no Host header" if host is None else f"Host {_shown(host)}"
+            await _refuse(
+                scope,
+                headers_send,
+                PermissionDenied(
+                    f"{shown} is not allowed: the server answers only the names it is "
+                    "configured for (start it with --allowed-hosts to add one)"
+                ),
+            )
+            return
+        cors = origin is not None and (self.cors_any or origin.lower() in self.cors_origins)
+        if cors:
+            assert origin is not None
+            headers_send.extra = _cors_headers(origin)
+        method = scope.get("method", "GET")
+        if (
+            origin is not None
+            and method in STATE_CHANGING_METHODS
+            and not cors
+            and not _same_origin(origin, host)
+        ):
+            await _refuse(
+                scope,
+                headers_send,
+                PermissionDenied(
+                    f"cross-origin {method} from {_shown(origin)} refused: "
+                    "the origin is not this server's (see --cors-allowed-origins)"
+                ),
+            )
+            return
+        if cors and preflight and method == "OPTIONS":
+            await _answer_preflight(headers_send)
+            return
+        if scope["type"] == "http":
+            if content_length is not None:
+                error = self._check_length(content_length)
+                if error is not None:
+                    await _refuse(scope, headers_send, error)
+                    return
+            else:
+                await self._call_counting(scope, receive, headers_send)
+                return
+        await self.app(scope, receive, headers_send)
+
+    async def _call_counting(self, scope: Scope, receive: Receive, send: _HeaderSend) -> None:
+        """Run the app on a body of unknown length, answering 413 if it turns out too large.
+
+        The app normally answers the ``RequestTooLarge`` raised while it reads (Trackstone's
+        handlers do); one that lets it escape before responding gets the 413 from here.
+        """
+        try:
+            await self.app(scope, _LimitedReceive(receive, self.max_request_bytes), send)
+        except RequestTooLarge as error:
+            if send.started:
+                raise
+            await send_error(send, error)
+
+    def _check_length(self, content_length: bytes) -> InvalidParameter | None:
+        if not content_length.isdigit():
+            return InvalidParameter(
+                f"Content-Length: must be a number, got {_shown(content_length)}"
+            )
+        if int(content_length) > self.max_request_bytes:
+            return _too_large(self.max_request_bytes)
+        return None
+
+
+def _too_large(limit: int) -> RequestTooLarge:
+    return RequestTooLarge(f"request body: larger than the server's limit of {limit} bytes")
+
+
+async def _refuse(scope: Scope, send: Send, error: InvalidParameter | PermissionDenied) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    await send_error(send, error)
+
+
+async def _answer_preflight(send: Send) -> None:
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _cors_headers(origin: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    return (
+        (b"access-control-allow-origin", origin),
+        (b"access-control-allow-methods", _CORS_METHODS),
+        (b"access-control-allow-headers", _CORS_HEADERS),
+        (b"access-control-max-age", _CORS_MAX_AGE_S),
+        (b"vary", b"Origin"),
+    )
+
+
+class _HeaderSend:
+    """Add the security headers (and CORS headers when set) to the response start."""
+
+    __slots__ = ("_send", "extra", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.extra: tuple[tuple[bytes, bytes], ...] = ()
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            message["headers"] = _with_security_headers(message.get("headers", ()), self.extra)
+        await self._send(message)
+
+
+def _with_security_headers(
+    headers: Iterable[tuple[bytes, bytes]], extra: tuple[tuple[bytes, bytes], ...]
+) -> list[tuple[bytes, bytes]]:
+    result = list(headers)
+    present = {name.lower() for name, _ in result}
+    result.extend(item for item in SECURITY_HEADERS if item[0] not in present)
+    result.extend(extra)
+    if b"content-security-policy" not in present:
+        content_type = next((v for n, v in result if n.lower() == b"content-type"), b"")
+        if content_type.lower().startswith(_ACTIVE_CONTENT_TYPES):
+            result.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
+    return result
+
+
+class _LimitedReceive:
+    """Count body bytes as the application reads them; past the limit, raise RequestTooLarge."""
+
+    __slots__ = ("_limit", "_receive", "_received")
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive = receive
+        self._limit = limit
+        self._received = 0
+
+    async def __call__(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            if self._received > self._limit:
+                raise _too_large(self._limit)
+        return message
