@@ -18,8 +18,9 @@ What happens to a pending call::
         │                               logged at ERROR and skipped (acked)
         │  NotFound / InvalidState (the run refuses everything; bisecting cannot help)
         ├─────────────────────────────► SKIPPED: logged at ERROR, acked
-        │  any other exception
-        └─────────────────────────────► logged with traceback; RETRY up to 3 times, then BISECT
+        │  any other exception (a bug, InternalError)
+        └─────────────────────────────► logged with traceback; RETRY (20 times, about a
+                                        minute of backoff), then BISECT
 
     DRAINED and no longer written (retired by its writer, or an adopted orphan) ──► deleted
 
@@ -77,7 +78,9 @@ _TRANSIENT_ERRORS = (ServiceUnavailable, Unauthenticated, PermissionDenied, OSEr
 # The store refuses the run itself: every record of the call would fail the same way.
 _RUN_ERRORS = (NotFound, InvalidState)
 _RECORD_ERRORS = (InvalidParameter, AlreadyExists)
-_MAX_UNEXPECTED_ATTEMPTS = 3
+# An unexpected error (a bug, an HTTP 500 from a proxy...) is retried this often, about a minute
+# with the thread's backoff, before the call is bisected to drop only the records it chokes on.
+_MAX_UNEXPECTED_ATTEMPTS = 20
 # Bytes of one spool shipped per round, so that a busy spool does not starve the others.
 _ROUND_BUDGET_BYTES = 8 * 1024 * 1024
 
@@ -297,11 +300,23 @@ class Sender:
     """Ships the records of a set of spools to one store; thread-safe to add spools and wait.
 
     ``ship_once`` is meant for one thread at a time (the background sender, or ``sync``).
+
+    Args:
+        store: where records go.
+        on_progress: called with the number of bytes each ack advances by.
+        max_unexpected_attempts: how often a call failing with an unexpected error is tried
+            before it is bisected and the records it chokes on are dropped.
     """
 
-    def __init__(self, store: RecordSink, on_progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: RecordSink,
+        on_progress: Callable[[int], None] | None = None,
+        max_unexpected_attempts: int = _MAX_UNEXPECTED_ATTEMPTS,
+    ) -> None:
         self._store = store
         self._on_progress = on_progress
+        self._max_unexpected_attempts = max_unexpected_attempts
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._spools: list[SpoolFile] = []
@@ -490,7 +505,7 @@ class Sender:
         except Exception as error:
             attempts = self._unexpected.get(key, 0) + 1
             logger.error("unexpected error from the store (attempt %d)", attempts, exc_info=True)
-            if retry_unexpected and attempts < _MAX_UNEXPECTED_ATTEMPTS:
+            if retry_unexpected and attempts < self._max_unexpected_attempts:
                 self._unexpected[key] = attempts
                 raise _Retry(str(error)) from error
             self._unexpected.pop(key, None)

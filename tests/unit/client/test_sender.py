@@ -234,7 +234,7 @@ def test_an_error_that_never_goes_away_is_bounded(tmp_path: Path) -> None:
 
     sink = FakeSink()
     sink.reject = explode  # type: ignore[assignment]
-    sender = Sender(sink)
+    sender = Sender(sink, max_unexpected_attempts=3)
     spool = _spool(tmp_path, [_metrics(4)])
     sender.add(spool)
     rounds = _ship_until_idle(sender, max_rounds=10)

@@ -210,3 +210,15 @@ def test_leftovers_are_cleaned_but_foreign_files_are_left(tmp_path: Path) -> Non
 
 def test_missing_spool_folder_has_no_orphans(tmp_path: Path) -> None:
     assert find_orphans(tmp_path / "never-made") == []
+
+
+def test_a_frame_bigger_than_the_read_chunk_is_still_read(tmp_path: Path) -> None:
+    spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
+    big = [MetricRecord("m", float(i), i, i) for i in range(50)]
+    spool.append(encode_frame(big))
+    spool.append(encode_frame(big[:1]))
+    frames = spool.read_frames(spool.data_start, max_bytes=16)
+    assert [len(frame.records) for frame in frames] == [50]
+    frames = spool.read_frames(frames[0].end, max_bytes=16)
+    assert [len(frame.records) for frame in frames] == [1]
+    spool.close()
