@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from support.postgres import PostgresCluster, PostgresUnavailable, start_cluster
+from support.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures)
 
 
 def _unavailable(reason: str) -> None:

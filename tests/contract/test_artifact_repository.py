@@ -12,6 +12,7 @@ import io
 import random
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,14 +20,25 @@ from trackstone.artifacts.base import ArtifactRepository, FileInfo
 from trackstone.artifacts.local import LocalArtifactRepository
 from trackstone.errors import InvalidParameter, NotFound
 
+if TYPE_CHECKING:
+    from support.s3 import S3Bucket
+
 
 def _local_repository(request: pytest.FixtureRequest) -> ArtifactRepository:
     tmp_path: Path = request.getfixturevalue("tmp_path")
     return LocalArtifactRepository(tmp_path / "artifact-root")
 
 
+def _s3_repository(request: pytest.FixtureRequest) -> ArtifactRepository:
+    from trackstone.artifacts.s3 import S3ArtifactRepository
+
+    bucket: S3Bucket = request.getfixturevalue("s3_bucket")
+    return S3ArtifactRepository(bucket.uri("experiments/1/run/artifacts"), client=bucket.client)
+
+
 IMPLEMENTATIONS: dict[str, Callable[[pytest.FixtureRequest], ArtifactRepository]] = {
     "local": _local_repository,
+    "s3": _s3_repository,
 }
 
 MiB = 1024 * 1024
