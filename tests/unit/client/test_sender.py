@@ -313,3 +313,28 @@ def test_backoff_doubles_up_to_a_cap_and_resets(jitter: float, expected_s: list[
     assert [backoff.next_delay_s() for _ in expected_s] == pytest.approx(expected_s)
     backoff.reset()
     assert backoff.next_delay_s() == pytest.approx(expected_s[0])
+
+
+def test_a_failure_mid_frame_acks_only_up_to_the_frame_start(tmp_path: Path) -> None:
+    records = _metrics(2500)
+    spool = _spool(tmp_path, [records])
+    sink = FakeSink()
+    sender = Sender(sink)
+    sender.add(spool)
+    original = sink.log_batch
+    calls = 0
+
+    def fail_second(*args: object, **kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ServiceUnavailable("down")
+        original(*args, **kwargs)  # type: ignore[arg-type]
+
+    sink.log_batch = fail_second  # type: ignore[method-assign]
+    assert sender.ship_once() is Round.RETRY
+    assert spool.acked == spool.data_start  # a frame is acked whole or not at all
+    assert sender.ship_once() is Round.IDLE
+    # The first 1000 points are sent again: the store ignores identical points (idempotent).
+    assert sink.metrics() == _points(records[:1000]) + _points(records)
+    assert spool.drained
