@@ -1,7 +1,8 @@
-"""Turn in-memory objects (text, dicts, figures, images, tables) into artifact file bytes.
+"""Artifact logging: files, folders and in-memory objects (text, dicts, figures, images, tables).
 
-Pure conversions: the client writes the bytes through the run's ``ArtifactRepository``.
-numpy, PIL, matplotlib and pandas are only imported when the object calls for them.
+The conversions to bytes are pure functions; ``ArtifactMethods`` is the artifact half of
+``TrackstoneClient``, writing through the run's ``ArtifactRepository``. numpy, PIL, matplotlib
+and pandas are only imported when the object logged calls for them.
 """
 
 from __future__ import annotations
@@ -10,15 +11,24 @@ import io
 import json
 import math
 import posixpath
+import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from trackstone.errors import InvalidParameter
+from trackstone.entities.validation import check_key
+from trackstone.errors import InvalidParameter, NotFound
+
+if TYPE_CHECKING:
+    from trackstone.artifacts.base import ArtifactRepository, FileInfo
+    from trackstone.clock import Clock
+    from trackstone.entities import Run
 
 __all__ = [
     "LOGGED_ARTIFACTS_TAG",
+    "ArtifactMethods",
     "Table",
     "dict_bytes",
     "figure_bytes",
@@ -226,3 +236,110 @@ def with_logged_artifact(tag_value: str | None, path: str, kind: str) -> str | N
         return None
     entries.append({"path": path, "type": kind})
     return json.dumps(entries)
+
+
+def _write(repository: ArtifactRepository, artifact_file: str, data: bytes) -> None:
+    repository.write_artifact(artifact_file, io.BytesIO(data))
+
+
+class _Client(Protocol):
+    """What ``ArtifactMethods`` needs from the client it is part of."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def _repository(self, run_id: str) -> ArtifactRepository: ...
+
+    def get_run(self, run_id: str) -> Run: ...
+
+    def set_tag(
+        self, run_id: str, key: str, value: Any, synchronous: bool | None = None
+    ) -> None: ...
+
+
+class ArtifactMethods:
+    """The artifact methods of ``TrackstoneClient`` (same names as ``MlflowClient``'s)."""
+
+    def log_artifact(
+        self: _Client, run_id: str, local_path: str | Path, artifact_path: str | None = None
+    ) -> None:
+        """Copy a local file into the run's artifacts (under ``artifact_path`` if given)."""
+        self._repository(run_id).log_artifact(local_path, artifact_path)
+
+    def log_artifacts(
+        self: _Client, run_id: str, local_dir: str | Path, artifact_path: str | None = None
+    ) -> None:
+        """Copy a local folder tree into the run's artifacts."""
+        self._repository(run_id).log_artifacts(local_dir, artifact_path)
+
+    def log_text(self: _Client, run_id: str, text: str, artifact_file: str) -> None:
+        """Write ``text`` (UTF-8) to ``artifact_file``."""
+        _write(self._repository(run_id), artifact_file, text.encode("utf-8"))
+
+    def log_dict(
+        self: _Client, run_id: str, dictionary: Mapping[str, Any], artifact_file: str
+    ) -> None:
+        """Write a dict as YAML (``.yaml``/``.yml``) or JSON (anything else)."""
+        _write(self._repository(run_id), artifact_file, dict_bytes(dictionary, artifact_file))
+
+    def log_figure(
+        self: _Client,
+        run_id: str,
+        figure: Any,
+        artifact_file: str,
+        *,
+        save_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Save a matplotlib figure in the format the file extension names."""
+        data = figure_bytes(figure, artifact_file, save_kwargs)
+        _write(self._repository(run_id), artifact_file, data)
+
+    def log_image(
+        self: _Client,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """Save a numpy array or PIL image, either at ``artifact_file`` or under ``key``/``step``.
+
+        Raises:
+            InvalidParameter: neither or both of ``artifact_file`` and ``key`` are given.
+        """
+        if (artifact_file is None) == (key is None):
+            raise InvalidParameter("log_image: give exactly one of artifact_file and key")
+        if key is not None:
+            check_key("image key", key)
+            when = self.clock.now_ms() if timestamp is None else timestamp
+            artifact_file = image_key_path(key, step or 0, when)
+        assert artifact_file is not None
+        _write(self._repository(run_id), artifact_file, image_bytes(image, artifact_file))
+
+    def log_table(self: _Client, run_id: str, data: Any, artifact_file: str) -> None:
+        """Write a table (dict of columns or DataFrame) as JSON, appending if the file exists."""
+        table = table_from(data)
+        repository = self._repository(run_id)
+        try:
+            with repository.open_artifact(artifact_file) as stream:
+                table = merge_tables(read_table(stream.read()), table)
+        except NotFound:
+            pass
+        repository.write_artifact(artifact_file, io.BytesIO(table_bytes(table)))
+        current = self.get_run(run_id).data.tags.get(LOGGED_ARTIFACTS_TAG)
+        listed = with_logged_artifact(current, artifact_file, "table")
+        if listed is not None:
+            self.set_tag(run_id, LOGGED_ARTIFACTS_TAG, listed)
+
+    def list_artifacts(self: _Client, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """List the direct children of a folder of the run's artifacts (the root when None)."""
+        return self._repository(run_id).list_artifacts(path)
+
+    def download_artifacts(
+        self: _Client, run_id: str, path: str, dst_path: str | Path | None = None
+    ) -> str:
+        """Copy an artifact file or folder to ``dst_path`` (a new temp folder when None)."""
+        target = dst_path if dst_path is not None else tempfile.mkdtemp(prefix="trackstone-")
+        return str(self._repository(run_id).download_artifacts(path, target))

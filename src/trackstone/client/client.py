@@ -10,17 +10,14 @@ are remembered per run, so changing a param raises at the call even though it sh
 
 from __future__ import annotations
 
-import atexit
-import io
 import logging
-import tempfile
 import threading
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trackstone.client import artifact_logging as conversions
+from trackstone.client.artifact_logging import ArtifactMethods
+from trackstone.client.shutdown import close_at_exit
 from trackstone.clock import Clock, SystemClock
 from trackstone.config import Settings
 from trackstone.entities import (
@@ -42,14 +39,14 @@ from trackstone.entities.validation import (
     MAX_TAGS_PER_BATCH,
     check_key,
 )
-from trackstone.errors import InvalidParameter, InvalidState, NotFound
+from trackstone.errors import InvalidParameter, InvalidState
 
 if TYPE_CHECKING:
-    from trackstone.artifacts.base import ArtifactRepository, FileInfo
+    from trackstone.artifacts.base import ArtifactRepository
     from trackstone.client.durable import DurableLogger
     from trackstone.store.base import TrackingStore
 
-__all__ = ["TrackstoneClient", "at_interpreter_exit"]
+__all__ = ["TrackstoneClient"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +55,7 @@ _HISTORY_PAGE_SIZE = 100_000
 _EXPERIMENT_PAGE_SIZE = 1000
 
 
-class TrackstoneClient:
+class TrackstoneClient(ArtifactMethods):
     """A client for one tracking store; every call names the experiment or run it acts on.
 
     Args:
@@ -133,7 +130,7 @@ class TrackstoneClient:
                     from trackstone.client.durable import DurableLogger
 
                     self._durable = DurableLogger(store, self._settings, self._clock)
-                    _watch(self)
+                    close_at_exit(self)
                 durable = self._durable
         return durable
 
@@ -303,7 +300,7 @@ class TrackstoneClient:
             self._known_runs.add(run_id)
             self._params[run_id] = {}
             self._artifact_uris[run_id] = run.info.artifact_uri
-        _watch(self)
+        close_at_exit(self)
         return run
 
     def get_run(self, run_id: str) -> Run:
@@ -458,131 +455,3 @@ class TrackstoneClient:
         from trackstone.artifacts.resolve import repository_for_uri
 
         return repository_for_uri(self.get_artifact_uri(run_id))
-
-    def log_artifact(
-        self, run_id: str, local_path: str | Path, artifact_path: str | None = None
-    ) -> None:
-        """Copy a local file into the run's artifacts (under ``artifact_path`` if given)."""
-        self._repository(run_id).log_artifact(local_path, artifact_path)
-
-    def log_artifacts(
-        self, run_id: str, local_dir: str | Path, artifact_path: str | None = None
-    ) -> None:
-        """Copy a local folder tree into the run's artifacts."""
-        self._repository(run_id).log_artifacts(local_dir, artifact_path)
-
-    def _write_artifact(self, run_id: str, artifact_file: str, data: bytes) -> None:
-        self._repository(run_id).write_artifact(artifact_file, io.BytesIO(data))
-
-    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        """Write ``text`` (UTF-8) to ``artifact_file``."""
-        self._write_artifact(run_id, artifact_file, text.encode("utf-8"))
-
-    def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> None:
-        """Write a dict as YAML (``.yaml``/``.yml``) or JSON (anything else)."""
-        self._write_artifact(
-            run_id, artifact_file, conversions.dict_bytes(dictionary, artifact_file)
-        )
-
-    def log_figure(
-        self,
-        run_id: str,
-        figure: Any,
-        artifact_file: str,
-        *,
-        save_kwargs: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Save a matplotlib figure in the format the file extension names."""
-        data = conversions.figure_bytes(figure, artifact_file, save_kwargs)
-        self._write_artifact(run_id, artifact_file, data)
-
-    def log_image(
-        self,
-        run_id: str,
-        image: Any,
-        artifact_file: str | None = None,
-        key: str | None = None,
-        step: int | None = None,
-        timestamp: int | None = None,
-        synchronous: bool | None = None,
-    ) -> None:
-        """Save a numpy array or PIL image, either at ``artifact_file`` or under ``key``/``step``.
-
-        Raises:
-            InvalidParameter: neither or both of ``artifact_file`` and ``key`` are given.
-        """
-        if (artifact_file is None) == (key is None):
-            raise InvalidParameter("log_image: give exactly one of artifact_file and key")
-        if key is not None:
-            check_key("image key", key)
-            when = self._clock.now_ms() if timestamp is None else timestamp
-            artifact_file = conversions.image_key_path(key, step or 0, when)
-        assert artifact_file is not None
-        self._write_artifact(run_id, artifact_file, conversions.image_bytes(image, artifact_file))
-
-    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
-        """Write a table (dict of columns or DataFrame) as JSON, appending if the file exists."""
-        table = conversions.table_from(data)
-        repository = self._repository(run_id)
-        try:
-            with repository.open_artifact(artifact_file) as stream:
-                table = conversions.merge_tables(conversions.read_table(stream.read()), table)
-        except NotFound:
-            pass
-        repository.write_artifact(artifact_file, io.BytesIO(conversions.table_bytes(table)))
-        current = self.get_run(run_id).data.tags.get(conversions.LOGGED_ARTIFACTS_TAG)
-        listed = conversions.with_logged_artifact(current, artifact_file, "table")
-        if listed is not None:
-            self.set_tag(run_id, conversions.LOGGED_ARTIFACTS_TAG, listed)
-
-    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
-        """List the direct children of a folder of the run's artifacts (the root when None)."""
-        return self._repository(run_id).list_artifacts(path)
-
-    def download_artifacts(self, run_id: str, path: str, dst_path: str | Path | None = None) -> str:
-        """Copy an artifact file or folder to ``dst_path`` (a new temp folder when None)."""
-        target = dst_path if dst_path is not None else tempfile.mkdtemp(prefix="trackstone-")
-        return str(self._repository(run_id).download_artifacts(path, target))
-
-
-# -- interpreter exit --------------------------------------------------------------------
-
-_exit_lock = threading.Lock()
-_exit_registered = False
-_exit_callbacks: list[Callable[[], None]] = []
-_live_clients: weakref.WeakSet[TrackstoneClient] = weakref.WeakSet()
-
-
-def _register_exit_hook() -> None:
-    global _exit_registered
-    with _exit_lock:
-        if not _exit_registered:
-            atexit.register(_on_exit)
-            _exit_registered = True
-
-
-def _watch(client: TrackstoneClient) -> None:
-    """Close ``client`` at interpreter exit (so its spool is shipped)."""
-    _live_clients.add(client)
-    _register_exit_hook()
-
-
-def at_interpreter_exit(callback: Callable[[], None]) -> None:
-    """Run ``callback`` at interpreter exit, before the clients' loggers are closed."""
-    with _exit_lock:
-        if callback not in _exit_callbacks:
-            _exit_callbacks.append(callback)
-    _register_exit_hook()
-
-
-def _on_exit() -> None:
-    for callback in list(_exit_callbacks):
-        try:
-            callback()
-        except Exception:
-            logger.exception("an exit callback failed")
-    for client in list(_live_clients):
-        try:
-            client.close()
-        except Exception:
-            logger.exception("closing a tracking client at exit failed")

@@ -1,25 +1,26 @@
 """MLflow's fluent API: module-level functions that act on the active run.
 
 Same names and signatures as ``mlflow``'s, so ``import trackstone as mlflow`` runs MLflow
-scripts. State (tracking URI, active experiment, the active-run stacks of ``context``) lives in
-this module; the work is done by one ``TrackstoneClient``. Logging with no active run starts
-one, as MLflow does. Active runs are per thread with a shared fallback: see
-``trackstone.client.context``. Runs still active when the interpreter exits are ended:
+scripts (the artifact and dataset functions live in ``fluent_artifacts``, the searches in
+``fluent_search``). State (tracking URI, active experiment, the active-run stacks of
+``context``) lives in this module; the work is done by one ``TrackstoneClient``. Logging with
+no active run starts one, as MLflow does. Active runs are per thread with a shared fallback:
+see ``trackstone.client.context``. Runs still active when the interpreter exits are ended:
 FAILED after an uncaught exception, KILLED after Ctrl-C, FINISHED otherwise.
 """
 
 from __future__ import annotations
 
 import logging
-import posixpath
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import Any
 
-from trackstone.client.client import TrackstoneClient, at_interpreter_exit
+from trackstone.client.client import TrackstoneClient
 from trackstone.client.context import ActiveRun, RunStack, status_for_exception
+from trackstone.client.shutdown import at_interpreter_exit
 from trackstone.client.system_tags import (
     PARENT_RUN_ID_TAG,
     RUN_NAME_TAG,
@@ -27,37 +28,27 @@ from trackstone.client.system_tags import (
     default_run_tags,
 )
 from trackstone.entities import (
-    DATASET_CONTEXT_TAG,
     DEFAULT_EXPERIMENT_ID,
-    Dataset,
-    DatasetInput,
     Experiment,
-    InputTag,
     LifecycleStage,
     Metric,
-    PagedList,
     Param,
     Run,
     RunStatus,
     RunTag,
-    ViewType,
 )
 from trackstone.errors import AlreadyExists, InvalidParameter, InvalidState
-
-if TYPE_CHECKING:
-    import pandas
-
-    from trackstone.data.dataset import TrackedDataset
 
 __all__ = [
     "active_run",
     "create_experiment",
+    "current_experiment_id",
+    "current_run_id",
     "delete_experiment",
     "delete_run",
     "delete_tag",
     "end_run",
     "flush_async_logging",
-    "get_artifact_uri",
     "get_client",
     "get_experiment",
     "get_experiment_by_name",
@@ -65,20 +56,10 @@ __all__ = [
     "get_run",
     "get_tracking_uri",
     "last_active_run",
-    "log_artifact",
-    "log_artifacts",
-    "log_dict",
-    "log_figure",
-    "log_image",
-    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
-    "log_table",
-    "log_text",
-    "search_experiments",
-    "search_runs",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
@@ -89,9 +70,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-SEARCH_MAX_RESULTS_PANDAS = 100_000
-_SEARCH_PAGE_SIZE = 50_000
 
 
 class _FluentState:
@@ -156,16 +134,6 @@ def get_experiment_by_name(name: str) -> Experiment | None:
     return get_client().get_experiment_by_name(name)
 
 
-def search_experiments(
-    view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
-    max_results: int | None = None,
-    filter_string: str | None = None,
-    order_by: Sequence[str] | None = None,
-) -> list[Experiment]:
-    """Return the experiments matching the filter (all of them when max_results is None)."""
-    return list(get_client().search_experiments(view_type, max_results, filter_string, order_by))
-
-
 def delete_experiment(experiment_id: str) -> None:
     """Soft-delete an experiment and its runs."""
     get_client().delete_experiment(experiment_id)
@@ -213,7 +181,7 @@ def set_experiment(
     return experiment
 
 
-def _current_experiment_id() -> str:
+def current_experiment_id() -> str:
     """The active experiment: set_experiment's, else the settings', else the default."""
     if _state.experiment_id is not None:
         return _state.experiment_id
@@ -227,7 +195,7 @@ def _current_experiment_id() -> str:
 
 def set_experiment_tag(key: str, value: Any) -> None:
     """Set a tag on the active experiment."""
-    get_client().set_experiment_tag(_current_experiment_id(), key, value)
+    get_client().set_experiment_tag(current_experiment_id(), key, value)
 
 
 def set_experiment_tags(tags: Mapping[str, Any]) -> None:
@@ -347,7 +315,7 @@ def start_run(
     else:
         name = run_name if run_name is not None else extra.get(RUN_NAME_TAG)
         extra.pop(RUN_NAME_TAG, None)
-        chosen = str(experiment_id) if experiment_id is not None else _current_experiment_id()
+        chosen = str(experiment_id) if experiment_id is not None else current_experiment_id()
         run = client.create_run(chosen, tags={**default_run_tags(), **extra}, run_name=name)
     active = ActiveRun(run, _end_active)
     _state.runs.push(active)
@@ -374,7 +342,7 @@ def last_active_run() -> Run | None:
     return get_client().get_run(run_id) if run_id is not None else None
 
 
-def _run_id(run_id: str | None = None) -> str:
+def current_run_id(run_id: str | None = None) -> str:
     """Return ``run_id``, else the active run's id, starting a run if there is none."""
     if run_id is not None:
         return run_id
@@ -404,7 +372,7 @@ def get_metric_history(run_id: str, key: str) -> list[Metric]:
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a write-once param to the active run; return ``value``."""
-    return get_client().log_param(_run_id(), key, value, synchronous)
+    return get_client().log_param(current_run_id(), key, value, synchronous)
 
 
 def log_params(
@@ -412,7 +380,7 @@ def log_params(
 ) -> None:
     """Log several params at once."""
     records = [Param(str(key), value) for key, value in params.items()]
-    get_client().log_batch(_run_id(run_id), params=records, synchronous=synchronous)
+    get_client().log_batch(current_run_id(run_id), params=records, synchronous=synchronous)
 
 
 def log_metric(
@@ -424,7 +392,7 @@ def log_metric(
     run_id: str | None = None,
 ) -> None:
     """Log one metric point to the active run (or ``run_id``); returns in microseconds."""
-    get_client().log_metric(_run_id(run_id), key, value, timestamp, step, synchronous)
+    get_client().log_metric(current_run_id(run_id), key, value, timestamp, step, synchronous)
 
 
 def log_metrics(
@@ -438,200 +406,25 @@ def log_metrics(
     client = get_client()
     when = client.clock.now_ms() if timestamp is None else timestamp
     records = [Metric(str(key), value, when, step or 0) for key, value in metrics.items()]
-    client.log_batch(_run_id(run_id), metrics=records, synchronous=synchronous)
+    client.log_batch(current_run_id(run_id), metrics=records, synchronous=synchronous)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     """Set a tag on the active run."""
-    get_client().set_tag(_run_id(), key, value, synchronous)
+    get_client().set_tag(current_run_id(), key, value, synchronous)
 
 
 def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
     """Set several tags on the active run."""
     records = [RunTag(str(key), value) for key, value in tags.items()]
-    get_client().log_batch(_run_id(), tags=records, synchronous=synchronous)
+    get_client().log_batch(current_run_id(), tags=records, synchronous=synchronous)
 
 
 def delete_tag(key: str) -> None:
     """Remove a tag from the active run."""
-    get_client().delete_tag(_run_id(), key)
+    get_client().delete_tag(current_run_id(), key)
 
 
 def flush_async_logging() -> None:
     """Wait until every record logged so far is stored."""
     get_client().flush()
-
-
-def log_input(
-    dataset: TrackedDataset | Dataset,
-    context: str | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> None:
-    """Record that the active run used ``dataset`` (from ``trackstone.data``), e.g. for training."""
-    entity = dataset if isinstance(dataset, Dataset) else dataset.to_dataset_entity()
-    input_tags = [InputTag(str(key), str(value)) for key, value in (tags or {}).items()]
-    if context is not None:
-        input_tags.append(InputTag(DATASET_CONTEXT_TAG, context))
-    get_client().log_inputs(_run_id(), [DatasetInput(entity, tuple(input_tags))])
-
-
-# -- artifacts -----------------------------------------------------------------------------
-
-
-def get_artifact_uri(artifact_path: str | None = None) -> str:
-    """Return the URI of the active run's artifacts, or of one artifact in them."""
-    root = get_client().get_artifact_uri(_run_id())
-    if not artifact_path:
-        return root
-    return posixpath.join(root, artifact_path.lstrip("/"))
-
-
-def log_artifact(
-    local_path: str | Path, artifact_path: str | None = None, run_id: str | None = None
-) -> None:
-    """Copy a local file into the active run's artifacts."""
-    get_client().log_artifact(_run_id(run_id), local_path, artifact_path)
-
-
-def log_artifacts(
-    local_dir: str | Path, artifact_path: str | None = None, run_id: str | None = None
-) -> None:
-    """Copy a local folder tree into the active run's artifacts."""
-    get_client().log_artifacts(_run_id(run_id), local_dir, artifact_path)
-
-
-def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
-    """Write text to an artifact file."""
-    get_client().log_text(_run_id(run_id), text, artifact_file)
-
-
-def log_dict(dictionary: Mapping[str, Any], artifact_file: str, run_id: str | None = None) -> None:
-    """Write a dict as JSON, or YAML for ``.yaml``/``.yml`` files."""
-    get_client().log_dict(_run_id(run_id), dictionary, artifact_file)
-
-
-def log_figure(
-    figure: Any, artifact_file: str, *, save_kwargs: Mapping[str, Any] | None = None
-) -> None:
-    """Save a matplotlib figure as an artifact."""
-    get_client().log_figure(_run_id(), figure, artifact_file, save_kwargs=save_kwargs)
-
-
-def log_image(
-    image: Any,
-    artifact_file: str | None = None,
-    key: str | None = None,
-    step: int | None = None,
-    timestamp: int | None = None,
-    synchronous: bool | None = None,
-) -> None:
-    """Save a numpy array or PIL image, at ``artifact_file`` or under ``key`` and ``step``."""
-    get_client().log_image(_run_id(), image, artifact_file, key, step, timestamp, synchronous)
-
-
-def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
-    """Write (or append to) a JSON table artifact from a dict of columns or a DataFrame."""
-    get_client().log_table(_run_id(run_id), data, artifact_file)
-
-
-# -- search --------------------------------------------------------------------------------
-
-
-def _experiment_ids_for(
-    experiment_ids: Sequence[str] | None,
-    experiment_names: Sequence[str] | None,
-    search_all_experiments: bool,
-) -> list[str]:
-    client = get_client()
-    ids = [str(experiment_id) for experiment_id in experiment_ids or ()]
-    for name in experiment_names or ():
-        experiment = client.get_experiment_by_name(name)
-        if experiment is not None:
-            ids.append(experiment.experiment_id)
-    if experiment_ids is None and experiment_names is None:
-        if search_all_experiments:
-            ids = [e.experiment_id for e in client.search_experiments(ViewType.ACTIVE_ONLY)]
-        else:
-            ids = [_current_experiment_id()]
-    return ids
-
-
-@overload
-def search_runs(
-    experiment_ids: Sequence[str] | None = ...,
-    filter_string: str = ...,
-    run_view_type: ViewType | int | str = ...,
-    max_results: int = ...,
-    order_by: Sequence[str] | None = ...,
-    output_format: Literal["pandas"] = ...,
-    search_all_experiments: bool = ...,
-    experiment_names: Sequence[str] | None = ...,
-) -> pandas.DataFrame: ...
-
-
-@overload
-def search_runs(
-    experiment_ids: Sequence[str] | None = ...,
-    filter_string: str = ...,
-    run_view_type: ViewType | int | str = ...,
-    max_results: int = ...,
-    order_by: Sequence[str] | None = ...,
-    *,
-    output_format: Literal["list"],
-    search_all_experiments: bool = ...,
-    experiment_names: Sequence[str] | None = ...,
-) -> list[Run]: ...
-
-
-def search_runs(
-    experiment_ids: Sequence[str] | None = None,
-    filter_string: str = "",
-    run_view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
-    max_results: int = SEARCH_MAX_RESULTS_PANDAS,
-    order_by: Sequence[str] | None = None,
-    output_format: str = "pandas",
-    search_all_experiments: bool = False,
-    experiment_names: Sequence[str] | None = None,
-) -> pandas.DataFrame | list[Run]:
-    """Search runs, by default in the active experiment.
-
-    Args:
-        experiment_ids / experiment_names: where to search (names that do not exist are
-            skipped); with neither, the active experiment, or every active experiment when
-            ``search_all_experiments`` is True.
-        filter_string: a filter in the search language, e.g. ``metrics.loss < 0.2``.
-        run_view_type: ACTIVE_ONLY, DELETED_ONLY or ALL.
-        max_results: the most runs to return.
-        order_by: e.g. ``["metrics.loss ASC"]``.
-        output_format: ``"pandas"`` for a DataFrame with MLflow's column names, ``"list"``
-            for ``Run`` objects.
-
-    Example:
-        >>> trackstone.search_runs(filter_string="params.lr = '0.1'")  # doctest: +SKIP
-    """
-    if output_format not in ("pandas", "list"):
-        raise InvalidParameter(f"output_format: must be 'pandas' or 'list', got {output_format!r}")
-    if isinstance(experiment_ids, str):
-        experiment_ids = [experiment_ids]
-    ids = _experiment_ids_for(experiment_ids, experiment_names, search_all_experiments)
-    runs: list[Run] = []
-    token: str | None = None
-    client = get_client()
-    while ids and len(runs) < max_results:
-        page: PagedList[Run] = client.search_runs(
-            ids,
-            filter_string,
-            run_view_type,
-            min(max_results - len(runs), _SEARCH_PAGE_SIZE),
-            order_by,
-            token,
-        )
-        runs.extend(page)
-        token = page.token
-        if not token:
-            break
-    if output_format == "list":
-        return runs
-    from trackstone.client.frames import runs_to_frame
-
-    return runs_to_frame(runs)
