@@ -252,6 +252,8 @@ class _Client(Protocol):
 
     def get_run(self, run_id: str) -> Run: ...
 
+    def flush(self, run_id: str | None = None) -> bool: ...
+
     def set_tag(
         self, run_id: str, key: str, value: Any, synchronous: bool | None = None
     ) -> None: ...
@@ -335,6 +337,7 @@ class ArtifactMethods:
 
     def list_artifacts(self: _Client, run_id: str, path: str | None = None) -> list[FileInfo]:
         """List the direct children of a folder of the run's artifacts (the root when None)."""
+        self.flush(run_id)  # read-your-writes, like every other read of a run
         return self._repository(run_id).list_artifacts(path)
 
     def download_artifacts(

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from trackstone.entities import Run
+from trackstone.entities import Run, RunStatus
 
 if TYPE_CHECKING:
     import pandas
 
 __all__ = ["BASE_COLUMNS", "runs_to_frame"]
+
+# Enum ``.value`` is a descriptor call; a dict lookup is several times faster per row.
+_STATUS_NAMES = {status: status.value for status in RunStatus}
 
 BASE_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
 
@@ -43,7 +46,7 @@ def runs_to_frame(runs: Sequence[Run]) -> pandas.DataFrame:
     columns: dict[str, Any] = {
         "run_id": [info.run_id for info in infos],
         "experiment_id": [info.experiment_id for info in infos],
-        "status": [info.status.value for info in infos],
+        "status": [_STATUS_NAMES[info.status] for info in infos],
         "artifact_uri": [info.artifact_uri for info in infos],
         "start_time": pandas.to_datetime(_ms([i.start_time for i in infos]), unit="ms", utc=True),
         "end_time": pandas.to_datetime(_ms([i.end_time for i in infos]), unit="ms", utc=True),
