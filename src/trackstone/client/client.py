@@ -46,13 +46,22 @@ if TYPE_CHECKING:
     from trackstone.client.durable import DurableLogger
     from trackstone.store.base import TrackingStore
 
-__all__ = ["TrackstoneClient"]
+__all__ = ["TrackstoneClient", "warn_unsupported"]
 
 logger = logging.getLogger(__name__)
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 _HISTORY_PAGE_SIZE = 100_000
 _EXPERIMENT_PAGE_SIZE = 1000
+_warned: set[str] = set()
+
+
+def warn_unsupported(**arguments: object) -> None:
+    """Warn once per argument name that an MLflow argument given a value is ignored."""
+    for name, value in arguments.items():
+        if value is not None and name not in _warned:
+            _warned.add(name)
+            logger.warning("the %r argument is accepted for MLflow compatibility but ignored", name)
 
 
 class TrackstoneClient(ArtifactMethods):
@@ -348,8 +357,18 @@ class TrackstoneClient(ArtifactMethods):
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> None:
-        """Log one metric point (``step`` 0 and the current time unless given)."""
+        """Log one metric point (``step`` 0 and the current time unless given).
+
+        ``dataset_name``, ``dataset_digest`` and ``model_id`` (MLflow 3) are accepted so that
+        scripts run, but not stored yet: a warning says so once.
+        """
+        warn_unsupported(
+            dataset_name=dataset_name, dataset_digest=dataset_digest, model_id=model_id
+        )
         when = self._clock.now_ms() if timestamp is None else timestamp
         metric = Metric(key, value, when, 0 if step is None else step)
         self._write(run_id, metrics=(metric,), synchronous=synchronous)
@@ -403,8 +422,14 @@ class TrackstoneClient(ArtifactMethods):
         if synchronous:
             self.flush(run_id)
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
-        """Record datasets the run consumed."""
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[Any] | None = None,
+    ) -> None:
+        """Record datasets the run consumed (``models``, an MLflow 3 feature, is not stored)."""
+        warn_unsupported(models=models)
         if datasets:
             self.store.log_inputs(run_id, list(datasets))
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from trackstone.client.client import TrackstoneClient
+from trackstone.client.client import TrackstoneClient, warn_unsupported
 from trackstone.client.context import ActiveRun, RunStack, status_for_exception
 from trackstone.client.shutdown import at_interpreter_exit
 from trackstone.client.system_tags import (
@@ -118,9 +118,13 @@ def get_tracking_uri() -> str:
 
 
 def create_experiment(
-    name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None
+    name: str,
+    artifact_location: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    trace_location: Any = None,
 ) -> str:
-    """Create an experiment and return its id."""
+    """Create an experiment and return its id (``trace_location`` is ignored)."""
+    warn_unsupported(trace_location=trace_location)
     return get_client().create_experiment(name, artifact_location, tags)
 
 
@@ -155,7 +159,9 @@ def _experiment_named(name: str) -> Experiment:
 
 
 def set_experiment(
-    experiment_name: str | None = None, experiment_id: str | None = None
+    experiment_name: str | None = None,
+    experiment_id: str | None = None,
+    trace_location: Any = None,
 ) -> Experiment:
     """Make an experiment the active one, creating it when given by a name that is not taken.
 
@@ -164,6 +170,7 @@ def set_experiment(
         NotFound: no experiment has ``experiment_id``.
         InvalidState: the experiment is deleted.
     """
+    warn_unsupported(trace_location=trace_location)
     if (experiment_name is None) == (experiment_id is None):
         raise InvalidParameter("set_experiment: give exactly one of experiment_name, experiment_id")
     if experiment_id is not None:
@@ -390,8 +397,15 @@ def log_metric(
     synchronous: bool | None = None,
     timestamp: int | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
-    """Log one metric point to the active run (or ``run_id``); returns in microseconds."""
+    """Log one metric point to the active run (or ``run_id``); returns in microseconds.
+
+    ``model_id`` and ``dataset`` (MLflow 3) are accepted but not stored yet.
+    """
+    if model_id is not None or dataset is not None:
+        warn_unsupported(model_id=model_id, dataset=dataset)
     get_client().log_metric(current_run_id(run_id), key, value, timestamp, step, synchronous)
 
 
@@ -401,8 +415,11 @@ def log_metrics(
     synchronous: bool | None = None,
     run_id: str | None = None,
     timestamp: int | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
-    """Log several metrics at the same step and time."""
+    """Log several metrics at the same step and time (``model_id``/``dataset`` are ignored)."""
+    warn_unsupported(model_id=model_id, dataset=dataset)
     client = get_client()
     when = client.clock.now_ms() if timestamp is None else timestamp
     records = [Metric(str(key), value, when, step or 0) for key, value in metrics.items()]

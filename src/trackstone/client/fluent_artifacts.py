@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trackstone.client.client import warn_unsupported
 from trackstone.client.fluent import current_run_id, get_client
 from trackstone.entities import DATASET_CONTEXT_TAG, Dataset, DatasetInput, InputTag
 
@@ -88,11 +89,18 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
 
 
 def log_input(
-    dataset: TrackedDataset | Dataset,
+    dataset: TrackedDataset | Dataset | None = None,
     context: str | None = None,
     tags: Mapping[str, str] | None = None,
+    model: Any = None,
 ) -> None:
-    """Record that the active run used ``dataset`` (from ``trackstone.data``), e.g. for training."""
+    """Record that the active run used ``dataset`` (from ``trackstone.data``), e.g. for training.
+
+    ``model`` (MLflow 3's logged-model inputs) is accepted but not stored yet.
+    """
+    warn_unsupported(model=model)
+    if dataset is None:
+        return
     entity = dataset if isinstance(dataset, Dataset) else dataset.to_dataset_entity()
     input_tags = [InputTag(str(key), str(value)) for key, value in (tags or {}).items()]
     if context is not None:
