@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from trackstone.config import ServerSettings
-from trackstone.errors import InvalidParameter, InvalidState
+from trackstone.errors import InvalidParameter
 from trackstone.server.errors import EXCEPTION_HANDLERS, ErrorGuard
 from trackstone.server.health import health_routes
 from trackstone.server.hosts import HostPolicy, default_allowed_hosts
@@ -45,7 +45,7 @@ class TrackstoneApp(Starlette):
 
 
 def open_store(settings: ServerSettings) -> TrackingStore:
-    """Open the server's tracking store, migrating its schema unless ``settings.migrate`` is off.
+    """Open the server's SQL store, migrating its schema unless ``settings.migrate`` is off.
 
     Raises:
         InvalidParameter: the backend store URI is not a database.
@@ -57,19 +57,9 @@ def open_store(settings: ServerSettings) -> TrackingStore:
         raise InvalidParameter(
             f"backend store URI: must be sqlite:///... or postgresql://..., got a {scheme!r} URI"
         )
-    if not settings.migrate:
-        from trackstone.store.sql.migrate import current_revision, head_revision
+    from trackstone.store.sql.store import SqlStore
 
-        current, head = current_revision(uri), head_revision()
-        if current != head:
-            raise InvalidState(
-                f"the database schema is at revision {current or 'none'} but this server needs "
-                f"{head}, and migrations are off: run `trackstone db upgrade` first, or start "
-                "the server without --no-migrate"
-            )
-    from trackstone.store.resolve import store_for_settings
-
-    return store_for_settings(settings.store_settings())
+    return SqlStore(uri, settings.default_artifact_root, upgrade=settings.migrate)
 
 
 def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> TrackstoneApp:
