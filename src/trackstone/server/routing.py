@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import msgspec
 from starlette.requests import Request
@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from trackstone import __version__
 from trackstone.api.routes import ROUTES
 from trackstone.api.routes import Route as ApiRoute
-from trackstone.server.handlers import Handler, find_handler
+from trackstone.server.handlers import Handler, handler_table
 from trackstone.store.base import TrackingStore
 
 __all__ = ["OPENAPI_PATH", "api_routes", "openapi_route"]
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 OPENAPI_PATH = "/api/2.0/trackstone/openapi.json"
 
 
-def _endpoint(handler: Handler, store: TrackingStore) -> Callable[[Request], object]:
+def _endpoint(handler: Handler, store: TrackingStore) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         return await handler(request, store)
 
@@ -35,13 +35,17 @@ def _endpoint(handler: Handler, store: TrackingStore) -> Callable[[Request], obj
 def api_routes(
     store: TrackingStore,
     routes: Iterable[ApiRoute] = ROUTES,
-    lookup: Callable[[str], Handler | None] = find_handler,
+    handlers: Mapping[str, Handler] | None = None,
 ) -> list[BaseRoute]:
-    """Return a Starlette route for each API path whose handler exists (both path prefixes)."""
+    """Return a Starlette route for each API path whose handler exists (both path prefixes).
+
+    ``handlers`` defaults to every handler of ``trackstone.server.handlers``.
+    """
+    table = handler_table() if handlers is None else handlers
     result: list[BaseRoute] = []
     missing = []
     for row in routes:
-        handler = lookup(row.name)
+        handler = table.get(row.name)
         if handler is None:
             missing.append(row.name)
             continue

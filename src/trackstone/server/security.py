@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trackstone.errors import InvalidParameter, PermissionDenied
+from trackstone.errors import InvalidParameter, PermissionDenied, TrackstoneError
 from trackstone.server.errors import RequestTooLarge, send_error
 from trackstone.server.hosts import HostPolicy
 
@@ -172,7 +172,7 @@ def _too_large(limit: int) -> RequestTooLarge:
     return RequestTooLarge(f"request body: larger than the server's limit of {limit} bytes")
 
 
-async def _refuse(scope: Scope, send: Send, error: InvalidParameter | PermissionDenied) -> None:
+async def _refuse(scope: Scope, send: Send, error: TrackstoneError) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008})
         return

@@ -1,47 +1,38 @@
 """REST handlers, one module per resource; each is ``async def name(request, store) -> Response``.
 
-A handler's name is the ``name`` of its row in ``trackstone.api.routes.ROUTES``; the server
-finds it with ``find_handler``. A new resource adds a module here and to ``HANDLER_MODULES``.
+A handler's name is the ``name`` of its row in ``trackstone.api.routes.ROUTES`` and is listed
+in its module's ``__all__``; ``handler_table`` collects them. A new resource adds a module here
+and its name to ``HANDLER_MODULES`` (a listed module that does not exist yet is skipped).
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
-from collections.abc import Awaitable, Callable
-from types import ModuleType
+from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from trackstone.store.base import TrackingStore
 
-__all__ = ["HANDLER_MODULES", "Handler", "find_handler"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["HANDLER_MODULES", "Handler", "handler_table"]
 
 Handler = Callable[[Request, TrackingStore], Awaitable[Response]]
 
 HANDLER_MODULES = ("experiments", "runs", "metrics", "artifacts", "registry")
 
 
-def _loaded_modules() -> list[ModuleType]:
-    modules = []
-    for name in HANDLER_MODULES:
-        qualified = f"{__name__}.{name}"
+def handler_table(module_names: Iterable[str] = HANDLER_MODULES) -> dict[str, Handler]:
+    """Return every public handler of the handler modules, by name."""
+    table: dict[str, Handler] = {}
+    for module_name in module_names:
+        qualified = f"{__name__}.{module_name}"
         try:
-            modules.append(importlib.import_module(qualified))
+            module = importlib.import_module(qualified)
         except ModuleNotFoundError as error:
             if error.name != qualified:
                 raise  # the module exists but one of its imports is missing: a real bug
-            logger.debug("no handler module %s yet", qualified)
-    return modules
-
-
-def find_handler(name: str, modules: list[ModuleType] | None = None) -> Handler | None:
-    """Return the handler called ``name`` from the handler modules, or None if none has it."""
-    for module in _loaded_modules() if modules is None else modules:
-        handler = getattr(module, name, None)
-        if handler is not None and name in getattr(module, "__all__", ()):
-            return handler  # type: ignore[no-any-return]
-    return None
+            continue
+        for name in module.__all__:
+            table[name] = getattr(module, name)
+    return table
