@@ -164,17 +164,13 @@ class BatchWriter:
         for metric in metrics:
             value, nan, negative_zero = stored_value(metric.value)
             rows.append(
-                {
-                    "run_pk": run_pk,
-                    "key": metric.key,
-                    "step": metric.step,
-                    "timestamp": metric.timestamp,
-                    "value": value,
-                    "is_nan": nan,
-                    "is_negative_zero": negative_zero,
-                }
+                (run_pk, metric.key, metric.step, metric.timestamp, value, nan, negative_zero)
             )
-        connection.execute(self._upserts.metrics, rows)
+        cursor = self._db.cursor(connection)
+        try:
+            cursor.executemany(self._upserts.metrics_sql, rows)
+        finally:
+            cursor.close()
         connection.execute(self._upserts.latest_metrics, _latest_rows(run_pk, metrics))
 
     def delete_tag(self, run_id: str, key: str) -> None:

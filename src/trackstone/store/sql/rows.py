@@ -27,6 +27,7 @@ __all__ = [
     "dataset_input_from_rows",
     "experiment_from_row",
     "metric_from_values",
+    "metrics_from_rows",
     "run_from_parts",
     "run_info_from_row",
     "stored_value",
@@ -83,6 +84,23 @@ def metric_from_values(
     _set(metric, "timestamp", timestamp)
     _set(metric, "step", step)
     return metric
+
+
+def metrics_from_rows(key: str, rows: Iterable[Sequence[Any]]) -> list[Metric]:
+    """Build Metrics from (step, timestamp, value, is_nan, is_negative_zero) rows, fast."""
+    new, cls, nan = _new, Metric, math.nan
+    out: list[Metric] = []
+    append = out.append
+    for step, timestamp, value, is_nan, negative_zero in rows:
+        metric = new(cls)
+        # Frozen dataclass: fill the instance dict directly, as __init__ would have.
+        fields = metric.__dict__
+        fields["key"] = key
+        fields["value"] = nan if is_nan else (-0.0 if negative_zero else value)
+        fields["timestamp"] = timestamp
+        fields["step"] = step
+        append(metric)
+    return out
 
 
 def experiment_from_row(row: Sequence[Any], tags: dict[str, str]) -> Experiment:
