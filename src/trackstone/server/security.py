@@ -100,21 +100,35 @@ class SecurityMiddleware:
             elif name == b"access-control-request-method":
                 preflight = True
         headers_send = _HeaderSend(send)
-        if host is None or not self.hosts.allows(host.decode("latin-1")):
-            shown = "no Host header" if host is None else f"Host {_shown(host)}"
-            await _refuse(
-                scope,
-                headers_send,
-                PermissionDenied(
-                    f"{shown} is not allowed: the server answers only the names it is "
-                    "configured for (start it with --allowed-hosts to add one)"
-                ),
-            )
-            return
         cors = origin is not None and (self.cors_any or origin.lower() in self.cors_origins)
         if cors:
             assert origin is not None
             headers_send.extra = _cors_headers(origin)
+        error = self._refusal(scope, host, origin, content_length, cors)
+        if error is not None:
+            await _refuse(scope, headers_send, error)
+        elif cors and preflight and scope.get("method") == "OPTIONS":
+            await _answer_preflight(headers_send)
+        elif scope["type"] == "http" and content_length is None:
+            await self._call_counting(scope, receive, headers_send)
+        else:
+            await self.app(scope, receive, headers_send)
+
+    def _refusal(
+        self,
+        scope: Scope,
+        host: bytes | None,
+        origin: bytes | None,
+        content_length: bytes | None,
+        cors: bool,
+    ) -> TrackstoneError | None:
+        """Return why the request must be refused before the application sees it, if it must."""
+        if host is None or not self.hosts.allows(host.decode("latin-1")):
+            shown = "no Host header" if host is None else f"Host {_shown(host)}"
+            return PermissionDenied(
+                f"{shown} is not allowed: the server answers only the names it is "
+                "configured for (start it with --allowed-hosts to add one)"
+            )
         method = scope.get("method", "GET")
         if (
             origin is not None
@@ -122,28 +136,13 @@ class SecurityMiddleware:
             and not cors
             and not _same_origin(origin, host)
         ):
-            await _refuse(
-                scope,
-                headers_send,
-                PermissionDenied(
-                    f"cross-origin {method} from {_shown(origin)} refused: "
-                    "the origin is not this server's (see --cors-allowed-origins)"
-                ),
+            return PermissionDenied(
+                f"cross-origin {method} from {_shown(origin)} refused: "
+                "the origin is not this server's (see --cors-allowed-origins)"
             )
-            return
-        if cors and preflight and method == "OPTIONS":
-            await _answer_preflight(headers_send)
-            return
-        if scope["type"] == "http":
-            if content_length is not None:
-                error = self._check_length(content_length)
-                if error is not None:
-                    await _refuse(scope, headers_send, error)
-                    return
-            else:
-                await self._call_counting(scope, receive, headers_send)
-                return
-        await self.app(scope, receive, headers_send)
+        if content_length is not None and scope["type"] == "http":
+            return self._check_length(content_length)
+        return None
 
     async def _call_counting(self, scope: Scope, receive: Receive, send: _HeaderSend) -> None:
         """Run the app on a body of unknown length, answering 413 if it turns out too large.
