@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from botocore import exceptions as boto_errors  # type: ignore[import-untyped]
 from s3transfer.exceptions import RetriesExceededError  # type: ignore[import-untyped]
+from s3transfer.subscribers import BaseSubscriber  # type: ignore[import-untyped]
 
 from trackstone.artifacts.base import FileInfo
 from trackstone.artifacts.paths import safe_relative_path
@@ -44,7 +45,7 @@ from trackstone.errors import (
     TrackstoneError,
 )
 
-__all__ = ["S3ArtifactRepository", "parse_s3_uri", "translate_s3_error"]
+__all__ = ["S3ArtifactRepository", "parse_s3_uri", "part_bytes_for", "translate_s3_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,21 @@ _UNAVAILABLE_CODES = frozenset(
     }
 )
 _INVALID_CODES = frozenset({"KeyTooLongError", "InvalidObjectName", "InvalidBucketName"})
+
+
+def part_bytes_for(size_bytes: int, min_part_bytes: int = 8 * MiB) -> int:
+    """Pick the part size of a file upload: about 100 parts of 8-64 MiB (whole MiB), larger
+    only when S3's 10,000-part limit needs it.
+
+    Example:
+        >>> part_bytes_for(2 * 1024**3) // MiB
+        21
+    """
+    part = min(_LARGE_PART_BYTES, max(min_part_bytes, math.ceil(size_bytes / _TARGET_PARTS)))
+    part = math.ceil(part / MiB) * MiB
+    while part * _MAX_PARTS < size_bytes and part < _MAX_PART_BYTES:
+        part *= 2
+    return min(part, _MAX_PART_BYTES)
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -229,6 +245,22 @@ class _ObjectBody(io.RawIOBase):
         super().close()
 
 
+class _KnownObject(BaseSubscriber):  # type: ignore[misc]
+    """Tell s3transfer an object's size and ETag (known from a listing) so it skips a HEAD.
+
+    The ETag also pins the ranged GETs of a large download to one version of the object.
+    """
+
+    def __init__(self, size_bytes: int, etag: str | None) -> None:
+        self._size_bytes = size_bytes
+        self._etag = etag
+
+    def on_queued(self, future: Any, **kwargs: Any) -> None:
+        future.meta.provide_transfer_size(self._size_bytes)
+        if self._etag:
+            future.meta.provide_object_etag(self._etag)
+
+
 def _make_client(endpoint_url: str | None, max_threads: int) -> Any:
     """Build an S3 client; credentials and region come from boto3's usual chain."""
     import boto3  # type: ignore[import-untyped]
@@ -352,14 +384,6 @@ class S3ArtifactRepository:
         config.max_in_memory_download_chunks = 64
         return create_transfer_manager(self._client, config)
 
-    def _file_part_bytes(self, size_bytes: int) -> int:
-        """Pick a part size for a file: ~100 parts, 8-64 MiB, more if S3's part limit needs."""
-        part = min(_LARGE_PART_BYTES, max(self._part_bytes, math.ceil(size_bytes / _TARGET_PARTS)))
-        part = math.ceil(part / MiB) * MiB
-        while part * _MAX_PARTS < size_bytes and part < _MAX_PART_BYTES:
-            part *= 2
-        return min(part, _MAX_PART_BYTES)
-
     # -- writing ---------------------------------------------------------------------------
 
     def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
@@ -408,7 +432,7 @@ class S3ArtifactRepository:
         except FileNotFoundError as error:
             raise NotFound(f"local file {error.filename!r} does not exist") from None
         futures = []
-        with self._transfers(self._file_part_bytes(largest)) as manager:
+        with self._transfers(part_bytes_for(largest, self._part_bytes)) as manager:
             for local, relative in uploads:
                 future = manager.upload(str(local), self._bucket, self._key(relative))
                 futures.append((relative, future))
@@ -494,14 +518,14 @@ class S3ArtifactRepository:
             raise
         return io.BufferedReader(_ObjectBody(response["Body"], subject), CHUNK_BYTES)
 
-    def _object_exists(self, relative: str) -> bool:
-        """Tell whether an object exists at ``relative`` (HEAD; missing is False)."""
+    def _object_head(self, relative: str) -> _KnownObject | None:
+        """Describe the object at ``relative`` for a download, or return None if there is none."""
         try:
             with _translated(f"artifact {relative!r}"):
-                self._client.head_object(Bucket=self._bucket, Key=self._key(relative))
+                response = self._client.head_object(Bucket=self._bucket, Key=self._key(relative))
         except NotFound:
-            return False
-        return True
+            return None
+        return _KnownObject(int(response["ContentLength"]), response.get("ETag"))
 
     def download_artifacts(self, artifact_path: str, dst_path: str | Path) -> Path:
         """Download an object or a folder into the local folder ``dst_path``.
@@ -515,10 +539,12 @@ class S3ArtifactRepository:
         """
         relative = safe_relative_path(artifact_path)
         local = Path(os.path.abspath(dst_path)).joinpath(*relative.split("/") if relative else ())
-        if relative and self._object_exists(relative):
+        head = self._object_head(relative) if relative else None
+        if head is not None:
             local.parent.mkdir(parents=True, exist_ok=True)
             with self._transfers() as manager, _translated(f"artifact {relative!r}"):
-                manager.download(self._bucket, self._key(relative), str(local)).result()
+                key = self._key(relative)
+                manager.download(self._bucket, key, str(local), subscribers=[head]).result()
             return local
         if not self._download_folder(relative, local) and relative:
             raise NotFound(f"artifact {relative!r} does not exist")
@@ -541,7 +567,12 @@ class S3ArtifactRepository:
                     target = self._download_target(relative, inner, local, files, folders)
                     if target is not None:
                         target.parent.mkdir(parents=True, exist_ok=True)
-                        future = manager.download(self._bucket, entry["Key"], str(target))
+                        future = manager.download(
+                            self._bucket,
+                            entry["Key"],
+                            str(target),
+                            subscribers=[_KnownObject(entry["Size"], entry.get("ETag"))],
+                        )
                         futures.append((_join(relative, inner), future))
             for child, future in futures:
                 with _translated(f"artifact {child!r}"):
