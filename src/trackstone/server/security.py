@@ -36,11 +36,13 @@ CONTENT_SECURITY_POLICY = (
     b"default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     b"frame-ancestors 'none'"
 )
+_SECURITY_NAMES = frozenset([name for name, _ in SECURITY_HEADERS] + [b"content-security-policy"])
 _ACTIVE_CONTENT_TYPES = (b"text/html", b"image/svg+xml", b"application/xhtml+xml")
 _CORS_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
 _CORS_HEADERS = b"authorization, content-type"
 _CORS_MAX_AGE_S = b"600"
 _MAX_SHOWN_CHARS = 100
+_MAX_CACHED_HOSTS = 256
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
@@ -83,6 +85,8 @@ class SecurityMiddleware:
         self.cors_any = "*" in origins
         self.cors_origins = frozenset(origin.encode("latin-1") for origin in origins - {"*"})
         self.max_request_bytes = max_request_bytes
+        # Clients send few distinct Host values; remembering the verdicts saves parsing each.
+        self._host_verdicts: dict[bytes, bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -123,7 +127,7 @@ class SecurityMiddleware:
         cors: bool,
     ) -> TrackstoneError | None:
         """Return why the request must be refused before the application sees it, if it must."""
-        if host is None or not self.hosts.allows(host.decode("latin-1")):
+        if host is None or not self._allows(host):
             shown = "no Host header" if host is None else f"Host {_shown(host)}"
             return PermissionDenied(
                 f"{shown} is not allowed: the server answers only the names it is "
@@ -156,6 +160,14 @@ class SecurityMiddleware:
             if send.started:
                 raise
             await send_error(send, error)
+
+    def _allows(self, host: bytes) -> bool:
+        verdict = self._host_verdicts.get(host)
+        if verdict is None:
+            verdict = self.hosts.allows(host.decode("latin-1"))
+            if len(self._host_verdicts) < _MAX_CACHED_HOSTS:
+                self._host_verdicts[host] = verdict
+        return verdict
 
     def _check_length(self, content_length: bytes) -> InvalidParameter | None:
         if not content_length.isdigit():
@@ -214,13 +226,20 @@ def _with_security_headers(
     headers: Iterable[tuple[bytes, bytes]], extra: tuple[tuple[bytes, bytes], ...]
 ) -> list[tuple[bytes, bytes]]:
     result = list(headers)
-    present = {name.lower() for name, _ in result}
-    result.extend(item for item in SECURITY_HEADERS if item[0] not in present)
+    content_type = b""
+    own: set[bytes] = set()
+    for name, value in result:
+        name = name.lower()
+        if name == b"content-type":
+            content_type = value
+        elif name in _SECURITY_NAMES:
+            own.add(name)
+    result.extend(item for item in SECURITY_HEADERS if item[0] not in own)
     result.extend(extra)
-    if b"content-security-policy" not in present:
-        content_type = next((v for n, v in result if n.lower() == b"content-type"), b"")
-        if content_type.lower().startswith(_ACTIVE_CONTENT_TYPES):
-            result.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
+    if b"content-security-policy" not in own and content_type.lower().startswith(
+        _ACTIVE_CONTENT_TYPES
+    ):
+        result.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
     return result
 
 

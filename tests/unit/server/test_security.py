@@ -298,3 +298,9 @@ def test_content_security_policy_for_active_content(
     assert len(response.headers.get_list("content-security-policy")) == (
         0 if expected_csp is None else 1
     )
+
+
+def test_host_verdicts_stay_right_when_repeated(client: TestClient) -> None:
+    hosts = ["localhost", "evil.test", "localhost", "evil.test", "127.0.0.1"]
+    statuses = [client.get("/", headers={"host": host}).status_code for host in hosts]
+    assert statuses == [200, 403, 200, 403, 200]
