@@ -119,7 +119,7 @@ def _run_child_and_kill(env: Env, count: int, kill_after: int) -> int:
 
 
 def _recover_with_sync(env: Env) -> None:
-    report = sync_spools(env.settings, store_factory=_open_store)
+    report = sync_spools(env.settings)  # stores come from store_for_settings
     assert report.errors == ()
     assert (report.spools_synced, report.spools_left, report.spools_live) == (1, 0, 0)
     assert report.records_rejected == 0
