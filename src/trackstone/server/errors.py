@@ -114,7 +114,7 @@ EXCEPTION_HANDLERS: Mapping[type[Exception], Handler] = {
 
 
 class ErrorGuard:
-    """The outermost ASGI layer: no exception reaches the ASGI server unanswered.
+    """The layer around Starlette: no exception reaches the ASGI server unanswered.
 
     Starlette answers an unexpected exception with the 500 handler above and then re-raises it;
     once that response is complete the exception is dropped here (the handler logged it).
