@@ -76,12 +76,6 @@ def env(tmp_path: Path) -> Iterator[Env]:
     store.close()
 
 
-def _open_store(settings: Settings) -> TrackingStore:
-    from trackstone.store.sql.store import SqlStore
-
-    return SqlStore(settings.tracking_uri, settings.artifact_root)
-
-
 def _steps(store: TrackingStore, run_id: str) -> list[int]:
     return [point.step for point in all_history(store, run_id, KEY)]
 
