@@ -13,9 +13,9 @@ reads stream the response body; downloads write to disk through s3transfer (rang
 GETs for large objects). A failed multipart upload is aborted, so readers see the old object
 or the new one, never a partial one.
 
-botocore errors become Trackstone errors here (``translate_s3_error``): missing keys are
-``NotFound``, refused credentials ``PermissionDenied``, throttling, 5xx and connection
-failures ``ServiceUnavailable``.
+botocore errors become Trackstone errors (``s3_errors``): missing keys are ``NotFound``,
+refused credentials ``PermissionDenied``, throttling, 5xx and connection failures
+``ServiceUnavailable``.
 """
 
 from __future__ import annotations
@@ -25,27 +25,17 @@ import logging
 import math
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from botocore import exceptions as boto_errors  # type: ignore[import-untyped]
-from s3transfer.exceptions import RetriesExceededError  # type: ignore[import-untyped]
-from s3transfer.subscribers import BaseSubscriber  # type: ignore[import-untyped]
-
 from trackstone.artifacts.base import FileInfo
 from trackstone.artifacts.paths import safe_relative_path
-from trackstone.errors import (
-    InternalError,
-    InvalidParameter,
-    NotFound,
-    PermissionDenied,
-    ServiceUnavailable,
-    TrackstoneError,
-)
+from trackstone.artifacts.s3_errors import error_for_code, translated
+from trackstone.artifacts.s3_streams import FullReads, KnownObject, ObjectBody
+from trackstone.errors import InternalError, InvalidParameter, NotFound
 
-__all__ = ["S3ArtifactRepository", "parse_s3_uri", "part_bytes_for", "translate_s3_error"]
+__all__ = ["S3ArtifactRepository", "parse_s3_uri", "part_bytes_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,34 +47,8 @@ _MAX_PART_BYTES = 5 * 1024 * MiB
 # Part size for files of known size: about 100 parts, kept between the two bounds below.
 _TARGET_PARTS = 100
 _LARGE_PART_BYTES = 64 * MiB
+# One DeleteObjects request takes at most this many keys (and a listing page holds as many).
 _MAX_DELETE_KEYS = 1000
-
-_NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404", "NoSuchUpload"})
-_DENIED_CODES = frozenset(
-    {
-        "AccessDenied",
-        "403",
-        "AllAccessDisabled",
-        "AccountProblem",
-        "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",
-        "ExpiredToken",
-        "InvalidToken",
-    }
-)
-_UNAVAILABLE_CODES = frozenset(
-    {
-        "SlowDown",
-        "Throttling",
-        "ThrottlingException",
-        "RequestTimeout",
-        "ServiceUnavailable",
-        "InternalError",
-        "503",
-        "500",
-    }
-)
-_INVALID_CODES = frozenset({"KeyTooLongError", "InvalidObjectName", "InvalidBucketName"})
 
 
 def part_bytes_for(size_bytes: int, min_part_bytes: int = 8 * MiB) -> int:
@@ -121,144 +85,6 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     except InvalidParameter as error:
         raise InvalidParameter(f"artifact root {uri!r}: {error.message}") from None
     return parts.netloc, prefix
-
-
-def _client_error_details(error: Any) -> tuple[str, int, str]:
-    """Return the error code, HTTP status and message of a botocore ``ClientError``."""
-    response = getattr(error, "response", None) or {}
-    details = response.get("Error", {})
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    code = str(details.get("Code") or status or "Unknown")
-    return code, int(status or 0), str(details.get("Message") or code)
-
-
-def _error_for_code(code: str, status: int, message: str, subject: str) -> TrackstoneError:
-    """Pick the Trackstone error for an S3 error code (falling back on the HTTP status)."""
-    if code == "NoSuchBucket":
-        return NotFound(f"{subject}: the bucket does not exist")
-    if code in _NOT_FOUND_CODES or (status == 404 and code not in _DENIED_CODES):
-        return NotFound(f"{subject} does not exist")
-    if code in _DENIED_CODES or status in (401, 403):
-        return PermissionDenied(f"{subject}: access denied by the object store ({code})")
-    if code in _UNAVAILABLE_CODES or status == 429 or status >= 500:
-        return ServiceUnavailable(f"{subject}: the object store is unavailable ({code})")
-    if code in _INVALID_CODES:
-        return InvalidParameter(f"{subject}: refused by the object store ({code}: {message})")
-    return InternalError(f"{subject}: object store error {code}: {message}")
-
-
-def translate_s3_error(error: BaseException, subject: str) -> TrackstoneError | None:
-    """Return the Trackstone error for a botocore/s3transfer error, or None if not one.
-
-    Args:
-        error: the exception raised by boto3, botocore or s3transfer.
-        subject: what was being done, for the message (e.g. ``"artifact 'a.txt'"``).
-    """
-    if isinstance(error, boto_errors.ClientError):
-        return _error_for_code(*_client_error_details(error), subject)
-    if isinstance(error, (boto_errors.NoCredentialsError, boto_errors.PartialCredentialsError)):
-        return PermissionDenied(f"{subject}: no usable credentials for the object store")
-    if isinstance(error, boto_errors.ParamValidationError):
-        return InvalidParameter(f"{subject}: {error}")
-    if isinstance(
-        error, (boto_errors.ConnectionError, boto_errors.HTTPClientError, RetriesExceededError)
-    ):
-        return ServiceUnavailable(f"{subject}: cannot reach the object store ({error})")
-    if isinstance(error, boto_errors.BotoCoreError):
-        return InternalError(f"{subject}: object store client error: {error}")
-    return None
-
-
-@contextmanager
-def _translated(subject: str) -> Iterator[None]:
-    """Re-raise botocore errors met while working on ``subject`` as Trackstone errors."""
-    try:
-        yield
-    except (boto_errors.ClientError, boto_errors.BotoCoreError, RetriesExceededError) as error:
-        translated = translate_s3_error(error, subject)
-        if translated is None:  # pragma: no cover - every caught type is translated
-            raise
-        raise translated from error
-
-
-class _FullReads(io.RawIOBase):
-    """A read-only view of a stream whose ``read(n)`` returns ``n`` bytes until the end.
-
-    s3transfer takes a short read as the end of a part (or of a small object, which it then
-    reads whole), so socket-like sources that return little at a time are filled up here.
-    """
-
-    def __init__(self, source: BinaryIO) -> None:
-        super().__init__()
-        self._source = source
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            return self.readall()
-        pieces = []
-        left = size
-        while left > 0:
-            piece = self._source.read(min(left, _LARGE_PART_BYTES))
-            if not piece:
-                break
-            pieces.append(piece)
-            left -= len(piece)
-        return b"".join(pieces)
-
-    def readall(self) -> bytes:
-        pieces = []
-        while piece := self._source.read(CHUNK_BYTES):
-            pieces.append(piece)
-        return b"".join(pieces)
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-
-class _ObjectBody(io.RawIOBase):
-    """Raw reads from a botocore ``StreamingBody``, with network errors translated."""
-
-    def __init__(self, body: Any, subject: str) -> None:
-        super().__init__()
-        self._body = body
-        self._subject = subject
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        with _translated(self._subject):
-            data: bytes = self._body.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._body.close()
-        super().close()
-
-
-class _KnownObject(BaseSubscriber):  # type: ignore[misc]
-    """Tell s3transfer an object's size and ETag (known from a listing) so it skips a HEAD.
-
-    The ETag also pins the ranged GETs of a large download to one version of the object.
-    """
-
-    def __init__(self, size_bytes: int, etag: str | None) -> None:
-        self._size_bytes = size_bytes
-        self._etag = etag
-
-    def on_queued(self, future: Any, **kwargs: Any) -> None:
-        future.meta.provide_transfer_size(self._size_bytes)
-        if self._etag:
-            future.meta.provide_object_etag(self._etag)
 
 
 def _make_client(endpoint_url: str | None, max_threads: int) -> Any:
@@ -326,8 +152,10 @@ class S3ArtifactRepository:
         self._bucket, self._prefix = parse_s3_uri(root_uri)
         if not 5 * MiB <= part_bytes <= _MAX_PART_BYTES:
             raise InvalidParameter(f"part_bytes: must be between 5 MiB and 5 GiB, got {part_bytes}")
-        if not 1 <= page_size <= 1000:
-            raise InvalidParameter(f"page_size: must be between 1 and 1000, got {page_size}")
+        if not 1 <= page_size <= _MAX_DELETE_KEYS:
+            raise InvalidParameter(
+                f"page_size: must be between 1 and {_MAX_DELETE_KEYS}, got {page_size}"
+            )
         if max_threads < 1:
             raise InvalidParameter(f"max_threads: must be at least 1, got {max_threads}")
         self._threshold_bytes = max(1, multipart_threshold_bytes)
@@ -437,7 +265,7 @@ class S3ArtifactRepository:
                 future = manager.upload(str(local), self._bucket, self._key(relative))
                 futures.append((relative, future))
             for relative, future in futures:
-                with _translated(f"artifact {relative!r}"):
+                with translated(f"artifact {relative!r}"):
                     future.result()
 
     def write_artifact(self, artifact_path: str, stream: BinaryIO) -> None:
@@ -449,8 +277,8 @@ class S3ArtifactRepository:
         relative = safe_relative_path(artifact_path)
         if not relative:
             raise InvalidParameter("artifact path '': must name a file, not the root")
-        with self._transfers() as manager, _translated(f"artifact {relative!r}"):
-            manager.upload(_FullReads(stream), self._bucket, self._key(relative)).result()
+        with self._transfers() as manager, translated(f"artifact {relative!r}"):
+            manager.upload(FullReads(stream), self._bucket, self._key(relative)).result()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -464,7 +292,7 @@ class S3ArtifactRepository:
         if folders:
             arguments["Delimiter"] = "/"
         paginator = self._client.get_paginator("list_objects_v2")
-        with _translated(f"artifact folder {prefix!r}"):
+        with translated(f"artifact folder {prefix!r}"):
             yield from paginator.paginate(**arguments)
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
@@ -490,7 +318,7 @@ class S3ArtifactRepository:
 
     def _has_children(self, relative: str) -> bool:
         """Tell whether any object lies below the folder ``relative``."""
-        with _translated(f"artifact folder {relative!r}"):
+        with translated(f"artifact folder {relative!r}"):
             response = self._client.list_objects_v2(
                 Bucket=self._bucket, Prefix=self._folder_prefix(relative), MaxKeys=1
             )
@@ -508,7 +336,7 @@ class S3ArtifactRepository:
             raise InvalidParameter("artifact path '': is a folder, not a file")
         subject = f"artifact {relative!r}"
         try:
-            with _translated(subject):
+            with translated(subject):
                 response = self._client.get_object(Bucket=self._bucket, Key=self._key(relative))
         except NotFound:
             if self._has_children(relative):
@@ -516,16 +344,16 @@ class S3ArtifactRepository:
                     f"artifact path {relative!r}: is a folder, not a file"
                 ) from None
             raise
-        return io.BufferedReader(_ObjectBody(response["Body"], subject), CHUNK_BYTES)
+        return io.BufferedReader(ObjectBody(response["Body"], subject), CHUNK_BYTES)
 
-    def _object_head(self, relative: str) -> _KnownObject | None:
+    def _object_head(self, relative: str) -> KnownObject | None:
         """Describe the object at ``relative`` for a download, or return None if there is none."""
         try:
-            with _translated(f"artifact {relative!r}"):
+            with translated(f"artifact {relative!r}"):
                 response = self._client.head_object(Bucket=self._bucket, Key=self._key(relative))
         except NotFound:
             return None
-        return _KnownObject(int(response["ContentLength"]), response.get("ETag"))
+        return KnownObject(int(response["ContentLength"]), response.get("ETag"))
 
     def download_artifacts(self, artifact_path: str, dst_path: str | Path) -> Path:
         """Download an object or a folder into the local folder ``dst_path``.
@@ -542,7 +370,7 @@ class S3ArtifactRepository:
         head = self._object_head(relative) if relative else None
         if head is not None:
             local.parent.mkdir(parents=True, exist_ok=True)
-            with self._transfers() as manager, _translated(f"artifact {relative!r}"):
+            with self._transfers() as manager, translated(f"artifact {relative!r}"):
                 key = self._key(relative)
                 manager.download(self._bucket, key, str(local), subscribers=[head]).result()
             return local
@@ -571,11 +399,11 @@ class S3ArtifactRepository:
                             self._bucket,
                             entry["Key"],
                             str(target),
-                            subscribers=[_KnownObject(entry["Size"], entry.get("ETag"))],
+                            subscribers=[KnownObject(entry["Size"], entry.get("ETag"))],
                         )
                         futures.append((_join(relative, inner), future))
             for child, future in futures:
-                with _translated(f"artifact {child!r}"):
+                with translated(f"artifact {child!r}"):
                     future.result()
         return found
 
@@ -614,7 +442,7 @@ class S3ArtifactRepository:
         previous: list[str] = []
         while True:
             # Always list from the start: what the last round deleted is gone.
-            with _translated(f"artifact folder {relative!r}"):
+            with translated(f"artifact folder {relative!r}"):
                 response = self._client.list_objects_v2(
                     Bucket=self._bucket, Prefix=folder, MaxKeys=self._page_size
                 )
@@ -629,7 +457,7 @@ class S3ArtifactRepository:
     def _delete_keys(self, keys: list[str], relative: str) -> None:
         """Delete up to 1000 keys in one request; raise on any key S3 could not delete."""
         subject = f"artifact {relative!r}"
-        with _translated(subject):
+        with translated(subject):
             response = self._client.delete_objects(
                 Bucket=self._bucket,
                 Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
@@ -638,4 +466,4 @@ class S3ArtifactRepository:
         if errors:
             first = errors[0]
             code = str(first.get("Code") or "Unknown")
-            raise _error_for_code(code, 0, str(first.get("Message") or code), subject)
+            raise error_for_code(code, 0, str(first.get("Message") or code), subject)

@@ -21,13 +21,8 @@ from s3transfer.exceptions import RetriesExceededError
 from support.s3 import S3Bucket, S3Server
 from trackstone.artifacts.base import FileInfo
 from trackstone.artifacts.resolve import repository_for_uri
-from trackstone.artifacts.s3 import (
-    MiB,
-    S3ArtifactRepository,
-    parse_s3_uri,
-    part_bytes_for,
-    translate_s3_error,
-)
+from trackstone.artifacts.s3 import MiB, S3ArtifactRepository, parse_s3_uri, part_bytes_for
+from trackstone.artifacts.s3_errors import translate_s3_error
 from trackstone.config import Settings
 from trackstone.errors import (
     InternalError,
@@ -292,6 +287,36 @@ def test_a_stream_with_short_reads_still_uploads_full_parts(
     repo.write_artifact("slow.bin", _Trickle(content, 64 * 1024))  # type: ignore[arg-type]
     assert requests.count("UploadPart") == 3
     assert _read(repo, "slow.bin") == content
+
+
+class _BrokenSource(io.RawIOBase):
+    """A stream that serves ``good_bytes`` and then fails, like a client that went away."""
+
+    def __init__(self, good_bytes: int) -> None:
+        self._left = good_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._left:
+            raise ConnectionResetError("client went away")
+        served = min(size, self._left)
+        self._left -= served
+        return b"\x03" * served
+
+
+@pytest.mark.parametrize("good_bytes", [1024, 12 * MiB], ids=["single-put", "multipart"])
+def test_a_failed_upload_keeps_the_old_object_and_leaves_no_parts(
+    s3_bucket: S3Bucket, good_bytes: int
+) -> None:
+    repo = _repo(s3_bucket)
+    repo.write_artifact("a.bin", io.BytesIO(b"old"))
+    with pytest.raises(ConnectionResetError):
+        repo.write_artifact("a.bin", _BrokenSource(good_bytes))  # type: ignore[arg-type]
+    assert _read(repo, "a.bin") == b"old"
+    uploads = s3_bucket.client.list_multipart_uploads(Bucket=s3_bucket.name)
+    assert uploads.get("Uploads", []) == []
 
 
 def test_open_artifact_returns_before_the_body_is_read(s3_bucket: S3Bucket) -> None:
