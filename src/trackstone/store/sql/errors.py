@@ -53,6 +53,8 @@ def translated(error: Exception) -> TrackstoneError:
         return ServiceUnavailable(f"database temporarily unavailable: {message}")
     if isinstance(error, exc.IntegrityError) and any(m in lowered for m in _UNIQUE_MARKERS):
         return AlreadyExists(f"already exists: {message}")
+    if isinstance(error, OSError):
+        return ServiceUnavailable(f"cannot open the database: {message}")
     if isinstance(error, exc.InterfaceError):
         return ServiceUnavailable(f"database connection failed: {message}")
     logger.error("unexpected database error", exc_info=error)

@@ -1,0 +1,146 @@
+"""Schema migrations and SQLite connection settings of the SQL store."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from trackstone.clock import ManualClock
+from trackstone.errors import InvalidParameter, InvalidState
+from trackstone.store.sql.engine import SQLITE_BUSY_TIMEOUT_MS, Database, sqlalchemy_url
+from trackstone.store.sql.migrate import current_revision, head_revision, upgrade
+from trackstone.store.sql.store import SqlStore
+
+TABLES = {
+    "experiments",
+    "experiment_tags",
+    "runs",
+    "params",
+    "tags",
+    "metrics",
+    "latest_metrics",
+    "datasets",
+    "inputs",
+    "input_tags",
+    "trackstone_schema_version",
+}
+
+
+def _uri(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'db' / 'tracking.db'}"
+
+
+def test_upgrade_of_an_empty_file_reaches_head(tmp_path: Path) -> None:
+    uri = _uri(tmp_path)
+    assert current_revision(uri) is None
+
+    reached = upgrade(uri)
+
+    assert reached == head_revision()
+    assert current_revision(uri) == head_revision()
+    db = Database(uri)
+    try:
+        assert set(inspect(db.engine).get_table_names()) == TABLES
+    finally:
+        db.dispose()
+
+
+def test_upgrade_twice_is_harmless(tmp_path: Path) -> None:
+    uri = _uri(tmp_path)
+    upgrade(uri)
+
+    assert upgrade(uri) == head_revision()
+
+
+def test_store_opens_in_wal_mode(tmp_path: Path) -> None:
+    store = SqlStore(_uri(tmp_path), str(tmp_path / "artifacts"))
+    store.close()
+
+    connection = sqlite3.connect(tmp_path / "db" / "tracking.db")
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("pragma", "expected"),
+    [
+        ("journal_mode", "wal"),
+        ("busy_timeout", SQLITE_BUSY_TIMEOUT_MS),
+        ("foreign_keys", 1),
+        ("synchronous", 1),  # NORMAL
+    ],
+)
+def test_every_connection_gets_the_pragmas(tmp_path: Path, pragma: str, expected: object) -> None:
+    db = Database(_uri(tmp_path))
+    try:
+        with db.read() as connection:
+            assert connection.exec_driver_sql(f"PRAGMA {pragma}").scalar() == expected
+    finally:
+        db.dispose()
+
+
+def test_opening_without_upgrade_refuses_an_old_schema(tmp_path: Path) -> None:
+    with pytest.raises(InvalidState, match="trackstone db upgrade"):
+        SqlStore(_uri(tmp_path), str(tmp_path / "artifacts"), upgrade=False)
+
+
+def test_opening_without_upgrade_works_on_a_current_schema(tmp_path: Path) -> None:
+    upgrade(_uri(tmp_path))
+
+    store = SqlStore(_uri(tmp_path), str(tmp_path / "artifacts"), upgrade=False)
+    try:
+        assert store.get_experiment("0").name == "Default"
+    finally:
+        store.close()
+
+
+def test_default_experiment_gets_location_and_times_on_first_open(tmp_path: Path) -> None:
+    clock = ManualClock(start_ms=1234)
+    store = SqlStore(_uri(tmp_path), str(tmp_path / "artifacts"), clock=clock)
+    try:
+        default = store.get_experiment("0")
+    finally:
+        store.close()
+
+    assert default.artifact_location == f"{tmp_path / 'artifacts'}/0"
+    assert (default.creation_time, default.last_update_time) == (1234, 1234)
+
+
+def test_reopening_keeps_data_and_ids_keep_growing(tmp_path: Path) -> None:
+    root = str(tmp_path / "artifacts")
+    first = SqlStore(_uri(tmp_path), root)
+    try:
+        created = first.create_experiment("kept")
+    finally:
+        first.close()
+
+    second = SqlStore(_uri(tmp_path), root)
+    try:
+        assert second.get_experiment(created).name == "kept"
+        assert int(second.create_experiment("next")) == int(created) + 1
+    finally:
+        second.close()
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+        ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_sqlalchemy_url(uri: str, expected: str) -> None:
+    assert sqlalchemy_url(uri) == expected
+
+
+@pytest.mark.parametrize("uri", ["mysql://u@h/db", "http://localhost:5000", "trackstone.db"])
+def test_unsupported_uris_are_refused(uri: str) -> None:
+    with pytest.raises(InvalidParameter, match="tracking URI"):
+        sqlalchemy_url(uri)
