@@ -1,11 +1,14 @@
 """The ``store`` fixture: every TrackingStore implementation, one parameter each.
 
-A new backend adds one entry to ``_FACTORIES`` and one ``pytest.param`` to ``BACKENDS``.
+A new backend adds one context manager to ``_FACTORIES`` and one ``pytest.param`` to
+``BACKENDS``. ``store`` is fresh for each test; ``shared_store`` lives for a whole module, for
+tables of read-only checks over one population (it must not be changed by those tests).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,27 +16,44 @@ import pytest
 from trackstone.clock import ManualClock
 from trackstone.store.base import TrackingStore
 
-StoreFactory = Callable[[pytest.FixtureRequest, Path, str, ManualClock], TrackingStore]
+StoreFactory = Callable[
+    [pytest.FixtureRequest, Path, ManualClock], AbstractContextManager[TrackingStore]
+]
 
 
+@contextmanager
 def _sqlite_store(
-    request: pytest.FixtureRequest, tmp_path: Path, artifact_root: str, clock: ManualClock
-) -> TrackingStore:
+    request: pytest.FixtureRequest, directory: Path, clock: ManualClock
+) -> Iterator[TrackingStore]:
     from trackstone.store.sql.store import SqlStore
 
-    return SqlStore(
-        f"sqlite:///{tmp_path / 'tracking.db'}", artifact_root=artifact_root, clock=clock
-    )
+    uri = f"sqlite:///{directory / 'tracking.db'}"
+    opened = SqlStore(uri, artifact_root=str(directory / "artifacts"), clock=clock)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
+@contextmanager
 def _postgres_store(
-    request: pytest.FixtureRequest, tmp_path: Path, artifact_root: str, clock: ManualClock
-) -> TrackingStore:
+    request: pytest.FixtureRequest, directory: Path, clock: ManualClock
+) -> Iterator[TrackingStore]:
     from trackstone.store.sql.store import SqlStore
 
     # Looked up lazily so that SQLite-only runs never start a cluster.
-    uri: str = request.getfixturevalue("postgres_uri")
-    return SqlStore(uri, artifact_root=artifact_root, clock=clock)
+    cluster = request.getfixturevalue("postgres_cluster")
+    database = cluster.create_database()
+    try:
+        opened = SqlStore(
+            cluster.uri(database), artifact_root=str(directory / "artifacts"), clock=clock
+        )
+        try:
+            yield opened
+        finally:
+            opened.close()
+    finally:
+        cluster.drop_database(database)
 
 
 _FACTORIES: dict[str, StoreFactory] = {
@@ -55,18 +75,32 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def artifact_root(tmp_path: Path) -> str:
-    """Return the artifact root the store is opened with."""
+    """Return the artifact root the ``store`` fixture is opened with."""
     return str(tmp_path / "artifacts")
 
 
 @pytest.fixture(params=BACKENDS)
 def store(
-    request: pytest.FixtureRequest, tmp_path: Path, artifact_root: str, clock: ManualClock
+    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
 ) -> Iterator[TrackingStore]:
     """Open a fresh, empty store on each backend; close it after the test."""
-    backend_name: str = request.param
-    opened = _FACTORIES[backend_name](request, tmp_path, artifact_root, clock)
-    try:
+    with _FACTORIES[request.param](request, tmp_path, clock) as opened:
         yield opened
-    finally:
-        opened.close()
+
+
+@pytest.fixture(scope="module")
+def shared_clock() -> ManualClock:
+    """Return the clock of ``shared_store``."""
+    return ManualClock()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_store(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_clock: ManualClock,
+) -> Iterator[TrackingStore]:
+    """Open one store per backend for a whole test module (for read-only tests)."""
+    directory = tmp_path_factory.mktemp(f"shared-{request.param}")
+    with _FACTORIES[request.param](request, directory, shared_clock) as opened:
+        yield opened

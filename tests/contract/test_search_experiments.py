@@ -17,11 +17,14 @@ from trackstone.store.base import TrackingStore
 class Catalogue:
     """Experiments created one second apart; ``t0`` is the clock when the store opened."""
 
+    store: TrackingStore
     t0: int
 
 
-@pytest.fixture
-def catalogue(store: TrackingStore, clock: ManualClock) -> Catalogue:
+@pytest.fixture(scope="module")
+def catalogue(shared_store: TrackingStore, shared_clock: ManualClock) -> Catalogue:
+    """Store the catalogue once per module and backend; tests using it must only read."""
+    store, clock = shared_store, shared_clock
     t0 = clock.now_ms()
     specs: list[tuple[str, dict[str, str]]] = [
         ("exp-alpha", {"team": "vision", "stage": "prod"}),  # created t0 + 1000
@@ -36,7 +39,7 @@ def catalogue(store: TrackingStore, clock: ManualClock) -> Catalogue:
     deleted = store.get_experiment_by_name("exp-delta")
     assert deleted is not None
     store.delete_experiment(deleted.experiment_id)
-    return Catalogue(t0=t0)
+    return Catalogue(store, t0)
 
 
 def _names(store: TrackingStore, view: ViewType, filter_string: str | None) -> set[str]:
@@ -75,11 +78,7 @@ FILTER_CASES = [
 
 @pytest.mark.parametrize(("filter_string", "view", "expected"), FILTER_CASES)
 def test_filter(
-    store: TrackingStore,
-    catalogue: Catalogue,
-    filter_string: str | None,
-    view: ViewType,
-    expected: set[str],
+    catalogue: Catalogue, filter_string: str | None, view: ViewType, expected: set[str]
 ) -> None:
     if filter_string is not None:
         t0 = catalogue.t0
@@ -87,7 +86,7 @@ def test_filter(
             t0_1000=t0 + 1000, t0_1500=t0 + 1500, t0_2000=t0 + 2000, t0_3000=t0 + 3000
         )
 
-    assert _names(store, view, filter_string) == expected
+    assert _names(catalogue.store, view, filter_string) == expected
 
 
 ORDER_CASES = [
@@ -102,10 +101,8 @@ ORDER_CASES = [
 
 
 @pytest.mark.parametrize(("order_by", "expected"), ORDER_CASES)
-def test_order(
-    store: TrackingStore, catalogue: Catalogue, order_by: list[str] | None, expected: list[str]
-) -> None:
-    found = store.search_experiments(filter_string="name != 'Default'", order_by=order_by)
+def test_order(catalogue: Catalogue, order_by: list[str] | None, expected: list[str]) -> None:
+    found = catalogue.store.search_experiments(filter_string="name != 'Default'", order_by=order_by)
 
     assert [experiment.name for experiment in found] == expected
 

@@ -41,7 +41,7 @@ from trackstone.search.format import format_filter, format_order_by
 from trackstone.store.base import TrackingStore
 
 # Examples per test, by backend: PostgreSQL round trips cost more.
-MAX_EXAMPLES = {"sqlite": 60, "postgres": 15}
+MAX_EXAMPLES = {"sqlite": 50, "postgres": 12}
 MAX_RUNS = 6
 
 V = TypeVar("V")
