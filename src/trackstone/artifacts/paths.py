@@ -101,9 +101,12 @@ def safe_relative_path(path: str | None) -> str:
     if not isinstance(path, str):
         raise InvalidParameter(f"artifact path: must be a string, got {path!r}")
     problem = _structural_problem(path) or _decoded_problem(path)
+    normal = "/".join(segment for segment in path.split("/") if segment not in ("", "."))
+    # Dropping "." segments can expose a drive letter ("./C:"): the normal form must pass too.
+    problem = problem or _structural_problem(normal)
     if problem is not None:
         raise InvalidParameter(f"artifact path {path!r}: {problem}")
-    return "/".join(segment for segment in path.split("/") if segment not in ("", "."))
+    return normal
 
 
 def is_inside(root_real: str, candidate_real: str) -> bool:

@@ -67,6 +67,8 @@ def test_safe_relative_path_normalises(path: str | None, expected: str) -> None:
         ("C:x", "drive letter"),
         ("a:b", "drive letter"),
         ("c:/windows/system32", "drive letter"),
+        ("./C:", "drive letter"),
+        (".//d:/x", "drive letter"),
         ("a\\..\\b", "backslashes"),
         ("a\\b", "backslashes"),
         ("..\\x", "backslashes"),
