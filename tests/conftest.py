@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder: the throwaway PostgreSQL cluster and its databases."""
+"""Fixtures shared by every test folder: throwaway PostgreSQL cluster and databases, S3 server."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster(worker_id: str) -> Iterator[PostgresCluster]:
+def postgres_cluster(request: pytest.FixtureRequest) -> Iterator[PostgresCluster]:
     """Start one throwaway cluster per test process (per xdist worker); stop it at the end."""
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
     try:
-        cluster = start_cluster(label=worker_id)
+        cluster = start_cluster(label=worker)
     except PostgresUnavailable as error:
         _unavailable(str(error))
         raise  # unreachable: _unavailable always raises

@@ -378,3 +378,14 @@ def test_deleted_tag_can_be_set_again(store: TrackingStore, run_id: str) -> None
     store.set_tag(run_id, RunTag("a", "2"))
 
     assert _user_tags(store, run_id) == {"a": "2"}
+
+
+def test_overlapping_retries_store_the_union_once(store: TrackingStore, run_id: str) -> None:
+    points = [Metric("loss", float(i), 1_000 + i, i) for i in range(15)]
+
+    store.log_batch(run_id, metrics=points[:10])
+    store.log_batch(run_id, metrics=points[5:])
+    store.log_batch(run_id, metrics=points[3:12])
+
+    assert all_history(store, run_id, "loss") == points
+    assert store.get_run(run_id).data.latest_metrics == (points[-1],)

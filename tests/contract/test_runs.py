@@ -339,3 +339,14 @@ def test_log_inputs_keeps_each_dataset_and_context(store: TrackingStore) -> None
 def test_log_inputs_to_missing_run_raises_not_found(store: TrackingStore) -> None:
     with pytest.raises(NotFound):
         store.log_inputs("0" * 32, [_dataset_input("mnist", "d1", "training")])
+
+
+def test_setting_the_name_tag_renames_the_run(store: TrackingStore) -> None:
+    experiment_id = store.create_experiment("exp")
+    run_id = store.create_run(experiment_id, run_name="before").info.run_id
+
+    store.set_tag(run_id, RunTag(RUN_NAME_TAG, "after"))
+
+    stored = store.get_run(run_id)
+    assert stored.info.run_name == "after"
+    assert stored.data.tags[RUN_NAME_TAG] == "after"

@@ -19,6 +19,7 @@ from trackstone.entities import (
     Metric,
     Run,
     RunStatus,
+    RunTag,
     ViewType,
 )
 from trackstone.errors import InvalidParameter
@@ -529,3 +530,47 @@ def test_invalid_order_by_raises_invalid_parameter(
 ) -> None:
     with pytest.raises(InvalidParameter):
         store.search_runs(["0"], order_by=order_by)
+
+
+# -- searches after changes ---------------------------------------------------------------
+
+
+def _names_of(store: TrackingStore, experiment_id: str, filter_string: str) -> set[str]:
+    return {run.info.run_name for run in search_all_runs(store, [experiment_id], filter_string)}
+
+
+def test_metric_filters_use_the_latest_point(store: TrackingStore) -> None:
+    experiment_id = store.create_experiment("exp")
+    run_id = store.create_run(experiment_id, run_name="a").info.run_id
+    store.log_batch(run_id, metrics=[Metric("loss", 5.0, 10, 0), Metric("loss", 1.0, 5, 2)])
+    store.log_metric(run_id, Metric("loss", 9.0, 99, 1))  # logged last, but an older step
+
+    assert _names_of(store, experiment_id, "metrics.loss < 2") == {"a"}
+    assert _names_of(store, experiment_id, "metrics.loss > 4") == set()
+
+    store.log_metric(run_id, Metric("loss", 7.0, 1, 3))
+
+    assert _names_of(store, experiment_id, "metrics.loss < 2") == set()
+    assert _names_of(store, experiment_id, "metrics.loss = 7") == {"a"}
+
+
+def test_searches_see_renames_tag_changes_and_lifecycle(store: TrackingStore) -> None:
+    experiment_id = store.create_experiment("exp")
+    run_id = store.create_run(experiment_id, run_name="before").info.run_id
+    store.set_tag(run_id, RunTag("stage", "one"))
+
+    store.update_run_info(run_id, run_name="after", status=RunStatus.FINISHED)
+    store.set_tag(run_id, RunTag("stage", "two"))
+
+    assert _names_of(store, experiment_id, "attributes.run_name = 'after'") == {"after"}
+    assert _names_of(store, experiment_id, "attributes.run_name = 'before'") == set()
+    assert _names_of(store, experiment_id, "tags.stage = 'two'") == {"after"}
+    assert _names_of(store, experiment_id, "attributes.status = 'FINISHED'") == {"after"}
+
+    store.delete_tag(run_id, "stage")
+    assert _names_of(store, experiment_id, "tags.stage IS NULL") == {"after"}
+
+    store.delete_experiment(experiment_id)
+    assert _names_of(store, experiment_id, "") == set()
+    store.restore_experiment(experiment_id)
+    assert _names_of(store, experiment_id, "") == {"after"}
