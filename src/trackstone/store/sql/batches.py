@@ -168,7 +168,11 @@ class BatchWriter:
             )
         cursor = self._db.cursor(connection)
         try:
-            cursor.executemany(self._upserts.metrics_sql, rows)
+            if self._upserts.metrics_by_arrays:
+                columns = [list(column) for column in zip(*rows, strict=True)]
+                cursor.execute(self._upserts.metrics_sql, columns)
+            else:
+                cursor.executemany(self._upserts.metrics_sql, rows)
         finally:
             cursor.close()
         connection.execute(self._upserts.latest_metrics, _latest_rows(run_pk, metrics))

@@ -22,7 +22,7 @@ from trackstone.entities.validation import MAX_RUN_NAME_LENGTH, check_length
 from trackstone.errors import InvalidParameter, InvalidState, NotFound
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
-from trackstone.store.sql.experiments import lock_experiment, parse_experiment_id
+from trackstone.store.sql.experiments import parse_experiment_id
 from trackstone.store.sql.rows import (
     RUN_INFO_COLUMNS,
     dataset_input_from_rows,
@@ -170,6 +170,7 @@ class RunRepository:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._insert_run = insert(R)
 
     def create(
         self,
@@ -192,28 +193,46 @@ class RunRepository:
         run_id = uuid.uuid4().hex
         start = self._clock.now_ms() if start_time is None else start_time
         with self._db.write() as connection:
-            stage, _ = lock_experiment(connection, pk)
+            query = select(E.c.lifecycle_stage, E.c.artifact_location).where(
+                E.c.experiment_id == pk
+            )
+            if connection.dialect.name == "postgresql":
+                # Hold off a concurrent delete_experiment until this run is in.
+                query = query.with_for_update(read=True)
+            found = connection.execute(query).first()
+            if found is None:
+                raise NotFound(f"experiment {experiment_id!r} does not exist")
+            stage, location = found
             if stage != ACTIVE:
                 raise InvalidState(
                     f"cannot create a run in experiment {experiment_id}: it is deleted"
                 )
-            location = connection.execute(
-                select(E.c.artifact_location).where(E.c.experiment_id == pk)
-            ).scalar_one()
+            info = RunInfo(
+                run_id=run_id,
+                experiment_id=str(pk),
+                run_name=name,
+                user_id=user_id or "",
+                status=RunStatus.RUNNING,
+                start_time=start,
+                end_time=None,
+                artifact_uri=f"{location.rstrip('/')}/{run_id}/artifacts",
+                lifecycle_stage=LifecycleStage.ACTIVE,
+            )
             result = connection.execute(
-                insert(R).values(
-                    run_uuid=run_id,
-                    name=name,
-                    experiment_id=pk,
-                    user_id=user_id or "",
-                    status=RunStatus.RUNNING.value,
-                    start_time=start,
-                    end_time=None,
-                    artifact_uri=f"{location.rstrip('/')}/{run_id}/artifacts",
-                    lifecycle_stage=ACTIVE,
-                    deleted_time=None,
-                    deleted_with_experiment=False,
-                )
+                self._insert_run,
+                {
+                    "run_uuid": run_id,
+                    "name": name,
+                    "experiment_id": pk,
+                    "user_id": info.user_id,
+                    "status": info.status.value,
+                    "start_time": start,
+                    "end_time": None,
+                    "artifact_uri": info.artifact_uri,
+                    "lifecycle_stage": ACTIVE,
+                    "deleted_time": None,
+                    "deleted_with_experiment": False,
+                },
             )
             assert result.inserted_primary_key is not None
             run_pk = int(result.inserted_primary_key[0])
@@ -221,7 +240,8 @@ class RunRepository:
                 insert(schema.tags),
                 [{"run_pk": run_pk, "key": k, "value": v} for k, v in tag_map.items()],
             )
-            return load_runs(connection, [run_pk])[run_pk]
+        # Everything a new run holds is known here: no need to read it back.
+        return run_from_parts(info, (), {}, tag_map, ())
 
     def get(self, run_id: str) -> Run:
         """Return a run with its latest metrics, params, tags and inputs."""

@@ -39,14 +39,23 @@ class Upserts:
     """The conflict-handling inserts of one dialect."""
 
     def __init__(self, dialect: str) -> None:
-        marks = ", ".join(["?" if dialect == "sqlite" else "%s"] * 7)
-        # Raw driver SQL for the hottest statement (executemany of up to 1000 points).
-        self.metrics_sql = (
-            "INSERT INTO metrics (run_pk, key, step, timestamp, value, is_nan, is_negative_zero) "
-            f"VALUES ({marks}) ON CONFLICT DO NOTHING"
-        )
+        # Raw driver SQL for the hottest statement (up to 1000 points per batch). SQLite runs
+        # it with executemany; PostgreSQL gets one statement over column arrays, measured
+        # several times faster than psycopg's executemany of the same rows.
+        columns = "run_pk, key, step, timestamp, value, is_nan, is_negative_zero"
+        self.metrics_by_arrays = dialect == "postgresql"
+        if self.metrics_by_arrays:
+            self.metrics_sql = (
+                f"INSERT INTO metrics ({columns}) SELECT * FROM unnest("
+                "%s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[], "
+                "%s::double precision[], %s::boolean[], %s::boolean[]) ON CONFLICT DO NOTHING"
+            )
+        else:
+            self.metrics_sql = (
+                f"INSERT INTO metrics ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING"
+            )
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        self.metrics = insert(schema.metrics).on_conflict_do_nothing()
         self.params = insert(schema.params).on_conflict_do_nothing()
         tags = insert(schema.tags)
         self.tags = tags.on_conflict_do_update(
