@@ -128,7 +128,9 @@ def _format(value: float | None) -> str:
 
 
 def _ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f}x"
+    if value is None:
+        return "—"
+    return f"{value:.2f}x" if value < 10 else f"{value:,.0f}x"
 
 
 def print_report(results: Results, console: Console) -> None:

@@ -27,6 +27,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 MLFLOW_VENV = BENCH_DIR / ".mlflow-venv"
 RESULTS_DIR = BENCH_DIR / "results"
 MLFLOW_REQUIREMENT = "mlflow==3.*"
+_REPORT_WIDTH = 120
 
 
 class DriverFailed(Exception):
@@ -128,8 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON results go"
     )
+    parser.add_argument(
+        "--show", type=Path, metavar="RESULTS_JSON", help="print the report of an earlier run"
+    )
     args = parser.parse_args(argv)
     console = Console()
+    if not console.is_terminal:
+        console.width = _REPORT_WIDTH  # logs and CI: do not squeeze the table into 80 columns
+    if args.show is not None:
+        print_report(json.loads(args.show.read_text())["results"], console)
+        return 0
     results: dict[str, dict[str, Any]] = {}
     try:
         mlflow_python = None if args.skip_mlflow else ensure_mlflow_venv(console)

@@ -58,7 +58,7 @@ FULL = Sizes(
     runs_created_mlflow=300,
     search_runs=5_000,
     history_points=100_000,
-    repeats=5,
+    repeats=3,
 )
 QUICK = Sizes(
     log_metric_calls=5_000,
