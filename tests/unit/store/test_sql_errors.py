@@ -75,3 +75,9 @@ def test_generated_run_names() -> None:
 
     assert all(re.fullmatch(r"[a-z]+-[a-z]+-\d{1,3}", name) for name in names)
     assert len(names) > 1
+
+
+def test_data_errors_are_invalid_parameters() -> None:
+    error = _wrapped(exc.DataError, "value too long for type character varying(256)")
+
+    assert type(translated(error)) is InvalidParameter

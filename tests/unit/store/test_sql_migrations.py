@@ -144,3 +144,15 @@ def test_sqlalchemy_url(uri: str, expected: str) -> None:
 def test_unsupported_uris_are_refused(uri: str) -> None:
     with pytest.raises(InvalidParameter, match="tracking URI"):
         sqlalchemy_url(uri)
+
+
+def test_unknown_revision_is_a_clear_error(tmp_path: Path) -> None:
+    uri = _uri(tmp_path)
+    upgrade(uri)
+    connection = sqlite3.connect(tmp_path / "db" / "tracking.db")
+    with connection:
+        connection.execute("UPDATE trackstone_schema_version SET version_num = '9999'")
+    connection.close()
+
+    with pytest.raises(InvalidState, match="9999"):
+        SqlStore(uri, str(tmp_path / "artifacts"))

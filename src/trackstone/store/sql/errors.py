@@ -11,6 +11,7 @@ from sqlalchemy import exc
 from trackstone.errors import (
     AlreadyExists,
     InternalError,
+    InvalidParameter,
     ServiceUnavailable,
     TrackstoneError,
 )
@@ -53,6 +54,8 @@ def translated(error: Exception) -> TrackstoneError:
         return ServiceUnavailable(f"database temporarily unavailable: {message}")
     if isinstance(error, exc.IntegrityError) and any(m in lowered for m in _UNIQUE_MARKERS):
         return AlreadyExists(f"already exists: {message}")
+    if isinstance(error, exc.DataError):
+        return InvalidParameter(f"value refused by the database: {message}")
     if isinstance(error, OSError):
         return ServiceUnavailable(f"cannot open the database: {message}")
     if isinstance(error, exc.InterfaceError):

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, text
 
 from trackstone.errors import InvalidState
@@ -54,8 +55,15 @@ def migrate_database(db: Database) -> None:
     with db.write() as connection:
         if db.dialect == "postgresql":
             connection.execute(text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
-        if _revision_of(connection) != head:
-            command.upgrade(_config(connection), "head")
+        current = _revision_of(connection)
+        if current != head:
+            try:
+                command.upgrade(_config(connection), "head")
+            except CommandError as error:
+                raise InvalidState(
+                    f"database schema is at revision {current}, which this Trackstone does not "
+                    f"know (a newer version made it?): {error}"
+                ) from error
 
 
 def check_current(db: Database) -> None:

@@ -41,6 +41,7 @@ ACTIVE = LifecycleStage.ACTIVE.value
 DELETED = LifecycleStage.DELETED.value
 # Bound on the ids in one IN (...) list: below SQLite's and PostgreSQL's parameter limits.
 _CHUNK = 5000
+_MAX_USER_ID_LENGTH = 256
 
 
 class LockedRun:
@@ -188,6 +189,7 @@ class RunRepository:
                 f"run_name {run_name!r} and tag {RUN_NAME_TAG} {tagged_name!r} disagree"
             )
         name = _check_run_name(run_name or tagged_name or generate_run_name())
+        check_length("user_id", user_id or "", _MAX_USER_ID_LENGTH)
         tag_map[RUN_NAME_TAG] = name
         pk = parse_experiment_id(experiment_id)
         run_id = uuid.uuid4().hex
