@@ -19,11 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from support.search_strategies import KEYS, filters, order_keys, runs
-from support.tracking import search_all_runs
+from support.tracking import all_pages, search_all_runs
+from trackstone.clock import ManualClock
 from trackstone.entities import (
     DATASET_CONTEXT_TAG,
     Dataset,
     DatasetInput,
+    ExperimentTag,
     InputTag,
     Metric,
     Param,
@@ -36,8 +38,14 @@ from trackstone.entities import (
     ViewType,
 )
 from trackstone.search.ast import Expression, IdentifierKind, OrderKey
-from trackstone.search.evaluate import run_matches, sort_runs
+from trackstone.search.evaluate import (
+    experiment_matches,
+    run_matches,
+    sort_experiments,
+    sort_runs,
+)
 from trackstone.search.format import format_filter, format_order_by
+from trackstone.search.schema import EXPERIMENT_SCHEMA
 from trackstone.store.base import TrackingStore
 
 # Examples per test, by backend: PostgreSQL round trips cost more.
@@ -197,3 +205,62 @@ def _random_run(rng: random.Random) -> Run:
         ),
         RunInputs(inputs),
     )
+
+
+_EXPERIMENT_NAMES = [s for s in _STRINGS if s.strip()]
+
+
+def test_experiment_search_matches_reference(
+    store: TrackingStore, clock: ManualClock, max_examples: int
+) -> None:
+    # Times near zero so that the generated time comparisons split the population.
+    clock.advance(-clock.now_ms())
+    rng = random.Random(1_126)
+    for name in _EXPERIMENT_NAMES:
+        clock.advance(rng.choice([0, 1, 99]))
+        tags = {key: rng.choice(_STRINGS) for key in KEYS[IdentifierKind.TAG] if rng.random() < 0.6}
+        experiment_id = store.create_experiment(
+            name, tags=[ExperimentTag(k, v) for k, v in tags.items()]
+        )
+        if rng.random() < 0.3:
+            clock.advance(rng.choice([1, 50]))
+            store.rename_experiment(experiment_id, f"{name}~")  # bumps last_update_time
+            store.rename_experiment(experiment_id, name)
+        if rng.random() < 0.2:
+            store.delete_experiment(experiment_id)
+    everything = list(store.search_experiments(view_type=ViewType.ALL, max_results=1000))
+    assert len(everything) == len(_EXPERIMENT_NAMES) + 1  # and Default
+
+    @settings(
+        max_examples=max_examples * 2,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        database=None,
+    )
+    @given(
+        expression=st.one_of(st.none(), filters(EXPERIMENT_SCHEMA, KEYS)),
+        keys=st.lists(order_keys(EXPERIMENT_SCHEMA, KEYS), max_size=2),
+        page_size=st.integers(min_value=1, max_value=20),
+    )
+    def check(expression: Expression | None, keys: list[OrderKey], page_size: int) -> None:
+        filter_text = format_filter(expression)
+        order_by = format_order_by(keys)
+        expected = sort_experiments(
+            [e for e in everything if experiment_matches(expression, e)], keys
+        )
+
+        pages = all_pages(
+            lambda token: store.search_experiments(
+                view_type=ViewType.ALL,
+                max_results=page_size,
+                filter_string=filter_text,
+                order_by=order_by,
+                page_token=token,
+            )
+        )
+
+        found = [e.experiment_id for page in pages for e in page]
+        context = f"filter={filter_text!r} order_by={order_by!r}"
+        assert found == [e.experiment_id for e in expected], context
+
+    check()
