@@ -14,6 +14,7 @@ from trackstone.errors import InvalidParameter
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "DEFAULT_MAX_ARTIFACT_BYTES",
     "DEFAULT_MAX_REQUEST_BYTES",
     "PROXIED_ARTIFACT_ROOT",
     "ServerSettings",
@@ -26,6 +27,7 @@ DEFAULT_DATA_DIR = "trackstone-data"
 DATABASE_FILE = "trackstone.db"
 ARTIFACTS_FOLDER = "artifacts"
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_ARTIFACT_BYTES = 1024 * 1024 * 1024 * 1024
 PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:/"
 _FALSE_WORDS = ("0", "false", "no", "off")
 
@@ -184,6 +186,8 @@ _SERVER_ENV: dict[str, tuple[Callable[[str], object], tuple[str, ...]]] = {
         ("TRACKSTONE_CORS_ALLOWED_ORIGINS", "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS"),
     ),
     "max_request_bytes": (int, ("TRACKSTONE_MAX_REQUEST_BYTES",)),
+    "max_artifact_bytes": (int, ("TRACKSTONE_MAX_ARTIFACT_BYTES",)),
+    "s3_endpoint_url": (str, ("TRACKSTONE_S3_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL")),
     "migrate": (_flag, ("TRACKSTONE_MIGRATE",)),
     "data_dir": (Path, ("TRACKSTONE_DATA_DIR",)),
 }
@@ -208,6 +212,8 @@ class ServerSettings:
             ``*``). Empty means loopback names and the bound address.
         cors_allowed_origins: origins (``https://ui.example``) given CORS headers; none by default.
         max_request_bytes: larger request bodies are refused with 413 before they are read.
+        max_artifact_bytes: the same limit for artifact uploads through the proxy (PUT).
+        s3_endpoint_url: the endpoint of an S3-compatible artifact store (None: AWS S3).
         migrate: apply pending schema migrations on start (else refuse to start on an old schema).
         data_dir: the folder of the default database and artifacts.
     """
@@ -222,6 +228,8 @@ class ServerSettings:
     allowed_hosts: tuple[str, ...] = ()
     cors_allowed_origins: tuple[str, ...] = ()
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
+    s3_endpoint_url: str | None = None
     migrate: bool = True
     data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
 
@@ -274,6 +282,8 @@ class ServerSettings:
             "TRACKSTONE_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
             "TRACKSTONE_CORS_ALLOWED_ORIGINS": ",".join(self.cors_allowed_origins),
             "TRACKSTONE_MAX_REQUEST_BYTES": str(self.max_request_bytes),
+            "TRACKSTONE_MAX_ARTIFACT_BYTES": str(self.max_artifact_bytes),
+            "TRACKSTONE_S3_ENDPOINT_URL": self.s3_endpoint_url or "",
             "TRACKSTONE_MIGRATE": "1" if self.migrate else "0",
             "TRACKSTONE_DATA_DIR": str(self.data_dir),
         }

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import io
 import random
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from support.server_process import ServerProcess, start_server
 from trackstone.artifacts.base import ArtifactRepository, FileInfo
 from trackstone.artifacts.local import LocalArtifactRepository
 from trackstone.errors import InvalidParameter, NotFound
@@ -36,9 +38,25 @@ def _s3_repository(request: pytest.FixtureRequest) -> ArtifactRepository:
     return S3ArtifactRepository(bucket.uri("experiments/1/run/artifacts"), client=bucket.client)
 
 
+@pytest.fixture(scope="module")
+def proxy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One real ``trackstone server`` for the module; each test gets its own folder on it."""
+    server = start_server(tmp_path_factory.mktemp("proxy-server"))
+    yield server
+    server.stop()
+
+
+def _proxied_repository(request: pytest.FixtureRequest) -> ArtifactRepository:
+    from trackstone.artifacts.proxied import ProxiedArtifactRepository
+
+    server: ServerProcess = request.getfixturevalue("proxy_server")
+    return ProxiedArtifactRepository(server.url, f"contract/{uuid.uuid4().hex}/artifacts")
+
+
 IMPLEMENTATIONS: dict[str, Callable[[pytest.FixtureRequest], ArtifactRepository]] = {
     "local": _local_repository,
     "s3": _s3_repository,
+    "proxied": _proxied_repository,
 }
 
 MiB = 1024 * 1024

@@ -1,13 +1,40 @@
-"""Artifact listings on the wire: ``artifacts/list`` and its file entries."""
+"""Artifact messages on the wire: ``artifacts/list`` and the ``mlflow-artifacts`` proxy.
+
+The proxy's paths (MLflow's ``mlflow_artifacts.proto``), under ``/api/2.0``:
+
+- ``GET|PUT|DELETE /mlflow-artifacts/artifacts/<path>``: download, upload (raw body), delete;
+- ``GET /mlflow-artifacts/artifacts?path=``: list a folder (entries named relative to it);
+- ``POST /mlflow-artifacts/mpu/{create,complete,abort}/<folder>``: multipart uploads, where
+  the body's ``path`` is the client's local file whose base name is uploaded into ``<folder>``.
+"""
 
 from __future__ import annotations
 
 import msgspec
 
-from trackstone.api.messages import Response, RunRequest
+from trackstone.api.messages import Request, Response, RunRequest
 from trackstone.api.scalars import Int64
 
-__all__ = ["ListArtifacts", "ListArtifactsResponse", "WireFileInfo"]
+__all__ = [
+    "PROXY_ARTIFACTS_PATH",
+    "PROXY_MPU_PATH",
+    "PROXY_PREFIX",
+    "AbortMultipartUpload",
+    "CompleteMultipartUpload",
+    "CreateMultipartUpload",
+    "CreateMultipartUploadResponse",
+    "ListArtifacts",
+    "ListArtifactsResponse",
+    "ListProxiedArtifacts",
+    "ListProxiedArtifactsResponse",
+    "MultipartUploadCredential",
+    "MultipartUploadPart",
+    "WireFileInfo",
+]
+
+PROXY_PREFIX = "/mlflow-artifacts"
+PROXY_ARTIFACTS_PATH = f"{PROXY_PREFIX}/artifacts"
+PROXY_MPU_PATH = f"{PROXY_PREFIX}/mpu"
 
 
 class ListArtifacts(RunRequest, kw_only=True, frozen=True):
@@ -18,10 +45,11 @@ class ListArtifacts(RunRequest, kw_only=True, frozen=True):
 
 
 class WireFileInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A file or folder: path relative to the run's artifact root; no size for folders."""
+    """A file or folder; ``is_dir`` is always sent (MLflow's clients index it), no size for
+    folders."""
 
     path: str
-    is_dir: bool = False
+    is_dir: bool
     file_size: Int64 | None = None
 
 
@@ -31,3 +59,60 @@ class ListArtifactsResponse(Response, kw_only=True):
     root_uri: str | None = None
     files: list[WireFileInfo] = msgspec.field(default_factory=list)
     next_page_token: str | None = None
+
+
+class ListProxiedArtifacts(Request, kw_only=True, frozen=True):
+    """GET mlflow-artifacts/artifacts: a folder relative to the artifacts destination."""
+
+    path: str | None = None
+
+
+class ListProxiedArtifactsResponse(Response, kw_only=True):
+    """The folder's direct children, each ``path`` being a name relative to the folder."""
+
+    files: list[WireFileInfo] = msgspec.field(default_factory=list)
+
+
+class CreateMultipartUpload(Request, kw_only=True, frozen=True):
+    """POST mpu/create/<folder>: start uploading the file ``path`` (its base name) in parts."""
+
+    path: str
+    num_parts: Int64 | None = None
+
+
+class MultipartUploadCredential(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Where to PUT one part: a presigned URL and the headers to send with it."""
+
+    url: str
+    part_number: Int64
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class CreateMultipartUploadResponse(Response, kw_only=True):
+    """The upload's id and one credential per part."""
+
+    upload_id: str | None = None
+    credentials: list[MultipartUploadCredential] = msgspec.field(default_factory=list)
+
+
+class MultipartUploadPart(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """An uploaded part: its number and the ETag the object store answered."""
+
+    part_number: Int64
+    etag: str = ""
+    url: str | None = None
+
+
+class CompleteMultipartUpload(Request, kw_only=True, frozen=True):
+    """POST mpu/complete/<folder>: assemble the uploaded parts into the file."""
+
+    path: str
+    upload_id: str | None = None
+    parts: list[MultipartUploadPart] = msgspec.field(default_factory=list)
+
+
+class AbortMultipartUpload(Request, kw_only=True, frozen=True):
+    """POST mpu/abort/<folder>: drop the parts uploaded so far."""
+
+    path: str
+    upload_id: str | None = None

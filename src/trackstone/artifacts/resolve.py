@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from trackstone.artifacts.base import ArtifactRepository
 from trackstone.errors import InvalidParameter
+
+if TYPE_CHECKING:
+    from trackstone.config import Settings
 
 __all__ = ["repository_for_uri", "uri_scheme"]
 
@@ -30,6 +36,8 @@ class _Options:
     """Backend settings a caller passes down (from ``Settings``); each backend reads its own."""
 
     s3_endpoint_url: str | None = None
+    tracking_uri: str | None = None
+    authorization: str | None = None
 
 
 def _local(uri: str, options: _Options) -> ArtifactRepository:
@@ -50,21 +58,67 @@ def _s3(uri: str, options: _Options) -> ArtifactRepository:
     return S3ArtifactRepository(uri, endpoint_url=options.s3_endpoint_url)
 
 
+def _authorization(settings: Settings) -> str | None:
+    """Return the ``Authorization`` header the settings' credentials give (basic wins)."""
+    if settings.tracking_username and settings.tracking_password is not None:
+        pair = f"{settings.tracking_username}:{settings.tracking_password}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+    if settings.tracking_token:
+        return f"Bearer {settings.tracking_token}"
+    return None
+
+
+def _proxied_url(uri: str, options: _Options) -> ArtifactRepository:
+    from trackstone.artifacts.proxied import ProxiedArtifactRepository, split_proxy_url
+
+    base_url, prefix = split_proxy_url(uri)
+    return ProxiedArtifactRepository(base_url, prefix, authorization=options.authorization)
+
+
+def _proxied(uri: str, options: _Options) -> ArtifactRepository:
+    """Serve ``mlflow-artifacts:[//host:port]/path`` through the tracking server."""
+    from trackstone.artifacts.proxied import ProxiedArtifactRepository
+
+    parts = urlsplit(uri)
+    tracking = urlsplit(options.tracking_uri or "")
+    if parts.netloc:
+        scheme = tracking.scheme if tracking.scheme in ("http", "https") else "http"
+        base_url = f"{scheme}://{parts.netloc}"
+    elif tracking.scheme in ("http", "https"):
+        base_url = options.tracking_uri or ""
+    else:
+        raise InvalidParameter(
+            f"artifact URI {uri!r}: names the tracking server's artifact proxy, but the "
+            "tracking URI is not an http(s):// server"
+        )
+    return ProxiedArtifactRepository(
+        base_url, parts.path.lstrip("/"), authorization=options.authorization
+    )
+
+
 # One row per scheme; a new backend adds a row whose factory imports its module lazily.
 _FACTORIES: dict[str, Callable[[str, _Options], ArtifactRepository]] = {
     "": _local,
     "file": _local,
     "s3": _s3,
+    "mlflow-artifacts": _proxied,
+    "http": _proxied_url,
+    "https": _proxied_url,
 }
 
 
-def repository_for_uri(uri: str, *, s3_endpoint_url: str | None = None) -> ArtifactRepository:
-    """Return a repository serving ``uri``: a local path, a ``file://`` or an ``s3://`` URI.
+def repository_for_uri(
+    uri: str, *, s3_endpoint_url: str | None = None, settings: Settings | None = None
+) -> ArtifactRepository:
+    """Return a repository serving ``uri``: a local path, a ``file://`` or ``s3://`` URI, or a
+    tracking server's artifact proxy (``mlflow-artifacts:/path`` or its ``http(s)://`` URL).
 
     Args:
         uri: the artifact root.
         s3_endpoint_url: the endpoint of an S3-compatible store (``Settings.s3_endpoint_url``);
             None for AWS.
+        settings: the client's settings: the S3 endpoint (unless given), the tracking server
+            that ``mlflow-artifacts:/`` URIs name, and its credentials.
 
     Raises:
         InvalidParameter: the URI is empty or its scheme is not supported.
@@ -79,4 +133,11 @@ def repository_for_uri(uri: str, *, s3_endpoint_url: str | None = None) -> Artif
     factory = _FACTORIES.get(scheme)
     if factory is None:
         raise InvalidParameter(f"unsupported artifact URI scheme {scheme!r} in {uri!r}")
-    return factory(uri, _Options(s3_endpoint_url=s3_endpoint_url))
+    options = _Options(s3_endpoint_url=s3_endpoint_url)
+    if settings is not None:
+        options = _Options(
+            s3_endpoint_url=s3_endpoint_url or settings.s3_endpoint_url,
+            tracking_uri=settings.tracking_uri,
+            authorization=_authorization(settings),
+        )
+    return factory(uri, options)

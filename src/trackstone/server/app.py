@@ -17,6 +17,8 @@ from starlette.types import ASGIApp
 
 from trackstone.config import ServerSettings
 from trackstone.errors import InvalidParameter
+from trackstone.server.artifact_proxy import artifact_proxy_routes, artifact_upload_prefixes
+from trackstone.server.artifact_roots import ArtifactRoots
 from trackstone.server.errors import EXCEPTION_HANDLERS, ErrorGuard
 from trackstone.server.health import health_routes
 from trackstone.server.hosts import HostPolicy, default_allowed_hosts
@@ -93,16 +95,19 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
             hosts=hosts,
             cors_allowed_origins=settings.cors_allowed_origins,
             max_request_bytes=settings.max_request_bytes,
+            max_artifact_bytes=settings.max_artifact_bytes,
+            artifact_upload_prefixes=artifact_upload_prefixes(),
         )
 
     app = TrackstoneApp(
         outer=outer,
-        routes=[*health_routes(), openapi_route(), *api_routes(served)],
+        routes=[*health_routes(), openapi_route(), *api_routes(served), *artifact_proxy_routes()],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.store = served
+    app.state.artifact_roots = ArtifactRoots(settings)
     return app
 
 

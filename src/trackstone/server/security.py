@@ -8,6 +8,7 @@ In order, for each HTTP request:
 3. A CORS preflight from a configured origin is answered here; no CORS headers otherwise.
 4. A body whose ``Content-Length`` exceeds the limit -> 413 before a byte of it is read; a body
    without one (chunked) is counted while the application reads it, and refused the same way.
+   Artifact uploads (PUT under ``artifact_upload_prefixes``) have their own, larger limit.
 5. Every response gets ``nosniff``, ``X-Frame-Options: DENY`` and a referrer policy; HTML and
    SVG responses also get a Content-Security-Policy unless the handler set its own.
 
@@ -69,6 +70,9 @@ class SecurityMiddleware:
         hosts: which ``Host`` headers name this server.
         cors_allowed_origins: origins given CORS headers (``*`` for any); none by default.
         max_request_bytes: the largest request body accepted.
+        max_artifact_bytes: the largest body of a PUT under ``artifact_upload_prefixes``
+            (streamed artifact uploads); ``max_request_bytes`` when None.
+        artifact_upload_prefixes: path prefixes of the artifact upload routes.
     """
 
     def __init__(
@@ -78,6 +82,8 @@ class SecurityMiddleware:
         hosts: HostPolicy,
         cors_allowed_origins: Iterable[str] = (),
         max_request_bytes: int,
+        max_artifact_bytes: int | None = None,
+        artifact_upload_prefixes: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.hosts = hosts
@@ -85,6 +91,8 @@ class SecurityMiddleware:
         self.cors_any = "*" in origins
         self.cors_origins = frozenset(origin.encode("latin-1") for origin in origins - {"*"})
         self.max_request_bytes = max_request_bytes
+        self.max_artifact_bytes = max_artifact_bytes or max_request_bytes
+        self.artifact_upload_prefixes = tuple(artifact_upload_prefixes)
         # Clients send few distinct Host values; remembering the verdicts saves parsing each.
         self._host_verdicts: dict[bytes, bool] = {}
 
@@ -145,8 +153,18 @@ class SecurityMiddleware:
                 "the origin is not this server's (see --cors-allowed-origins)"
             )
         if content_length is not None and scope["type"] == "http":
-            return self._check_length(content_length)
+            return self._check_length(content_length, self._limit_for(scope))
         return None
+
+    def _limit_for(self, scope: Scope) -> int:
+        """Return the body limit of a request: artifact uploads have their own."""
+        if (
+            self.artifact_upload_prefixes
+            and scope.get("method") == "PUT"
+            and scope["path"].startswith(self.artifact_upload_prefixes)
+        ):
+            return self.max_artifact_bytes
+        return self.max_request_bytes
 
     async def _call_counting(self, scope: Scope, receive: Receive, send: _HeaderSend) -> None:
         """Run the app on a body of unknown length, answering 413 if it turns out too large.
@@ -155,7 +173,7 @@ class SecurityMiddleware:
         handlers do); one that lets it escape before responding gets the 413 from here.
         """
         try:
-            await self.app(scope, _LimitedReceive(receive, self.max_request_bytes), send)
+            await self.app(scope, _LimitedReceive(receive, self._limit_for(scope)), send)
         except RequestTooLarge as error:
             if send.started:
                 raise
@@ -169,13 +187,13 @@ class SecurityMiddleware:
                 self._host_verdicts[host] = verdict
         return verdict
 
-    def _check_length(self, content_length: bytes) -> InvalidParameter | None:
+    def _check_length(self, content_length: bytes, limit: int) -> InvalidParameter | None:
         if not content_length.isdigit():
             return InvalidParameter(
                 f"Content-Length: must be a number, got {_shown(content_length)}"
             )
-        if int(content_length) > self.max_request_bytes:
-            return _too_large(self.max_request_bytes)
+        if int(content_length) > limit:
+            return _too_large(limit)
         return None
 
 

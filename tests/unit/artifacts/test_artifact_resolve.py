@@ -54,9 +54,6 @@ def test_repository_for_uri_round_trips_root_uri(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("uri", "scheme"),
     [
-        ("mlflow-artifacts:/0/abc/artifacts", "mlflow-artifacts"),
-        ("http://server:5000/api/2.0/mlflow-artifacts/artifacts", "http"),
-        ("https://server/artifacts", "https"),
         ("gs://bucket/x", "gs"),
         ("hdfs://namenode/x", "hdfs"),
     ],

@@ -25,6 +25,7 @@ from trackstone.api.experiments import (
 from trackstone.api.messages import EmptyResponse
 from trackstone.entities import ExperimentTag
 from trackstone.errors import NotFound
+from trackstone.server.artifact_roots import roots_of
 from trackstone.server.bodies import parse, respond
 from trackstone.store.base import TrackingStore
 
@@ -44,6 +45,7 @@ __all__ = [
 async def create_experiment(request: Request, store: TrackingStore) -> Response:
     """Create an experiment; answer its id."""
     message = await parse(request, CreateExperiment)
+    roots_of(request.app.state).check_location(message.artifact_location)
     tags = experiment_tags_from_wire(message.tags)
     experiment_id = await run_in_threadpool(
         store.create_experiment, message.name, message.artifact_location, tags

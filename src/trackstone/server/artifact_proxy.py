@@ -1,0 +1,343 @@
+"""The ``mlflow-artifacts`` proxy: stream artifacts between clients and the artifacts destination.
+
+Routes (under ``/api/2.0`` and ``/ajax-api/2.0``), as MLflow's ``mlflow_artifacts.proto``:
+
+- ``GET    /mlflow-artifacts/artifacts?path=``   list a folder: ``{"files": [{path, is_dir,
+  file_size}]}`` with names relative to the folder;
+- ``GET    /mlflow-artifacts/artifacts/<path>``  download, streamed, always as an attachment;
+- ``PUT    /mlflow-artifacts/artifacts/<path>``  upload the raw body, streamed to the
+  destination (memory stays bounded whatever the size; the security middleware applies
+  ``max_artifact_bytes`` here instead of ``max_request_bytes``);
+- ``DELETE /mlflow-artifacts/artifacts/<path>``  delete a file or folder (never the whole root);
+- ``POST   /mlflow-artifacts/mpu/{create,complete,abort}/<folder>``  multipart uploads with
+  presigned part URLs on an S3 destination; other destinations answer 501 ``NOT_IMPLEMENTED``
+  with MLflow's message, on which MLflow's client falls back to a plain PUT.
+
+Every path goes through ``safe_relative_path`` and the repository's own confinement. With
+``--no-serve-artifacts`` every route answers 503, as ``mlflow server`` does.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import posixpath
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+import anyio.from_thread
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from trackstone.api.artifacts import (
+    PROXY_ARTIFACTS_PATH,
+    PROXY_MPU_PATH,
+    AbortMultipartUpload,
+    CompleteMultipartUpload,
+    CreateMultipartUpload,
+    CreateMultipartUploadResponse,
+    ListProxiedArtifacts,
+    ListProxiedArtifactsResponse,
+    MultipartUploadCredential,
+    WireFileInfo,
+)
+from trackstone.api.messages import EmptyResponse
+from trackstone.api.routes import AJAX_API_PREFIX, API_PREFIX
+from trackstone.artifacts.base import ArtifactRepository
+from trackstone.artifacts.paths import safe_relative_path
+from trackstone.errors import InvalidParameter, TrackstoneError
+from trackstone.server.artifact_roots import ArtifactRoots, roots_of
+from trackstone.server.bodies import parse, respond
+
+__all__ = [
+    "CHUNK_BYTES",
+    "MULTIPART_UNSUPPORTED_MESSAGE",
+    "MultipartUnsupported",
+    "artifact_proxy_routes",
+    "artifact_upload_prefixes",
+]
+
+CHUNK_BYTES = 1024 * 1024
+# MLflow's client recognises this message (as a prefix) and falls back to a plain upload.
+MULTIPART_UNSUPPORTED_MESSAGE = (
+    "Multipart upload is not supported for the current artifact repository"
+)
+# Served with their own type; everything else goes out as application/octet-stream, so that
+# no HTML, SVG, script or XML artifact is ever rendered by a browser on the server's origin.
+_PASSIVE_TYPES = frozenset(
+    {
+        "text/plain",
+        "text/csv",
+        "application/json",
+        "application/octet-stream",
+        "application/pdf",
+        "application/zip",
+        "application/gzip",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+    }
+)
+_DOWNLOAD_CSP = "default-src 'none'; sandbox"
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._ -]")
+_PATH_SEPARATORS = re.compile(r"[\\/]")
+
+
+class MultipartUnsupported(TrackstoneError):
+    """The artifacts destination cannot take client-driven multipart uploads."""
+
+    code = "NOT_IMPLEMENTED"
+    http_status = 501
+
+
+def artifact_upload_prefixes() -> tuple[str, ...]:
+    """Return the path prefixes of upload routes (PUT), whose bodies may be large."""
+    return tuple(prefix + PROXY_ARTIFACTS_PATH + "/" for prefix in (API_PREFIX, AJAX_API_PREFIX))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _roots(request: Request) -> ArtifactRoots:
+    return roots_of(request.app.state)
+
+
+async def _destination(request: Request) -> ArtifactRepository:
+    return await run_in_threadpool(_roots(request).destination)
+
+
+def _path_param(request: Request) -> str:
+    """Return the artifact path of the URL, normalised and checked (``""`` for the root)."""
+    return safe_relative_path(str(request.path_params.get("artifact_path", "")))
+
+
+def _served_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+    return guessed if guessed in _PASSIVE_TYPES else "application/octet-stream"
+
+
+def _disposition(name: str) -> str:
+    fallback = _UNSAFE_FILENAME_CHARS.sub("_", name) or "artifact"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _size_of(stream: BinaryIO) -> int | None:
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+class _BodyReader(io.RawIOBase):
+    """Blocking reads of a request body from a worker thread, one ASGI chunk at a time.
+
+    Each read waits for the next chunk on the event loop, so at most one chunk is held here
+    and the client is slowed down (flow control) while the destination is slower.
+    """
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._pending = b""
+        self._offset = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    async def _next_chunk(self) -> bytes | None:
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while self._offset >= len(self._pending):
+            if self._done:
+                return 0
+            chunk = anyio.from_thread.run(self._next_chunk)
+            if chunk is None:
+                self._done = True
+                return 0
+            self._pending, self._offset = chunk, 0
+        size = min(len(view), len(self._pending) - self._offset)
+        view[:size] = self._pending[self._offset : self._offset + size]
+        self._offset += size
+        return size
+
+
+# -- endpoints -------------------------------------------------------------------------------
+
+
+async def list_proxied_artifacts(request: Request) -> Response:
+    """Answer the direct children of a folder of the destination, named relative to it."""
+    message = await parse(request, ListProxiedArtifacts)
+    folder = safe_relative_path(message.path)
+    repo = await _destination(request)
+    infos = await run_in_threadpool(repo.list_artifacts, folder)
+    files = [
+        WireFileInfo(
+            path=posixpath.basename(info.path), is_dir=info.is_dir, file_size=info.file_size
+        )
+        for info in infos
+    ]
+    return respond(ListProxiedArtifactsResponse(files=files))
+
+
+async def _download(request: Request, path: str) -> Response:
+    if not path:
+        raise InvalidParameter("artifact path '': is a folder, not a file")
+    repo = await _destination(request)
+    stream = await run_in_threadpool(repo.open_artifact, path)
+    name = posixpath.basename(path)
+    headers = {
+        "Content-Disposition": _disposition(name),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": _DOWNLOAD_CSP,
+        "Cache-Control": "no-store",
+    }
+    size = _size_of(stream)
+    if size is not None:
+        headers["Content-Length"] = str(size)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            while chunk := await run_in_threadpool(stream.read, CHUNK_BYTES):
+                yield chunk
+        finally:
+            stream.close()
+
+    return StreamingResponse(chunks(), media_type=_served_type(name), headers=headers)
+
+
+async def _upload(request: Request, path: str) -> Response:
+    if not path:
+        raise InvalidParameter("artifact path '': must name a file, not the root")
+    repo = await _destination(request)
+    reader = io.BufferedReader(_BodyReader(request.stream()), CHUNK_BYTES)
+    await run_in_threadpool(repo.write_artifact, path, reader)
+    return respond(EmptyResponse())
+
+
+async def _delete(request: Request, path: str) -> Response:
+    if not path:
+        raise InvalidParameter(
+            "artifact path '': deleting the whole artifacts destination is not allowed"
+        )
+    repo = await _destination(request)
+    await run_in_threadpool(repo.delete_artifacts, path)
+    return respond(EmptyResponse())
+
+
+_FILE_METHODS: dict[str, Callable[[Request, str], Any]] = {
+    "GET": _download,
+    "PUT": _upload,
+    "DELETE": _delete,
+}
+
+
+async def proxied_artifact(request: Request) -> Response:
+    """Download (GET), upload (PUT) or delete (DELETE) one path of the destination."""
+    path = _path_param(request)
+    response: Response = await _FILE_METHODS[request.method](request, path)
+    return response
+
+
+# -- multipart uploads -----------------------------------------------------------------------
+
+
+def _upload_target(request: Request, local_path: str) -> str:
+    """Return the artifact path of a multipart upload: the URL's folder + the file's name."""
+    folder = _path_param(request)
+    name = _PATH_SEPARATORS.split(local_path)[-1]
+    if not name:
+        raise InvalidParameter(f"path {local_path!r}: must name a file")
+    return safe_relative_path(f"{folder}/{name}" if folder else name)
+
+
+async def _s3_destination(request: Request) -> Any:
+    repo = await _destination(request)
+    from trackstone.artifacts.s3 import S3ArtifactRepository
+
+    if not isinstance(repo, S3ArtifactRepository):
+        raise MultipartUnsupported(
+            f"{MULTIPART_UNSUPPORTED_MESSAGE} (the artifacts destination is not S3); "
+            "upload with PUT instead"
+        )
+    return repo
+
+
+async def create_multipart_upload(request: Request) -> Response:
+    """Start a multipart upload on an S3 destination; answer one presigned URL per part."""
+    message = await parse(request, CreateMultipartUpload)
+    target = _upload_target(request, message.path)
+    repo = await _s3_destination(request)
+    from trackstone.artifacts.s3_multipart import create_upload
+
+    upload_id, urls = await run_in_threadpool(create_upload, repo, target, message.num_parts or 1)
+    credentials = [
+        MultipartUploadCredential(url=part.url, part_number=part.part_number) for part in urls
+    ]
+    return respond(CreateMultipartUploadResponse(upload_id=upload_id, credentials=credentials))
+
+
+async def complete_multipart_upload(request: Request) -> Response:
+    """Assemble the uploaded parts of a multipart upload into the file."""
+    message = await parse(request, CompleteMultipartUpload)
+    target = _upload_target(request, message.path)
+    repo = await _s3_destination(request)
+    if not message.upload_id:
+        raise InvalidParameter("upload_id: this field is required")
+    from trackstone.artifacts.s3_multipart import complete_upload
+
+    parts = [(part.part_number, part.etag) for part in message.parts]
+    await run_in_threadpool(complete_upload, repo, target, message.upload_id, parts)
+    return respond(EmptyResponse())
+
+
+async def abort_multipart_upload(request: Request) -> Response:
+    """Abort a multipart upload, dropping its parts."""
+    message = await parse(request, AbortMultipartUpload)
+    target = _upload_target(request, message.path)
+    repo = await _s3_destination(request)
+    if not message.upload_id:
+        raise InvalidParameter("upload_id: this field is required")
+    from trackstone.artifacts.s3_multipart import abort_upload
+
+    await run_in_threadpool(abort_upload, repo, target, message.upload_id)
+    return respond(EmptyResponse())
+
+
+_MPU_ENDPOINTS = {
+    "create": create_multipart_upload,
+    "complete": complete_multipart_upload,
+    "abort": abort_multipart_upload,
+}
+
+
+def artifact_proxy_routes() -> list[BaseRoute]:
+    """Return the proxy's routes under both API prefixes."""
+    routes: list[BaseRoute] = []
+    for prefix in (API_PREFIX, AJAX_API_PREFIX):
+        artifacts = prefix + PROXY_ARTIFACTS_PATH
+        routes.append(Route(artifacts, list_proxied_artifacts, methods=["GET"]))
+        routes.append(
+            Route(
+                artifacts + "/{artifact_path:path}",
+                proxied_artifact,
+                methods=list(_FILE_METHODS),
+            )
+        )
+        for action, endpoint in _MPU_ENDPOINTS.items():
+            base = f"{prefix}{PROXY_MPU_PATH}/{action}"
+            routes.append(Route(base, endpoint, methods=["POST"]))
+            routes.append(Route(base + "/{artifact_path:path}", endpoint, methods=["POST"]))
+    return routes
