@@ -147,7 +147,7 @@ def test_runs_list_json(
 def test_runs_list_table_shows_names_and_metrics(uri: str, seeded: str) -> None:
     result = cli(uri, "runs", "list", "-x", seeded)
     assert result.exit_code == 0, result.output
-    for fragment in ("high", "mid", "low", "acc=0.9"):
+    for fragment in ("high", "mid", "low", "seeded", "acc=0.9"):
         assert fragment in result.stdout
 
 

@@ -23,7 +23,7 @@ from trackstone.cli.output import (
     stdout_console,
 )
 from trackstone.cli.state import CliState, pass_state
-from trackstone.entities import Run, ViewType
+from trackstone.entities import Experiment, Run, ViewType
 from trackstone.store.base import TrackingStore
 
 __all__ = ["runs"]
@@ -37,13 +37,13 @@ def runs() -> None:
     """List, describe, delete and restore runs."""
 
 
-def _experiment_ids(
+def _experiments(
     store: TrackingStore, ids: tuple[str, ...], names: tuple[str, ...], view: ViewType
-) -> list[str]:
-    chosen = [find_experiment(store, experiment_id, None).experiment_id for experiment_id in ids]
-    chosen += [find_experiment(store, None, name).experiment_id for name in names]
+) -> dict[str, Experiment]:
+    chosen = [find_experiment(store, experiment_id, None) for experiment_id in ids]
+    chosen += [find_experiment(store, None, name) for name in names]
     if chosen:
-        return list(dict.fromkeys(chosen))
+        return {e.experiment_id: e for e in chosen}
     # No experiment named: search them all (deleted ones too when deleted runs are wanted).
     token: str | None = None
     while True:
@@ -52,10 +52,10 @@ def _experiment_ids(
             max_results=_PAGE_SIZE,
             page_token=token,
         )
-        chosen.extend(e.experiment_id for e in page)
+        chosen.extend(page)
         token = page.token
         if not token:
-            return chosen
+            return {e.experiment_id: e for e in chosen}
 
 
 def _search(
@@ -117,8 +117,8 @@ def list_runs(
     """List runs (of every experiment unless some are named), newest first."""
     view_type = VIEW_TYPES[view]
     store = state.store
-    experiment_ids = _experiment_ids(store, experiment_id, experiment_name, view_type)
-    found = _search(store, experiment_ids, filter_string, order_by, max_results, view_type)
+    experiments = _experiments(store, experiment_id, experiment_name, view_type)
+    found = _search(store, list(experiments), filter_string, order_by, max_results, view_type)
     if as_json:
         echo_json([run_to_json(run) for run in found])
         return
@@ -131,7 +131,7 @@ def list_runs(
         row = [
             info.run_id,
             info.run_name,
-            info.experiment_id,
+            experiments[info.experiment_id].name,
             info.status.value,
             format_time_ms(info.start_time),
             format_duration_ms(info.start_time, info.end_time),
