@@ -278,3 +278,50 @@ def test_console_script_reads_the_tracking_uri_from_the_environment(
     assert missing.returncode == 1
     assert len(missing.stderr.strip().splitlines()) == 1
     assert "Traceback" not in missing.stderr
+
+
+# -- sync --------------------------------------------------------------------------------
+
+_KILLED_LOGGER = """
+import os, sys
+import trackstone
+trackstone.set_experiment("killed")
+run = trackstone.start_run()
+for step in range(100):
+    trackstone.log_metric("x", float(step), step=step)
+print(run.info.run_id, flush=True)
+os._exit(0)  # no atexit hooks: the spool is left behind, as after SIGKILL
+"""
+
+
+def test_sync_ships_what_a_dead_process_left(uri: str, store: SqlStore, tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    env = {
+        **os.environ,
+        "TRACKSTONE_TRACKING_URI": uri,
+        "TRACKSTONE_SPOOL_DIR": str(spool_dir),
+        "TRACKSTONE_FLUSH_INTERVAL_S": "3600",
+    }
+    logged = subprocess.run(
+        [sys.executable, "-c", _KILLED_LOGGER], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert logged.returncode == 0, logged.stderr
+    run_id = logged.stdout.strip()
+
+    result = CliRunner().invoke(
+        main,
+        ["--tracking-uri", uri, "sync", "--json"],
+        env={"TRACKSTONE_SPOOL_DIR": str(spool_dir)},
+    )
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["spools_found"], report["spools_left"], report["errors"]) == (1, 0, [])
+    assert report["records_sent"] == 100  # the hour-long flush interval kept them all spooled
+    history = store.get_metric_history(run_id, "x", max_results=1000)
+    assert [point.step for point in history] == list(range(100))
+    again = CliRunner().invoke(
+        main, ["--tracking-uri", uri, "sync"], env={"TRACKSTONE_SPOOL_DIR": str(spool_dir)}
+    )
+    assert again.exit_code == 0
+    assert "Nothing to sync" in again.stdout
