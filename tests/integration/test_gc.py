@@ -26,11 +26,18 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture
-def store(tmp_path: Path, clock: ManualClock) -> Iterator[SqlStore]:
-    opened = SqlStore(
-        f"sqlite:///{tmp_path / 'gc.db'}", artifact_root=str(tmp_path / "artifacts"), clock=clock
-    )
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def store(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Iterator[SqlStore]:
+    if request.param == "postgres":
+        uri: str = request.getfixturevalue("postgres_uri")
+    else:
+        uri = f"sqlite:///{tmp_path / 'gc.db'}"
+    opened = SqlStore(uri, artifact_root=str(tmp_path / "artifacts"), clock=clock)
     try:
         yield opened
     finally:
