@@ -98,6 +98,23 @@ def test_a_collected_experiment_frees_its_name(store: SqlStore, tmp_path: Path) 
     assert store.get_experiment(new_id).lifecycle_stage is LifecycleStage.ACTIVE
 
 
+def test_a_shared_experiment_folder_keeps_foreign_files(store: SqlStore, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "notes.txt").write_text("not Trackstone's")
+    experiment_id = store.create_experiment("shared", artifact_location=str(shared))
+    run_id = _run_with_artifact(store, experiment_id, tmp_path)
+    run_dir = _artifact_dir(store, run_id)
+    store.delete_experiment(experiment_id)
+
+    report = collect_garbage(store)
+
+    assert report.experiment_ids == (experiment_id,)
+    assert not run_dir.exists()
+    assert (shared / "notes.txt").read_text() == "not Trackstone's"
+    assert store.get_experiment_by_name("shared") is None
+
+
 @pytest.mark.parametrize(
     ("elapsed_ms", "older_than_ms", "collected"),
     [

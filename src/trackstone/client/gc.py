@@ -1,20 +1,26 @@
 """Garbage collection: permanently remove soft-deleted runs and experiments with their artifacts.
 
 Artifacts go first, rows second: if deleting files fails, the run stays soft-deleted and the
-next collection retries it; a run row is never purged while its files remain.
+next collection retries it; a run row is never purged while its files remain. An experiment's
+own folder is removed only when nothing but empty folders is left in it once its runs' files
+are gone (a user-chosen artifact location may be shared with other data).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from trackstone.artifacts.base import ArtifactRepository
 from trackstone.artifacts.resolve import repository_for_uri
 from trackstone.entities import Experiment, LifecycleStage, RunInfo, ViewType
 from trackstone.errors import InvalidState
 from trackstone.store.base import TrackingStore
 
 __all__ = ["GcReport", "Progress", "collect_garbage"]
+
+logger = logging.getLogger(__name__)
 
 # Called after each run or experiment is handled: (done, total).
 Progress = Callable[[int, int], None]
@@ -121,8 +127,9 @@ def _plan(
     )
     # Runs of a collected experiment go with it: purge_experiment removes their rows.
     gone = {experiment.experiment_id for experiment in experiments}
-    plan = _Plan(runs=[run for run in runs if run.experiment_id not in gone])
-    plan.experiments = experiments
+    plan = _Plan(
+        runs=[run for run in runs if run.experiment_id not in gone], experiments=experiments
+    )
     for experiment in experiments:
         plan.experiment_runs[experiment.experiment_id] = _runs_of(store, experiment.experiment_id)
     return plan
@@ -192,10 +199,28 @@ def _purge_run(store: TrackingStore, run: RunInfo) -> None:
     store.purge_run(run.run_id)
 
 
+def _holds_files(repository: ArtifactRepository, path: str | None = None) -> bool:
+    for entry in repository.list_artifacts(path):
+        if not entry.is_dir or _holds_files(repository, entry.path):
+            return True
+    return False
+
+
 def _purge_experiment(
     store: TrackingStore, experiment: Experiment, runs: Sequence[RunInfo]
 ) -> None:
     for run in runs:
         _delete_artifacts(run.artifact_uri)
-    _delete_artifacts(experiment.artifact_location)
+    # A user-chosen artifact location may be a folder shared with other data: remove it only
+    # when nothing but the empty folders our runs left is in it.
+    if experiment.artifact_location:
+        repository = repository_for_uri(experiment.artifact_location)
+        if _holds_files(repository):
+            logger.warning(
+                "kept %s: it holds files that belong to no run of experiment %s",
+                experiment.artifact_location,
+                experiment.experiment_id,
+            )
+        else:
+            repository.delete_artifacts()
     store.purge_experiment(experiment.experiment_id)
