@@ -56,15 +56,52 @@ def _postgres_store(
         cluster.drop_database(database)
 
 
+@contextmanager
+def _rest_store(
+    request: pytest.FixtureRequest, directory: Path, clock: ManualClock
+) -> Iterator[TrackingStore]:
+    """RestStore against the real server app (over uvicorn) holding a fresh SQLite store."""
+    from trackstone.client.rest_store import RestStore
+    from trackstone.config import ServerSettings
+    from trackstone.server.app import create_app
+
+    server = request.getfixturevalue("app_server")
+    with _sqlite_store(request, directory, clock) as backing:
+        # The server refuses artifact locations outside its roots: make the S3 bucket the
+        # contract tests name one of them (nothing touches it), beside the store's own root.
+        settings = ServerSettings(
+            backend_store_uri=f"sqlite:///{directory / 'tracking.db'}",
+            artifacts_destination=str(directory / "artifacts"),
+            default_artifact_root="s3://bucket",
+        )
+        with server.mounted(create_app(settings, store=backing)) as url:
+            opened = RestStore(url)
+            try:
+                yield opened
+            finally:
+                opened.close()
+
+
 _FACTORIES: dict[str, StoreFactory] = {
     "sqlite": _sqlite_store,
     "postgres": _postgres_store,
+    "rest": _rest_store,
 }
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    pytest.param("rest", id="rest"),
 ]
+
+
+@pytest.fixture(scope="session")
+def app_server() -> Iterator[object]:
+    """Run one uvicorn server for the session; ``rest`` stores mount their apps on it."""
+    from support.app_server import AppServer
+
+    with AppServer.start() as server:
+        yield server
 
 
 @pytest.fixture

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trackstone.api import artifacts, experiments, inputs, metrics, records, runs
+from trackstone.api import (
+    artifacts,
+    experiments,
+    inputs,
+    maintenance,
+    metrics,
+    records,
+    runs,
+)
 from trackstone.api.messages import EmptyResponse, Request, Response
 
 __all__ = ["AJAX_API_PREFIX", "API_PREFIX", "ROUTES", "Route", "route_named"]
@@ -54,6 +62,7 @@ def _get(
 
 _EXPERIMENTS = "/mlflow/experiments"
 _RUNS = "/mlflow/runs"
+_MAINTENANCE = "/trackstone"
 
 ROUTES: tuple[Route, ...] = (
     _post(
@@ -225,6 +234,34 @@ ROUTES: tuple[Route, ...] = (
         artifacts.ListArtifacts,
         artifacts.ListArtifactsResponse,
         "List the files and folders in a folder of a run's artifacts.",
+    ),
+    _get(
+        "list_deleted_runs",
+        f"{_MAINTENANCE}/runs/list-deleted",
+        maintenance.ListDeletedRuns,
+        maintenance.ListDeletedRunsResponse,
+        "List soft-deleted runs, optionally only those deleted at least older_than_ms ago.",
+    ),
+    _get(
+        "list_deleted_experiments",
+        f"{_MAINTENANCE}/experiments/list-deleted",
+        maintenance.ListDeletedExperiments,
+        maintenance.ListDeletedExperimentsResponse,
+        "List soft-deleted experiments, optionally only those deleted long enough ago.",
+    ),
+    _post(
+        "purge_run",
+        f"{_MAINTENANCE}/runs/purge",
+        maintenance.PurgeRun,
+        EmptyResponse,
+        "Permanently remove a soft-deleted run's records (Trackstone only).",
+    ),
+    _post(
+        "purge_experiment",
+        f"{_MAINTENANCE}/experiments/purge",
+        maintenance.PurgeExperiment,
+        EmptyResponse,
+        "Permanently remove a soft-deleted experiment and its runs (Trackstone only).",
     ),
 )
 

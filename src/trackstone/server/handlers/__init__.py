@@ -19,7 +19,7 @@ __all__ = ["HANDLER_MODULES", "Handler", "handler_table"]
 
 Handler = Callable[[Request, TrackingStore], Awaitable[Response]]
 
-HANDLER_MODULES = ("experiments", "runs", "metrics", "artifacts", "registry")
+HANDLER_MODULES = ("experiments", "runs", "metrics", "artifacts", "registry", "maintenance")
 
 
 def handler_table(module_names: Iterable[str] = HANDLER_MODULES) -> dict[str, Handler]:
