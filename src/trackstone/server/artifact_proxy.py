@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import anyio.from_thread
+import anyio.lowlevel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -142,9 +143,11 @@ class _BodyReader(io.RawIOBase):
     and the client is slowed down (flow control) while the destination is slower.
     """
 
-    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+    def __init__(self, chunks: AsyncIterator[bytes], loop_token: Any) -> None:
         super().__init__()
         self._chunks = chunks
+        # Readers may be threads the event loop did not start (s3transfer's): name the loop.
+        self._loop_token = loop_token
         self._pending = b""
         self._offset = 0
         self._done = False
@@ -163,7 +166,7 @@ class _BodyReader(io.RawIOBase):
         while self._offset >= len(self._pending):
             if self._done:
                 return 0
-            chunk = anyio.from_thread.run(self._next_chunk)
+            chunk = anyio.from_thread.run(self._next_chunk, token=self._loop_token)
             if chunk is None:
                 self._done = True
                 return 0
@@ -222,7 +225,8 @@ async def _upload(request: Request, path: str) -> Response:
     if not path:
         raise InvalidParameter("artifact path '': must name a file, not the root")
     repo = await _destination(request)
-    reader = io.BufferedReader(_BodyReader(request.stream()), CHUNK_BYTES)
+    body = _BodyReader(request.stream(), anyio.lowlevel.current_token())
+    reader = io.BufferedReader(body, CHUNK_BYTES)
     await run_in_threadpool(repo.write_artifact, path, reader)
     return respond(EmptyResponse())
 
@@ -282,7 +286,8 @@ async def create_multipart_upload(request: Request) -> Response:
     repo = await _s3_destination(request)
     from trackstone.artifacts.s3_multipart import create_upload
 
-    upload_id, urls = await run_in_threadpool(create_upload, repo, target, message.num_parts or 1)
+    num_parts = 1 if message.num_parts is None else message.num_parts
+    upload_id, urls = await run_in_threadpool(create_upload, repo, target, num_parts)
     credentials = [
         MultipartUploadCredential(url=part.url, part_number=part.part_number) for part in urls
     ]
