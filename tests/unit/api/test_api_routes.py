@@ -56,7 +56,7 @@ def test_handler_names_are_unique() -> None:
 
 
 def test_routes_cover_mlflow_tracking_endpoints_exactly() -> None:
-    api = {(m, p) for m, p in _method_paths() if p.startswith(API_PREFIX + "/")}
+    api = {(m, p) for m, p in _method_paths() if p.startswith(API_PREFIX + "/mlflow/")}
     assert api == _MLFLOW_TRACKING_PATHS
 
 
