@@ -32,7 +32,7 @@ class CliState:
     def store(self) -> TrackingStore:
         """Return the tracking store for the settings, opening it on first use."""
         if self._store is None:
-            from trackstone.store.resolve import store_for_settings
+            from trackstone.client.stores import store_for_settings
 
             self._store = store_for_settings(self.settings)
         return self._store

@@ -123,7 +123,7 @@ class TrackstoneClient(ArtifactMethods):
         if store is None:
             with self._lock:
                 if self._store is None:
-                    from trackstone.store.resolve import store_for_settings
+                    from trackstone.client.stores import store_for_settings
 
                     self._store = store_for_settings(self._settings)
                 store = self._store

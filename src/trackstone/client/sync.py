@@ -68,7 +68,7 @@ class SyncReport:
 
 
 def _default_store_factory(settings: Settings) -> RecordSink:
-    from trackstone.store.resolve import store_for_settings
+    from trackstone.client.stores import store_for_settings
 
     store: RecordSink = store_for_settings(settings)
     return store
@@ -95,7 +95,7 @@ def sync_spools(
         settings: ``spool_dir`` is scanned; each store is built from
             ``settings.with_tracking_uri(<the spool's URI>)``.
         store_factory: builds a store from settings (default:
-            ``trackstone.store.resolve.store_for_settings``); stores built are closed after.
+            ``trackstone.client.stores.store_for_settings``); stores built are closed after.
         progress: called with (bytes shipped, bytes in total) as acks advance.
         timeout_s: how long to wait between retries of an unavailable store, in total per
             tracking URI (default ``settings.flush_timeout_s``).

@@ -18,8 +18,12 @@ _SQL_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://", "postgre
 def store_for_uri(uri: str, artifact_root: str) -> TrackingStore:
     """Open the store behind ``uri``: SqlStore for SQLite and PostgreSQL URIs.
 
+    Tracking servers (``http(s)://``) are the client's business: ``RestStore`` lives in
+    the client layer, which this layer must not import. ``trackstone.client.stores`` picks
+    between the two.
+
     Raises:
-        InvalidParameter: for http(s) URIs (not supported yet) and unknown schemes.
+        InvalidParameter: for http(s) URIs and unknown schemes.
     """
     if uri.startswith(_SQL_SCHEMES):
         # Imported here: SQLAlchemy must not load with ``import trackstone``.
@@ -27,7 +31,10 @@ def store_for_uri(uri: str, artifact_root: str) -> TrackingStore:
 
         return SqlStore(uri, artifact_root)
     if uri.startswith(("http://", "https://")):
-        raise InvalidParameter(f"tracking URI {uri!r}: remote servers are not supported yet")
+        raise InvalidParameter(
+            f"tracking URI {uri!r}: a server URI; open it with"
+            " trackstone.client.stores.store_for_settings (a RestStore)"
+        )
     raise InvalidParameter(
         f"tracking URI {uri!r}: expected sqlite:///<path>, postgresql://... or http(s)://..."
     )
