@@ -25,7 +25,6 @@ from trackstone.entities.validation import (
 from trackstone.errors import InvalidParameter, NotFound
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
-from trackstone.store.sql.rows import stored_value
 from trackstone.store.sql.runs import RUN_NAME_TAG, lock_run
 from trackstone.store.sql.upserts import Upserts
 
@@ -55,7 +54,6 @@ def check_batch(
             raise InvalidParameter(
                 f"{field}: a batch holds at most {limit} {field}, got {len(items)}"
             )
-    _check_types("metrics", metrics, Metric)
     _check_types("params", params, Param)
     _check_types("tags", tags, RunTag)
     param_map: dict[str, str] = {}
@@ -72,31 +70,58 @@ def check_batch(
     return param_map
 
 
-def _latest_rows(run_pk: int, metrics: Sequence[Metric]) -> list[dict[str, Any]]:
-    """Return, per key, the batch's newest point (step, timestamp, value with NaN lowest)."""
-    best: dict[str, tuple[int, int, bool, float]] = {}
+_MetricRow = tuple[int, str, int, int, float, bool, bool]
+
+
+def _beats(new: _MetricRow, old: _MetricRow) -> bool:
+    """Whether ``new`` is a later latest point than ``old`` (step, timestamp, value; NaN low)."""
+    if new[2] != old[2]:
+        return new[2] > old[2]
+    if new[3] != old[3]:
+        return new[3] > old[3]
+    if new[5] or old[5]:
+        return old[5] and not new[5]
+    return new[4] > old[4]
+
+
+def metric_rows(
+    run_pk: int, metrics: Sequence[Metric]
+) -> tuple[list[_MetricRow], list[dict[str, Any]]]:
+    """Return the stored rows of ``metrics`` and, per key, the row of the newest point.
+
+    One pass, since this runs for every point logged.
+    """
+    rows: list[_MetricRow] = []
+    best: dict[str, _MetricRow] = {}
+    copysign = math.copysign
     for metric in metrics:
+        if type(metric) is not Metric and not isinstance(metric, Metric):
+            raise InvalidParameter(
+                f"metrics[{len(rows)}]: must be a Metric, got {type(metric).__name__}"
+            )
         value = metric.value
-        nan = value != value
-        candidate = (metric.step, metric.timestamp, not nan, 0.0 if nan else value)
-        current = best.get(metric.key)
-        if current is None or candidate > current:
-            best[metric.key] = candidate
-    rows = []
-    for key, (step, ts, not_nan, value) in best.items():
-        stored, nan, negative_zero = stored_value(value if not_nan else math.nan)
-        rows.append(
-            {
-                "run_pk": run_pk,
-                "key": key,
-                "step": step,
-                "timestamp": ts,
-                "value": stored,
-                "is_nan": nan,
-                "is_negative_zero": negative_zero,
-            }
-        )
-    return rows
+        if value != value:
+            row = (run_pk, metric.key, metric.step, metric.timestamp, 0.0, True, False)
+        else:
+            negative_zero = value == 0.0 and copysign(1.0, value) < 0
+            row = (run_pk, metric.key, metric.step, metric.timestamp, value, False, negative_zero)
+        rows.append(row)
+        current = best.get(row[1])
+        if current is None or _beats(row, current):
+            best[row[1]] = row
+    latest = [
+        {
+            "run_pk": run_pk,
+            "key": key,
+            "step": step,
+            "timestamp": timestamp,
+            "value": value,
+            "is_nan": is_nan,
+            "is_negative_zero": negative_zero,
+        }
+        for _, key, step, timestamp, value, is_nan, negative_zero in best.values()
+    ]
+    return rows, latest
 
 
 class BatchWriter:
@@ -118,12 +143,13 @@ class BatchWriter:
         with self._db.write() as connection:
             run = lock_run(connection, run_id)
             run.require_active("log to")
+            rows, latest = metric_rows(run.run_pk, metrics) if metrics else ([], [])
             if param_map:
                 self._write_params(connection, run.run_pk, param_map)
             if tags:
                 self._write_tags(connection, run.run_pk, tags)
-            if metrics:
-                self._write_metrics(connection, run.run_pk, metrics)
+            if rows:
+                self._write_metrics(connection, rows, latest)
 
     def _write_params(self, connection: Connection, run_pk: int, params: dict[str, str]) -> None:
         stored: dict[str, str] = {
@@ -158,14 +184,8 @@ class BatchWriter:
             )
 
     def _write_metrics(
-        self, connection: Connection, run_pk: int, metrics: Sequence[Metric]
+        self, connection: Connection, rows: list[_MetricRow], latest: list[dict[str, Any]]
     ) -> None:
-        rows = []
-        for metric in metrics:
-            value, nan, negative_zero = stored_value(metric.value)
-            rows.append(
-                (run_pk, metric.key, metric.step, metric.timestamp, value, nan, negative_zero)
-            )
         cursor = self._db.cursor(connection)
         try:
             if self._upserts.metrics_by_arrays:
@@ -175,7 +195,7 @@ class BatchWriter:
                 cursor.executemany(self._upserts.metrics_sql, rows)
         finally:
             cursor.close()
-        connection.execute(self._upserts.latest_metrics, _latest_rows(run_pk, metrics))
+        connection.execute(self._upserts.latest_metrics, latest)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from an active run; NotFound if the run has no such tag."""

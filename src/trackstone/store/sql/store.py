@@ -36,6 +36,7 @@ from trackstone.store.sql.engine import Database
 from trackstone.store.sql.experiment_search import ExperimentSearch
 from trackstone.store.sql.experiments import ExperimentRepository
 from trackstone.store.sql.history import HistoryReader
+from trackstone.store.sql.logged_models import SqlLoggedModels
 from trackstone.store.sql.migrate import check_current, migrate_database
 from trackstone.store.sql.run_search import RunSearch
 from trackstone.store.sql.runs import RunRepository
@@ -58,6 +59,8 @@ class SqlStore:
     Raises:
         InvalidParameter: for an unsupported URI.
         ServiceUnavailable: when the database cannot be reached.
+
+    Its ``logged_models`` attribute is the ``LoggedModelStore`` of MLflow 3 logged models.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class SqlStore:
             self._history = HistoryReader(self._db)
             self._run_search = RunSearch(self._db, compiler)
             self._experiment_search = ExperimentSearch(self._db, compiler)
+            self.logged_models = SqlLoggedModels(self._db, self._clock)
         except BaseException:
             self._db.dispose()
             raise
