@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -338,3 +340,27 @@ def test_worker_threads_log_to_the_run_their_parent_started(data_dir: Path) -> N
 
 def test_tracking_uri_is_the_data_folders_database(data_dir: Path) -> None:
     assert trackstone.get_tracking_uri() == f"sqlite:///{(data_dir / 'trackstone.db').resolve()}"
+
+
+def _log_in_worker(worker: int) -> None:
+    for step in range(10):
+        trackstone.log_metric(f"worker_{worker}", step, step=step)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_workers_log_to_the_run_of_their_parent(data_dir: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    with trackstone.start_run() as run:
+        trackstone.log_metric("parent", 1.0, step=0)
+        workers = [context.Process(target=_log_in_worker, args=(n,)) for n in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        assert [worker.exitcode for worker in workers] == [0, 0]
+        trackstone.log_metric("parent", 2.0, step=1)
+    stored = trackstone.get_run(run.info.run_id)
+    assert stored.info.status is RunStatus.FINISHED  # the workers did not end it
+    assert stored.data.metrics == {"parent": 2.0, "worker_0": 9.0, "worker_1": 9.0}
+    for n in range(2):
+        assert len(trackstone.get_metric_history(run.info.run_id, f"worker_{n}")) == 10

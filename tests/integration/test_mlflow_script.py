@@ -150,12 +150,13 @@ def test_a_run_left_open_is_ended_at_exit(
     {ending}
     """
     done = _run_script(tmp_path, environment, source)
+    assert done.stdout.split(), done.stderr
     run_id = done.stdout.split()[0]
     client = _client(tmp_path)
     try:
         run = client.get_run(run_id)
-        assert run.info.status is status
+        assert run.info.status is status, done.stderr
         assert run.info.end_time is not None
-        assert len(client.get_metric_history(run_id, "loss")) == 100
+        assert len(client.get_metric_history(run_id, "loss")) == 100, done.stderr
     finally:
         client.close()

@@ -11,13 +11,15 @@ are remembered per run, so changing a param raises at the call even though it sh
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trackstone.client.artifact_logging import ArtifactMethods
-from trackstone.client.shutdown import close_at_exit
+from trackstone.client.shutdown import after_fork_in_child, close_at_exit
 from trackstone.clock import Clock, SystemClock
 from trackstone.config import Settings
 from trackstone.entities import (
@@ -54,6 +56,26 @@ SEARCH_MAX_RESULTS_DEFAULT = 1000
 _HISTORY_PAGE_SIZE = 100_000
 _EXPERIMENT_PAGE_SIZE = 1000
 _warned: set[str] = set()
+_clients: weakref.WeakSet[TrackstoneClient] = weakref.WeakSet()
+_fork_hook_registered = False
+# What forked children inherited: never closed there (that would close the parent's database
+# connections and spool files) and never collected (a collected connection may say goodbye on
+# a socket the parent still uses).
+_inherited: list[object] = []
+
+
+def _track(client: TrackstoneClient) -> None:
+    global _fork_hook_registered
+    _clients.add(client)
+    if not _fork_hook_registered and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+        _fork_hook_registered = True
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_clients):
+        client._forget_inherited()
+    after_fork_in_child()
 
 
 def warn_unsupported(**arguments: object) -> None:
@@ -98,6 +120,7 @@ class TrackstoneClient(ArtifactMethods):
         self._known_runs: set[str] = set()
         self._params: dict[str, dict[str, str]] = {}
         self._artifact_uris: dict[str, str] = {}
+        _track(self)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -169,6 +192,15 @@ class TrackstoneClient(ArtifactMethods):
         finally:
             if store is not None:
                 store.close()
+
+    def _forget_inherited(self) -> None:
+        """In a forked child: drop the parent's store and logger; fresh ones open on first use."""
+        self._lock = threading.Lock()
+        _inherited.extend(item for item in (self._store, self._durable) if item is not None)
+        self._store = None
+        self._durable = None
+        if self._settings.async_logging:
+            close_at_exit(self)
 
     def _check_run(self, run_id: str) -> None:
         """Look a run up once before the first spooled write, so a bad id fails at the call.

@@ -16,6 +16,7 @@ the thread's own stack if it is not empty, else the shared one.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -49,10 +50,17 @@ class ActiveRun(Run):
     """
 
     _end: Callable[[ActiveRun, RunStatus], None]
+    _pid: int
 
     def __init__(self, run: Run, end: Callable[[ActiveRun, RunStatus], None]) -> None:
         super().__init__(run.info, run.data, run.inputs)
         object.__setattr__(self, "_end", end)
+        object.__setattr__(self, "_pid", os.getpid())
+
+    @property
+    def started_here(self) -> bool:
+        """Whether this process started the run (a forked child only inherited it)."""
+        return self._pid == os.getpid()
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -127,6 +135,10 @@ class RunStack:
             del self._stacks[ident]
         if self._shared is not None and not self._shared:
             self._shared = next((stack for stack in self._stacks.values() if stack), None)
+
+    def after_fork(self) -> None:
+        """In a forked child: replace the lock, which a thread of the parent may have held."""
+        self._lock = threading.Lock()
 
     def drain(self) -> list[ActiveRun]:
         """Take every active run of every thread off its stack; innermost runs come first."""

@@ -12,6 +12,7 @@ FAILED after an uncaught exception, KILLED after Ctrl-C, FINISHED otherwise.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from collections.abc import Mapping
@@ -82,6 +83,13 @@ class _FluentState:
         self.experiment_id: str | None = None
         self.last_run_id: str | None = None
         self.runs = RunStack()
+        self.hooks_registered = False
+
+
+def _after_fork_in_child() -> None:
+    # Only the forking thread survives; locks other threads held would never be released.
+    _state.lock = threading.RLock()
+    _state.runs.after_fork()
 
 
 _state = _FluentState()
@@ -230,6 +238,8 @@ def _end_runs_at_exit() -> None:
     if client is None:
         return
     for run in _state.runs.drain():
+        if not run.started_here:
+            continue  # a forked worker leaves its parent's runs to the parent
         try:
             client.set_terminated(run.info.run_id, status)
         except Exception:
@@ -326,8 +336,18 @@ def start_run(
         run = client.create_run(chosen, tags={**default_run_tags(), **extra}, run_name=name)
     active = ActiveRun(run, _end_active)
     _state.runs.push(active)
-    at_interpreter_exit(_end_runs_at_exit)
+    _register_hooks()
     return active
+
+
+def _register_hooks() -> None:
+    with _state.lock:
+        if _state.hooks_registered:
+            return
+        _state.hooks_registered = True
+    at_interpreter_exit(_end_runs_at_exit)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
