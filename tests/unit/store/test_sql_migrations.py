@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,9 @@ TABLES = {
     "datasets",
     "inputs",
     "input_tags",
+    "logged_models",
+    "logged_model_tags",
+    "logged_model_params",
     "trackstone_schema_version",
 }
 
@@ -156,3 +160,42 @@ def test_unknown_revision_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidState, match="9999"):
         SqlStore(uri, str(tmp_path / "artifacts"))
+
+
+def _open_concurrently(uri: str, root: str, count: int) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            SqlStore(uri, root).close()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_stores_opening_a_fresh_file_together_migrate_once(tmp_path: Path) -> None:
+    uri = _uri(tmp_path)
+
+    assert _open_concurrently(uri, str(tmp_path / "artifacts"), 4) == []
+    assert current_revision(uri) == head_revision()
+
+
+@pytest.mark.postgres
+def test_postgres_migrates_to_head(postgres_uri: str, tmp_path: Path) -> None:
+    assert current_revision(postgres_uri) is None
+
+    assert _open_concurrently(postgres_uri, str(tmp_path / "artifacts"), 3) == []
+
+    assert current_revision(postgres_uri) == head_revision()
+    store = SqlStore(postgres_uri, str(tmp_path / "artifacts"), upgrade=False)
+    try:
+        assert store.get_experiment("0").name == "Default"
+        assert store.create_experiment("first") == "1"
+    finally:
+        store.close()
