@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -13,13 +14,17 @@ __all__ = ["openapi_document"]
 
 _REF_TEMPLATE = "#/components/schemas/{name}"
 _ERROR_REF = {"$ref": _REF_TEMPLATE.format(name="ErrorBody")}
+_PATH_PARAMETER = re.compile(r"{(\w+)}")
+# Methods whose request comes in the query string (and path) rather than in a JSON body.
+_QUERY_METHODS = ("GET", "DELETE")
 
 
 def openapi_document(version: str) -> dict[str, Any]:
     """Return the OpenAPI 3.1 document of every route, ``version`` being the server's.
 
-    GET routes take their request's fields as query parameters (lists as repeated keys);
-    the others take a JSON body. Every route may answer with an ``ErrorBody``.
+    GET and DELETE routes take their request's fields as query parameters (lists as repeated
+    keys); the others take a JSON body. ``{name}`` path segments are path parameters. Every
+    route may answer with an ``ErrorBody``.
     """
     messages: list[Any] = [ErrorBody]
     for route in ROUTES:
@@ -75,8 +80,14 @@ def _operation(
             "default": _error_response("Any other error"),
         },
     }
-    if method == "GET":
-        operation["parameters"] = _query_parameters(components[route.request.__name__])
+    in_path = _PATH_PARAMETER.findall(route.path)
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in in_path
+    ]
+    if method in _QUERY_METHODS:
+        query = _query_parameters(components[route.request.__name__])
+        parameters.extend(item for item in query if item["name"] not in in_path)
     else:
         operation["requestBody"] = {
             "required": True,
@@ -86,6 +97,8 @@ def _operation(
                 }
             },
         }
+    if parameters or method in _QUERY_METHODS:
+        operation["parameters"] = parameters
     return operation
 
 

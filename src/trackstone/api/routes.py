@@ -2,7 +2,9 @@
 
 The server builds its routing and the OpenAPI document from this table, and ``RestStore``
 finds the path and response type of each call in it, so both sides share one definition.
-Each path is served under ``/api/2.0`` and under the ``/ajax-api/2.0`` alias MLflow's UI uses.
+Each path is served under ``/api/2.0`` and under the ``/ajax-api/2.0`` alias MLflow's UI uses
+(``/api/3.0`` for the few MLflow 3 routes whose ``api_version`` says so). Paths may hold
+``{name}`` parameters, which the handler reads from the path.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from trackstone.api import (
     artifacts,
     experiments,
     inputs,
+    logged_models,
     maintenance,
     metrics,
     records,
     runs,
+    server_info,
 )
 from trackstone.api.messages import EmptyResponse, Request, Response
 
@@ -36,16 +40,17 @@ class Route:
     request: type[Request]
     response: type[Response]
     summary: str
+    api_version: str = "2.0"
 
     @property
     def paths(self) -> tuple[str, str]:
-        """The full paths: the ``/api/2.0`` one first, then the ``/ajax-api/2.0`` alias."""
-        return (API_PREFIX + self.path, AJAX_API_PREFIX + self.path)
+        """The full paths: the ``/api/...`` one first, then the ``/ajax-api/...`` alias."""
+        return (self.api_path, f"/ajax-api/{self.api_version}{self.path}")
 
     @property
     def api_path(self) -> str:
-        """The ``/api/2.0/...`` path clients call."""
-        return API_PREFIX + self.path
+        """The ``/api/<version>/...`` path clients call."""
+        return f"/api/{self.api_version}{self.path}"
 
 
 def _post(
@@ -63,6 +68,8 @@ def _get(
 _EXPERIMENTS = "/mlflow/experiments"
 _RUNS = "/mlflow/runs"
 _MAINTENANCE = "/trackstone"
+_MODELS = "/mlflow/logged-models"
+_MODEL = _MODELS + "/{model_id}"
 
 ROUTES: tuple[Route, ...] = (
     _post(
@@ -262,6 +269,75 @@ ROUTES: tuple[Route, ...] = (
         maintenance.PurgeExperiment,
         EmptyResponse,
         "Permanently remove a soft-deleted experiment and its runs (Trackstone only).",
+    ),
+    _post(
+        "create_logged_model",
+        _MODELS,
+        logged_models.CreateLoggedModel,
+        logged_models.LoggedModelResponse,
+        "Create a PENDING logged model (MLflow 3) in an experiment.",
+    ),
+    _post(
+        "search_logged_models",
+        f"{_MODELS}/search",
+        logged_models.SearchLoggedModels,
+        logged_models.SearchLoggedModelsResponse,
+        "Search the logged models of experiments by filter, in order, one page at a time.",
+    ),
+    _get(
+        "get_logged_model",
+        _MODEL,
+        logged_models.GetLoggedModel,
+        logged_models.LoggedModelResponse,
+        "Get a logged model by id.",
+    ),
+    Route(
+        "finalize_logged_model",
+        ("PATCH",),
+        _MODEL,
+        logged_models.FinalizeLoggedModel,
+        logged_models.LoggedModelResponse,
+        "Mark a logged model's upload READY or UPLOAD_FAILED.",
+    ),
+    Route(
+        "delete_logged_model",
+        ("DELETE",),
+        _MODEL,
+        logged_models.DeleteLoggedModel,
+        EmptyResponse,
+        "Soft-delete a logged model.",
+    ),
+    Route(
+        "set_logged_model_tags",
+        ("PATCH",),
+        f"{_MODEL}/tags",
+        logged_models.SetLoggedModelTags,
+        logged_models.LoggedModelResponse,
+        "Set or overwrite tags of a logged model.",
+    ),
+    Route(
+        "delete_logged_model_tag",
+        ("DELETE",),
+        f"{_MODEL}/tags/{{tag_key}}",
+        logged_models.DeleteLoggedModelTag,
+        EmptyResponse,
+        "Remove a tag from a logged model.",
+    ),
+    _post(
+        "log_logged_model_params",
+        f"{_MODEL}/params",
+        logged_models.LogLoggedModelParams,
+        EmptyResponse,
+        "Set write-once params of a logged model.",
+    ),
+    Route(
+        "get_server_info",
+        ("GET",),
+        "/mlflow/server-info",
+        server_info.GetServerInfo,
+        server_info.ServerInfoResponse,
+        "Describe the server's set-up to MLflow 3 clients (no secrets).",
+        api_version="3.0",
     ),
 )
 

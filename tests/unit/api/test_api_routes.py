@@ -9,7 +9,7 @@ import pytest
 
 from trackstone.api.messages import Request, Response
 from trackstone.api.openapi import openapi_document
-from trackstone.api.routes import AJAX_API_PREFIX, API_PREFIX, ROUTES, route_named
+from trackstone.api.routes import API_PREFIX, ROUTES, route_named
 
 _MLFLOW_TRACKING_PATHS = {
     ("POST", "/api/2.0/mlflow/experiments/create"),
@@ -38,6 +38,14 @@ _MLFLOW_TRACKING_PATHS = {
     ("GET", "/api/2.0/mlflow/metrics/get-history"),
     ("GET", "/api/2.0/mlflow/metrics/get-history-bulk-interval"),
     ("GET", "/api/2.0/mlflow/artifacts/list"),
+    ("POST", "/api/2.0/mlflow/logged-models"),
+    ("POST", "/api/2.0/mlflow/logged-models/search"),
+    ("GET", "/api/2.0/mlflow/logged-models/{model_id}"),
+    ("PATCH", "/api/2.0/mlflow/logged-models/{model_id}"),
+    ("DELETE", "/api/2.0/mlflow/logged-models/{model_id}"),
+    ("PATCH", "/api/2.0/mlflow/logged-models/{model_id}/tags"),
+    ("DELETE", "/api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}"),
+    ("POST", "/api/2.0/mlflow/logged-models/{model_id}/params"),
 }
 
 
@@ -62,14 +70,21 @@ def test_routes_cover_mlflow_tracking_endpoints_exactly() -> None:
 
 def test_every_path_has_its_ajax_alias() -> None:
     for route in ROUTES:
-        assert route.paths == (API_PREFIX + route.path, AJAX_API_PREFIX + route.path)
+        version = route.api_version
+        assert route.paths == (f"/api/{version}{route.path}", f"/ajax-api/{version}{route.path}")
+
+
+def test_only_server_info_is_an_api_3_route() -> None:
+    assert [route.api_path for route in ROUTES if route.api_version != "2.0"] == [
+        "/api/3.0/mlflow/server-info"
+    ]
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.name)
 def test_rows_are_well_formed(route: Any) -> None:
     assert issubclass(route.request, Request)
     assert issubclass(route.response, Response)
-    assert set(route.methods) <= {"GET", "POST"}
+    assert set(route.methods) <= {"GET", "POST", "PATCH", "DELETE"}
     assert route.summary.endswith(".")
     assert route_named(route.name) is route
 

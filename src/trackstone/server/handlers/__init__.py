@@ -19,7 +19,16 @@ __all__ = ["HANDLER_MODULES", "Handler", "handler_table"]
 
 Handler = Callable[[Request, TrackingStore], Awaitable[Response]]
 
-HANDLER_MODULES = ("experiments", "runs", "metrics", "artifacts", "registry", "maintenance")
+HANDLER_MODULES = (
+    "experiments",
+    "runs",
+    "metrics",
+    "artifacts",
+    "registry",
+    "maintenance",
+    "logged_models",
+    "server_info",
+)
 
 
 def handler_table(module_names: Iterable[str] = HANDLER_MODULES) -> dict[str, Handler]:

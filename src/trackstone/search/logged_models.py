@@ -1,0 +1,132 @@
+"""Searching logged models: what a filter may name, and matching and ordering in Python.
+
+Attributes: ``name``, ``model_id``, ``model_type``, ``status`` (``PENDING``, ``READY``...),
+``source_run_id``, ``creation_timestamp`` and ``last_updated_timestamp`` (integers, ms);
+``tags.<key>``, ``params.<key>`` (strings) and ``metrics.<key>`` (numbers; logged models
+hold no metrics here, so a metric comparison is always false). Matching follows
+``trackstone.search.evaluate``; in ordering, absent values sort last in both directions, and
+``creation_timestamp DESC, model_id ASC`` break ties (alone, they are the default order).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from types import MappingProxyType
+
+from trackstone.entities.logged_model import LoggedModel, LoggedModelStatus
+from trackstone.search.ast import Expression, Identifier, IdentifierKind, OrderKey
+from trackstone.search.evaluate import Scalar, holds
+from trackstone.search.parser import parse_filter, parse_order_by
+from trackstone.search.schema import FieldSpec, KindSpec, SearchSchema, ValueType
+
+__all__ = [
+    "LOGGED_MODEL_SCHEMA",
+    "logged_model_matches",
+    "parse_logged_model_filter",
+    "parse_logged_model_order_by",
+    "sort_logged_models",
+]
+
+_STRING = FieldSpec(ValueType.STRING)
+_NULLABLE_STRING = FieldSpec(ValueType.STRING, nullable=True)
+_TIME = FieldSpec(ValueType.INTEGER)
+
+LOGGED_MODEL_SCHEMA = SearchSchema(
+    entity="logged models",
+    kinds=(
+        KindSpec(
+            IdentifierKind.METRIC,
+            ("metrics", "metric"),
+            free_keys=FieldSpec(ValueType.NUMBER, nullable=True),
+        ),
+        KindSpec(
+            IdentifierKind.PARAM,
+            ("params", "param", "parameters", "parameter"),
+            free_keys=_NULLABLE_STRING,
+        ),
+        KindSpec(IdentifierKind.TAG, ("tags", "tag"), free_keys=_NULLABLE_STRING),
+        KindSpec(
+            IdentifierKind.ATTRIBUTE,
+            ("attributes", "attribute", "attr"),
+            keys=MappingProxyType(
+                {
+                    "name": _STRING,
+                    "model_id": _STRING,
+                    "model_type": _STRING,
+                    "source_run_id": _STRING,
+                    "status": FieldSpec(
+                        ValueType.STRING, allowed_values=tuple(LoggedModelStatus.__members__)
+                    ),
+                    "creation_timestamp": _TIME,
+                    "last_updated_timestamp": _TIME,
+                }
+            ),
+            aliases=MappingProxyType(
+                {
+                    "creation_time": "creation_timestamp",
+                    "creation_timestamp_ms": "creation_timestamp",
+                    "last_updated_timestamp_ms": "last_updated_timestamp",
+                    "last_update_time": "last_updated_timestamp",
+                    "run_id": "source_run_id",
+                }
+            ),
+        ),
+    ),
+)
+
+_TIE_BREAKERS = (
+    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "creation_timestamp"), ascending=False),
+    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "model_id"), ascending=True),
+)
+
+
+def parse_logged_model_filter(text: str | None) -> Expression | None:
+    """Parse a logged model filter. Raises InvalidParameter naming what is wrong."""
+    return parse_filter(text, LOGGED_MODEL_SCHEMA)
+
+
+def parse_logged_model_order_by(items: Sequence[str] | None) -> list[OrderKey]:
+    """Parse logged model ``order_by`` items. Raises InvalidParameter naming what is wrong."""
+    return parse_order_by(items, LOGGED_MODEL_SCHEMA)
+
+
+def logged_model_matches(expression: Expression | None, model: LoggedModel) -> bool:
+    """Return whether ``model`` satisfies ``expression`` (None matches every model)."""
+    return expression is None or holds(expression, functools.partial(_values, model))
+
+
+def sort_logged_models(
+    models: Iterable[LoggedModel], order_keys: Iterable[OrderKey]
+) -> list[LoggedModel]:
+    """Return ``models`` sorted by ``order_keys``, then ``creation_timestamp DESC, model_id``."""
+    ordered = list(models)
+    # Stable sorts from the least significant key up; absent values go last either way.
+    for key in reversed((*order_keys, *_TIE_BREAKERS)):
+        present = [m for m in ordered if _values(m, key.identifier)]
+        absent = [m for m in ordered if not _values(m, key.identifier)]
+        present.sort(key=lambda m: _values(m, key.identifier)[0], reverse=not key.ascending)
+        ordered = present + absent
+    return ordered
+
+
+def _values(model: LoggedModel, identifier: Identifier) -> tuple[Scalar, ...]:
+    kind, key = identifier.kind, identifier.key
+    value: Scalar | None
+    if kind is IdentifierKind.TAG:
+        value = model.tags.get(key)
+    elif kind is IdentifierKind.PARAM:
+        value = model.params.get(key)
+    elif kind is IdentifierKind.ATTRIBUTE:
+        value = {
+            "name": model.name,
+            "model_id": model.model_id,
+            "model_type": model.model_type or None,
+            "source_run_id": model.source_run_id or None,
+            "status": model.status.value,
+            "creation_timestamp": model.creation_timestamp_ms,
+            "last_updated_timestamp": model.last_updated_timestamp_ms,
+        }.get(key)
+    else:
+        value = None
+    return () if value is None else (value,)
