@@ -60,8 +60,8 @@ def test_unreachable_sqlite_file_is_service_unavailable(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("uri", "message"),
     [
-        ("http://localhost:5000", "not supported yet"),
-        ("https://example.invalid", "not supported yet"),
+        ("http://localhost:5000", "RestStore"),
+        ("https://example.invalid", "RestStore"),
         ("mysql://u@h/db", "expected sqlite"),
     ],
 )
