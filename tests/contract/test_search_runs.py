@@ -10,7 +10,7 @@ from string import Template
 
 import pytest
 
-from support.tracking import all_pages, make_run, search_all_runs
+from support.tracking import make_run, search_all_runs
 from trackstone.entities import (
     DATASET_CONTEXT_TAG,
     Dataset,
@@ -23,7 +23,7 @@ from trackstone.entities import (
     ViewType,
 )
 from trackstone.errors import InvalidParameter
-from trackstone.store.base import SEARCH_MAX_RESULTS_LIMIT, TrackingStore
+from trackstone.store.base import TrackingStore
 
 BASE = 1_600_000_000_000
 NAN = math.nan
@@ -318,155 +318,6 @@ def test_view_type_with_filter(population: Population, view: ViewType, expected:
     )
 
     assert set(population.names(found)) == expected
-
-
-# -- pagination ---------------------------------------------------------------------------
-
-PAGINATION_CASES: list[tuple[list[str] | None, int]] = [
-    (None, 1),
-    (None, 4),
-    (["metrics.m DESC"], 1),
-    (["metrics.m DESC"], 3),
-    (["params.p ASC"], 4),
-    (["attributes.run_name ASC"], 5),
-    (["tags.t DESC", "metrics.m ASC"], 2),
-]
-
-
-def _paged_run(store: TrackingStore, experiment_id: str, i: int, start_time: int) -> str:
-    absent = i % 6 == 0
-    metrics = [] if absent else [Metric("m", float(i % 5) if i % 7 else NAN, 1, 0)]
-    params = {} if absent else {"p": f"v{i % 4}"}
-    tags = {} if absent else {"t": f"t{i % 3}"}
-    run = make_run(
-        store,
-        experiment_id,
-        run_name=f"n{i:03d}",
-        start_time=start_time,
-        metrics=metrics,
-        params=params,
-        tags=tags,
-    )
-    return run.info.run_id
-
-
-@pytest.mark.parametrize(("order_by", "page_size"), PAGINATION_CASES)
-def test_pages_visit_every_run_once_while_runs_are_created(
-    store: TrackingStore, order_by: list[str] | None, page_size: int
-) -> None:
-    experiment_id = store.create_experiment("paged")
-    original = {_paged_run(store, experiment_id, i, BASE + 10 * i) for i in range(25)}
-    # New runs land before, after, between and on the same start time as existing ones.
-    new_start_times = [BASE + 100_000, BASE + 125, BASE - 1, BASE + 70, BASE + 240, BASE + 5]
-    created: list[str] = []
-    seen: list[str] = []
-    token: str | None = None
-    for _ in range(200):
-        page = store.search_runs(
-            [experiment_id], max_results=page_size, order_by=order_by, page_token=token
-        )
-        seen.extend(run.info.run_id for run in page)
-        token = page.token
-        if not token:
-            break
-        start_time = new_start_times[len(created) % len(new_start_times)]
-        created.append(_paged_run(store, experiment_id, 100 + len(created), start_time))
-
-    assert not token, "pagination did not end"
-    assert len(seen) == len(set(seen)), "a run was returned twice"
-    assert original <= set(seen), "a run that existed at the first page was skipped"
-    assert set(seen) <= original | set(created)
-
-
-@pytest.mark.parametrize("page_size", [1, 2, 5, 6, 100])
-def test_pages_concatenate_to_the_full_result(population: Population, page_size: int) -> None:
-    store = population.store
-    full = store.search_runs([population.experiment_id], run_view_type=ViewType.ALL)
-
-    pages = all_pages(
-        lambda token: store.search_runs(
-            [population.experiment_id],
-            run_view_type=ViewType.ALL,
-            max_results=page_size,
-            page_token=token,
-        )
-    )
-
-    assert all(len(page) <= page_size for page in pages)
-    assert [run.info.run_id for page in pages for run in page] == [r.info.run_id for r in full]
-    assert not full.token
-
-
-def test_max_results_at_the_limit_is_accepted(population: Population) -> None:
-    store = population.store
-    found = store.search_runs([population.experiment_id], max_results=SEARCH_MAX_RESULTS_LIMIT)
-
-    assert len(found) == 5
-
-
-@pytest.mark.parametrize("max_results", [0, -1, SEARCH_MAX_RESULTS_LIMIT + 1])
-def test_max_results_out_of_bounds(store: TrackingStore, max_results: int) -> None:
-    with pytest.raises(InvalidParameter, match="max_results"):
-        store.search_runs(["0"], max_results=max_results)
-
-
-def _first_token(store: TrackingStore, population: Population, **kwargs: object) -> str:
-    page = store.search_runs([population.experiment_id], max_results=2, **kwargs)  # type: ignore[arg-type]
-    assert page.token
-    return page.token
-
-
-def test_tampered_page_tokens_are_refused(population: Population) -> None:
-    store = population.store
-    token = _first_token(store, population)
-    middle = len(token) // 2
-    flipped = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
-
-    for bad in ["garbage", "", token[:-4], token + "AAAA", token[::-1], flipped]:
-        if not bad:
-            continue
-        with pytest.raises(InvalidParameter):
-            store.search_runs([population.experiment_id], max_results=2, page_token=bad)
-
-
-@pytest.mark.parametrize(
-    "other_search",
-    [
-        {"filter_string": "metrics.loss > 0"},
-        {"order_by": ["metrics.loss DESC"]},
-        {"experiments": "other"},
-        {"run_view_type": ViewType.ALL},
-    ],
-    ids=["filter", "order", "experiments", "view"],
-)
-def test_token_of_another_search_is_refused(
-    population: Population, other_search: dict[str, object]
-) -> None:
-    store = population.store
-    token = _first_token(store, population)
-    kwargs = dict(other_search)
-    experiment_ids = [population.experiment_id]
-    if kwargs.pop("experiments", None):
-        experiment_ids = [population.experiment_id, population.other_experiment_id]
-
-    with pytest.raises(InvalidParameter):
-        store.search_runs(experiment_ids, max_results=2, page_token=token, **kwargs)  # type: ignore[arg-type]
-
-
-def test_tokens_of_other_listings_are_refused(store: TrackingStore) -> None:
-    experiment_id = store.create_experiment("exp")
-    run_ids = [store.create_run(experiment_id).info.run_id for _ in range(3)]
-    store.log_batch(run_ids[0], metrics=[Metric("h", float(i), i, i) for i in range(5)])
-    foreign = [
-        store.search_experiments(max_results=1).token,
-        store.get_metric_history(run_ids[0], "h", max_results=2).token,
-    ]
-    assert store.search_runs([experiment_id], max_results=2).token
-
-    for token in foreign:
-        assert token
-        with pytest.raises(InvalidParameter):
-            store.search_runs([experiment_id], max_results=2, page_token=token)
 
 
 # -- errors -------------------------------------------------------------------------------
