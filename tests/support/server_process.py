@@ -95,14 +95,16 @@ def start_server(
     *args: str,
     env: Mapping[str, str] | None = None,
     timeout_s: float = 30.0,
+    port: int | None = None,
 ) -> ServerProcess:
     """Start ``trackstone server`` with a SQLite store in ``data_dir``; return once healthy.
 
-    ``args`` are extra command-line flags. Raises RuntimeError (with the server's output)
-    if the process exits or is not healthy within ``timeout_s``.
+    ``args`` are extra command-line flags; ``port`` defaults to a free one (pass a stopped
+    server's port to restart it at the same address). Raises RuntimeError (with the server's
+    output) if the process exits or is not healthy within ``timeout_s``.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = free_port() if port is None else port
     log_path = data_dir / f"server-{port}.log"
     command = [
         str(CONSOLE_SCRIPT),
@@ -117,7 +119,7 @@ def start_server(
         str(data_dir / "artifacts"),
         *args,
     ]
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=isolated_env(env), cwd=data_dir
         )
