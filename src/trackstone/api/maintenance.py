@@ -6,12 +6,14 @@ opens the database directly). Purging acts only on records that are already soft
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from trackstone.api.experiments import WireExperiment
 from trackstone.api.messages import Request, Response
 from trackstone.api.runs import WireRunInfo
-from trackstone.api.scalars import Int64
+from trackstone.api.scalars import INT64_MAX
 
 __all__ = [
     "ListDeletedExperiments",
@@ -22,11 +24,14 @@ __all__ = [
     "PurgeRun",
 ]
 
+# An age: negative ones mean nothing and would overflow ``now - age`` in the database.
+AgeMs = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
+
 
 class ListDeletedRuns(Request, kw_only=True, frozen=True):
     """GET trackstone/runs/list-deleted: soft-deleted runs, by age (``older_than_ms``)."""
 
-    older_than_ms: Int64 | None = None
+    older_than_ms: AgeMs | None = None
 
 
 class ListDeletedRunsResponse(Response, kw_only=True):
@@ -38,7 +43,7 @@ class ListDeletedRunsResponse(Response, kw_only=True):
 class ListDeletedExperiments(Request, kw_only=True, frozen=True):
     """GET trackstone/experiments/list-deleted: soft-deleted experiments by age."""
 
-    older_than_ms: Int64 | None = None
+    older_than_ms: AgeMs | None = None
 
 
 class ListDeletedExperimentsResponse(Response, kw_only=True):
