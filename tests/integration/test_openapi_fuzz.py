@@ -1,9 +1,10 @@
 """Schemathesis fuzzes every operation of the served OpenAPI document on a real server process.
 
 The operations come from the document the server serves (built in-process here, so pytest can
-collect one test per operation; a test checks that the served one is identical). Each gets a bounded number of generated requests (valid and invalid ones); every
-response must be a non-5xx answer whose status, content type and body conform to the document.
-The ``/ajax-api`` aliases are skipped: they route to the same handlers as ``/api``.
+collect one test per operation; a test checks that the served one is identical). Each operation
+gets a bounded number of generated requests, valid and invalid ones; every response must be a
+non-5xx answer whose status, content type and body conform to the document. The ``/ajax-api``
+aliases are skipped: they route to the same handlers as ``/api``.
 """
 
 from __future__ import annotations
