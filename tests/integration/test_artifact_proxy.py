@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -241,3 +243,23 @@ def test_s3_multipart_upload_through_presigned_urls(
     repo = ProxiedArtifactRepository(s3_server_process.url, "exp/run")
     with repo.open_artifact("model.bin") as stream:
         assert stream.read() == b"".join(parts)
+
+
+def test_an_interrupted_upload_leaves_no_file(tmp_path: Path) -> None:
+    process = start_server(tmp_path / "interrupted")
+    try:
+        with socket.create_connection(("127.0.0.1", process.port)) as sock:
+            sock.sendall(
+                b"PUT /api/2.0/mlflow-artifacts/artifacts/cut/part.bin HTTP/1.1\r\n"
+                + f"Host: {process.host_header}\r\nContent-Length: {8 * MiB}\r\n\r\n".encode()
+                + b"a" * (3 * MiB)
+            )
+        deadline = time.monotonic() + 30
+        while "interrupted" not in process.log() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the server's own pace; no clock to inject across processes
+        assert "the client disconnected" in process.log()
+        assert "Traceback" not in process.log()
+        stored = tmp_path / "interrupted" / "artifacts" / "cut"
+        assert [path.name for path in stored.iterdir()] == []
+    finally:
+        process.stop()

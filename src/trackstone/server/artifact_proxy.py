@@ -20,6 +20,7 @@ Every path goes through ``safe_relative_path`` and the repository's own confinem
 from __future__ import annotations
 
 import io
+import logging
 import mimetypes
 import os
 import posixpath
@@ -31,7 +32,7 @@ from urllib.parse import quote
 import anyio.from_thread
 import anyio.lowlevel
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
@@ -62,6 +63,8 @@ __all__ = [
     "artifact_proxy_routes",
     "artifact_upload_prefixes",
 ]
+
+logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1024 * 1024
 # MLflow's client recognises this message (as a prefix) and falls back to a plain upload.
@@ -227,7 +230,14 @@ async def _upload(request: Request, path: str) -> Response:
     repo = await _destination(request)
     body = _BodyReader(request.stream(), anyio.lowlevel.current_token())
     reader = io.BufferedReader(body, CHUNK_BYTES)
-    await run_in_threadpool(repo.write_artifact, path, reader)
+    try:
+        await run_in_threadpool(repo.write_artifact, path, reader)
+    except ClientDisconnect:
+        # The repository already dropped the partial file; nobody is left to answer.
+        logger.info("upload of %r interrupted: the client disconnected", path)
+        raise InvalidParameter(
+            f"artifact {path!r}: the client disconnected before the upload ended"
+        ) from None
     return respond(EmptyResponse())
 
 
