@@ -4,13 +4,15 @@ stream both ways, S3 destinations, multipart uploads, switches and limits."""
 from __future__ import annotations
 
 import hashlib
+import http.server
 import io
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import requests
@@ -263,3 +265,50 @@ def test_an_interrupted_upload_leaves_no_file(tmp_path: Path) -> None:
         assert [path.name for path in stored.iterdir()] == []
     finally:
         process.stop()
+
+
+class _RecordingHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with an empty listing and remembers its Authorization header."""
+
+    seen: ClassVar[list[str | None]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.headers.get("Authorization"))
+        body = b"{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("credentials", "expected"),
+    [
+        ({"tracking_token": "t0k"}, "Bearer t0k"),
+        ({"tracking_username": "ann", "tracking_password": "pw"}, "Basic YW5uOnB3"),
+        (
+            {"tracking_token": "t0k", "tracking_username": "ann", "tracking_password": "pw"},
+            "Basic YW5uOnB3",
+        ),
+        ({}, None),
+    ],
+)
+def test_credentials_from_settings_reach_the_server(
+    tmp_path: Path, credentials: dict[str, str], expected: str | None
+) -> None:
+    listener = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RecordingHandler)
+    thread = threading.Thread(target=listener.serve_forever, daemon=True)
+    thread.start()
+    _RecordingHandler.seen.clear()
+    try:
+        url = f"http://127.0.0.1:{listener.server_address[1]}"
+        settings = Settings(tracking_uri=url, data_dir=tmp_path, **credentials)  # type: ignore[arg-type]
+        assert repository_for_uri("mlflow-artifacts:/1/r", settings=settings).list_artifacts() == []
+    finally:
+        listener.shutdown()
+        listener.server_close()
+    assert _RecordingHandler.seen == [expected]
