@@ -43,7 +43,7 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """Run one server for the whole module, with a run to aim at besides the Default experiment."""
+    """Run one server (SQLite, proxied artifacts) for the whole module."""
     server = start_server(tmp_path_factory.mktemp("fuzz"))
     try:
         yield server

@@ -1,0 +1,287 @@
+"""LoggedModelStore contract: MLflow 3 logged models, on every store that keeps them."""
+
+from __future__ import annotations
+
+import pytest
+
+from trackstone.clock import ManualClock
+from trackstone.entities import Param, RunTag
+from trackstone.entities.logged_model import LoggedModelStatus
+from trackstone.errors import InvalidParameter, InvalidState, NotFound
+from trackstone.store.base import TrackingStore
+from trackstone.store.logged_models import LoggedModelStore, logged_models_of
+
+
+@pytest.fixture
+def models(store: TrackingStore) -> LoggedModelStore:
+    """Return the store's logged models (skipping stores that do not keep them yet)."""
+    try:
+        return logged_models_of(store)
+    except NotFound:
+        pytest.skip(f"{type(store).__name__} keeps no logged models yet")
+
+
+def test_create_then_get_round_trips(
+    store: TrackingStore, models: LoggedModelStore, clock: ManualClock
+) -> None:
+    experiment_id = store.create_experiment("models")
+    run_id = store.create_run(experiment_id).info.run_id
+
+    created = models.create_logged_model(
+        experiment_id,
+        name="clf",
+        source_run_id=run_id,
+        model_type="classifier",
+        params=[Param("C", "1.0")],
+        tags=[RunTag("team", "vision")],
+    )
+    fetched = models.get_logged_model(created.model_id)
+
+    location = store.get_experiment(experiment_id).artifact_location.rstrip("/")
+    assert fetched == created
+    assert created.model_id.startswith("m-")
+    assert created.name == "clf"
+    assert created.experiment_id == experiment_id
+    assert created.source_run_id == run_id
+    assert created.model_type == "classifier"
+    assert created.status is LoggedModelStatus.PENDING
+    assert created.artifact_location == f"{location}/models/{created.model_id}/artifacts"
+    assert created.creation_timestamp_ms == clock.now_ms()
+    assert dict(created.params) == {"C": "1.0"}
+    assert dict(created.tags) == {"team": "vision"}
+
+
+def test_a_model_without_a_name_gets_one(store: TrackingStore, models: LoggedModelStore) -> None:
+    first = models.create_logged_model(store.create_experiment("unnamed"))
+
+    assert first.name != ""
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("missing experiment", NotFound),
+        ("deleted experiment", InvalidState),
+        ("missing source run", NotFound),
+        ("name too long", InvalidParameter),
+    ],
+)
+def test_create_refuses(
+    store: TrackingStore, models: LoggedModelStore, case: str, error: type[Exception]
+) -> None:
+    experiment_id = store.create_experiment("refusals")
+    arguments: dict[str, object] = {"experiment_id": experiment_id}
+    if case == "missing experiment":
+        arguments["experiment_id"] = "987654"
+    elif case == "deleted experiment":
+        store.delete_experiment(experiment_id)
+    elif case == "missing source run":
+        arguments["source_run_id"] = "f" * 32
+    else:
+        arguments["name"] = "x" * 501
+
+    with pytest.raises(error):
+        models.create_logged_model(**arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("status", [LoggedModelStatus.READY, LoggedModelStatus.FAILED])
+def test_finalize_sets_the_status_and_update_time(
+    store: TrackingStore, models: LoggedModelStore, clock: ManualClock, status: LoggedModelStatus
+) -> None:
+    created = models.create_logged_model(store.create_experiment("finalize"))
+    clock.advance(5_000)
+
+    finalized = models.finalize_logged_model(created.model_id, status)
+
+    assert finalized.status is status
+    assert finalized.last_updated_timestamp_ms == created.creation_timestamp_ms + 5_000
+    assert models.get_logged_model(created.model_id).status is status
+
+
+def test_finalize_to_pending_is_refused(store: TrackingStore, models: LoggedModelStore) -> None:
+    created = models.create_logged_model(store.create_experiment("pending"))
+
+    with pytest.raises(InvalidParameter, match="READY or FAILED"):
+        models.finalize_logged_model(created.model_id, LoggedModelStatus.PENDING)
+
+
+def test_tags_are_set_overwritten_and_deleted(
+    store: TrackingStore, models: LoggedModelStore
+) -> None:
+    model_id = models.create_logged_model(store.create_experiment("tags")).model_id
+
+    models.set_logged_model_tags(model_id, [RunTag("a", "1"), RunTag("b", "2")])
+    models.set_logged_model_tags(model_id, [RunTag("a", "3")])
+    models.delete_logged_model_tag(model_id, "b")
+
+    assert dict(models.get_logged_model(model_id).tags) == {"a": "3"}
+    with pytest.raises(NotFound):
+        models.delete_logged_model_tag(model_id, "b")
+
+
+def test_params_are_write_once(store: TrackingStore, models: LoggedModelStore) -> None:
+    model_id = models.create_logged_model(
+        store.create_experiment("params"), params=[Param("lr", "0.1")]
+    ).model_id
+
+    models.log_logged_model_params(model_id, [Param("lr", "0.1"), Param("depth", "3")])
+    with pytest.raises(InvalidParameter, match="write-once"):
+        models.log_logged_model_params(model_id, [Param("lr", "0.2")])
+
+    assert dict(models.get_logged_model(model_id).params) == {"lr": "0.1", "depth": "3"}
+
+
+def test_deleted_models_are_hidden_but_readable_on_request(
+    store: TrackingStore, models: LoggedModelStore
+) -> None:
+    experiment_id = store.create_experiment("deletion")
+    model_id = models.create_logged_model(experiment_id, name="gone").model_id
+
+    models.delete_logged_model(model_id)
+
+    with pytest.raises(NotFound):
+        models.get_logged_model(model_id)
+    assert models.get_logged_model(model_id, allow_deleted=True).name == "gone"
+    assert list(models.search_logged_models([experiment_id])) == []
+    with pytest.raises(NotFound):
+        models.set_logged_model_tags(model_id, [RunTag("a", "1")])
+
+
+@pytest.mark.parametrize("call", ["get", "finalize", "tags", "params", "delete"])
+def test_unknown_model_ids_are_not_found(models: LoggedModelStore, call: str) -> None:
+    missing = "m-" + "0" * 32
+    actions = {
+        "get": lambda: models.get_logged_model(missing),
+        "finalize": lambda: models.finalize_logged_model(missing, LoggedModelStatus.READY),
+        "tags": lambda: models.set_logged_model_tags(missing, [RunTag("a", "1")]),
+        "params": lambda: models.log_logged_model_params(missing, [Param("a", "1")]),
+        "delete": lambda: models.delete_logged_model(missing),
+    }
+
+    with pytest.raises(NotFound):
+        actions[call]()
+
+
+@pytest.fixture
+def catalogue(
+    store: TrackingStore, models: LoggedModelStore, clock: ManualClock
+) -> tuple[str, str]:
+    """Two experiments: ``alpha`` (tree, forest, linear; a ms apart) and ``beta`` (other)."""
+    alpha = store.create_experiment("alpha")
+    beta = store.create_experiment("beta")
+    for name, kind, depth in [
+        ("tree", "cart", "3"),
+        ("forest", "ensemble", "8"),
+        ("linear", "", ""),
+    ]:
+        clock.advance(1)
+        params = [Param("depth", depth)] if depth else []
+        created = models.create_logged_model(alpha, name=name, model_type=kind, params=params)
+        models.set_logged_model_tags(created.model_id, [RunTag("family", name[0])])
+    ready = models.search_logged_models([alpha], filter_string="name = 'forest'")[0]
+    models.finalize_logged_model(ready.model_id, LoggedModelStatus.READY)
+    models.create_logged_model(beta, name="other")
+    return alpha, beta
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        (None, ["linear", "forest", "tree"]),
+        ("name = 'tree'", ["tree"]),
+        ("name LIKE '%e%'", ["linear", "forest", "tree"]),
+        ("name ILIKE 'FOR%'", ["forest"]),
+        ("model_type = 'cart'", ["tree"]),
+        ("status = 'READY'", ["forest"]),
+        ("status != 'READY'", ["linear", "tree"]),
+        ("params.depth = '8'", ["forest"]),
+        ("params.depth IS NULL", ["linear"]),
+        ("tags.family IN ('t', 'l')", ["linear", "tree"]),
+        ("name = 'tree' OR name = 'linear'", ["linear", "tree"]),
+        ("metrics.accuracy > 0.5", []),
+        ("name = 'other'", []),
+    ],
+)
+def test_search_filters(
+    models: LoggedModelStore,
+    catalogue: tuple[str, str],
+    filter_string: str | None,
+    expected: list[str],
+) -> None:
+    found = models.search_logged_models([catalogue[0]], filter_string=filter_string)
+
+    assert [model.name for model in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("order_by", "expected"),
+    [
+        (["name ASC"], ["forest", "linear", "tree"]),
+        (["name DESC"], ["tree", "linear", "forest"]),
+        (["creation_timestamp ASC"], ["tree", "forest", "linear"]),
+        (["params.depth DESC"], ["forest", "tree", "linear"]),
+        (["model_type ASC"], ["tree", "forest", "linear"]),
+    ],
+)
+def test_search_orders(
+    models: LoggedModelStore,
+    catalogue: tuple[str, str],
+    order_by: list[str],
+    expected: list[str],
+) -> None:
+    found = models.search_logged_models([catalogue[0]], order_by=order_by)
+
+    assert [model.name for model in found] == expected
+
+
+def test_search_spans_experiments_and_pages(
+    models: LoggedModelStore, catalogue: tuple[str, str]
+) -> None:
+    seen: list[str] = []
+    token = None
+    pages = 0
+    while True:
+        page = models.search_logged_models(
+            list(catalogue), max_results=3, order_by=["name ASC"], page_token=token
+        )
+        seen.extend(model.name for model in page)
+        pages += 1
+        token = page.token
+        if token is None:
+            break
+
+    assert seen == ["forest", "linear", "other", "tree"]
+    assert pages == 2
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"filter_string": "name ==== 'x'"}, "filter"),
+        ({"filter_string": "colour = 'red'"}, "colour"),
+        ({"order_by": ["name SIDEWAYS"]}, "ASC or DESC"),
+        ({"page_token": "not-a-token"}, "page_token"),
+        ({"max_results": 0}, "max_results"),
+    ],
+)
+def test_search_refuses_bad_arguments(
+    models: LoggedModelStore,
+    catalogue: tuple[str, str],
+    arguments: dict[str, object],
+    message: str,
+) -> None:
+    with pytest.raises(InvalidParameter, match=message):
+        models.search_logged_models([catalogue[0]], **arguments)  # type: ignore[arg-type]
+
+
+def test_purging_an_experiment_removes_its_models(
+    store: TrackingStore, models: LoggedModelStore
+) -> None:
+    experiment_id = store.create_experiment("purged")
+    model_id = models.create_logged_model(experiment_id).model_id
+    store.delete_experiment(experiment_id)
+
+    store.purge_experiment(experiment_id)
+
+    with pytest.raises(NotFound):
+        models.get_logged_model(model_id, allow_deleted=True)
