@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -80,14 +81,13 @@ class AppServer:
         """Run a server until the block ends."""
         server = cls()
         server._thread.start()
-        started = threading.Event()
-        for _ in range(int(_START_TIMEOUT_S / _POLL_S)):
-            if server._server.started or not server._thread.is_alive():
-                started.set()
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not server._server.started and server._thread.is_alive():
+            if time.monotonic() > deadline:
                 break
-            # Readiness of uvicorn's own loop cannot come from an injected clock.
-            started.wait(_POLL_S)
+            time.sleep(_POLL_S)  # uvicorn's readiness cannot come from an injected clock
         if not server._server.started:
+            server._server.should_exit = True
             raise RuntimeError("uvicorn did not start")
         try:
             yield server
