@@ -7,13 +7,13 @@ Which failures are retried, and by whom::
 
     call kind        connection refused   read error / 502 / 504   429 / 503
     safe (default)   retried              retried                  retried
-    unsafe (create)  retried              raised                   retried
+    unsafe           retried              raised                   retried
 
 A *safe* call may be repeated without changing its outcome: reads, and writes whose repeat is
 a no-op (a ``log_batch`` the server already stored, a tag set to the value it has). An
-*unsafe* call (``create_run``, ``create_experiment``) could run twice if its request reached
-the server, so it is retried only when the request cannot have been acted on: the connection
-was never made, or the server answered 429/503 (it refused before doing anything). Retries
+*unsafe* call (``create_run`` would make a second run, ``delete_tag`` would fail on the gone
+tag) is retried only when the request cannot have been acted on: the connection was never
+made, or the server answered 429/503 (it refused before doing anything). Retries
 back off exponentially (with jitter) and honour ``Retry-After``. When retries run out a
 connection failure raises ``ServiceUnavailable`` and an error response the exception its body
 names (``trackstone.api.errors.error_from_response``).

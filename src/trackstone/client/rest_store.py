@@ -99,8 +99,20 @@ __all__ = ["RestStore"]
 
 R = TypeVar("R", bound=Response)
 
-# Creating twice is not a no-op: these are retried only when the server cannot have acted.
-_UNSAFE_CALLS = frozenset({"create_experiment", "create_run"})
+# Calls whose repeat is not a no-op: creating twice makes two, deleting twice fails. They are
+# retried only when the server cannot have acted (see ``trackstone.client.http``).
+_UNSAFE_CALLS = frozenset(
+    {
+        "create_experiment",
+        "create_run",
+        "delete_experiment",
+        "restore_experiment",
+        "delete_experiment_tag",
+        "delete_tag",
+        "purge_run",
+        "purge_experiment",
+    }
+)
 
 
 class RestStore:

@@ -156,10 +156,7 @@ def test_safe_calls_are_retried_until_they_succeed(
     script: Script, failures: list[int | str], attempts: int
 ) -> None:
     for failure in failures:
-        if failure == DROP:
-            script.drop()
-        else:
-            script.reply(int(failure), {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "x"})
+        _fail_once(script, failure)
     script.reply(200, {})
 
     _store(script).log_batch(RUN_ID, metrics=[Metric("m", 1.0, 1, 0)])
@@ -168,31 +165,69 @@ def test_safe_calls_are_retried_until_they_succeed(
     assert {r.body for r in script.received} == {script.received[0].body}  # same batch
 
 
-@pytest.mark.parametrize(
-    ("failure", "attempts", "raised"),
-    [
-        (503, 2, None),  # refused before acting: retried
-        (429, 2, None),
-        (502, 1, ServiceUnavailable),  # a proxy's answer: the server may have created it
-        (504, 1, ServiceUnavailable),
-        (DROP, 1, ServiceUnavailable),  # the request may have arrived: not repeated
-    ],
-)
-def test_creates_are_retried_only_when_the_server_cannot_have_acted(
-    script: Script, failure: int | str, attempts: int, raised: type[Exception] | None
-) -> None:
+def _fail_once(script: Script, failure: int | str) -> None:
     if failure == DROP:
         script.drop()
     else:
         script.raw(int(failure), b"<html>busy</html>")
+
+
+@pytest.mark.parametrize("failure", [503, 429])
+def test_creates_are_retried_when_the_server_refused_before_acting(
+    script: Script, failure: int
+) -> None:
+    _fail_once(script, failure)
     script.reply(200, _RUN_JSON)
 
-    if raised is None:
-        assert _store(script).create_run("1").info.run_id == RUN_ID
-    else:
-        with pytest.raises(raised):
-            _store(script).create_run("1")
-    assert len(script.received) == attempts
+    assert _store(script).create_run("1").info.run_id == RUN_ID
+    assert len(script.received) == 2
+
+
+UNSAFE_CALLS = [
+    ("create_run", ("1",)),
+    ("create_experiment", ("e",)),
+    ("delete_tag", (RUN_ID, "k")),
+    ("delete_experiment_tag", ("1", "k")),
+    ("delete_experiment", ("1",)),
+    ("restore_experiment", ("1",)),
+    ("purge_run", (RUN_ID,)),
+    ("purge_experiment", ("1",)),
+]
+
+
+@pytest.mark.parametrize("failure", [502, 504, DROP])
+@pytest.mark.parametrize(("call", "args"), UNSAFE_CALLS, ids=[c for c, _ in UNSAFE_CALLS])
+def test_calls_whose_repeat_is_not_a_no_op_are_not_repeated_after_an_unclear_failure(
+    script: Script, call: str, args: tuple[object, ...], failure: int | str
+) -> None:
+    # The request may have reached the server: creating twice makes two, deleting twice fails.
+    _fail_once(script, failure)
+    script.reply(200, _RUN_JSON)
+
+    with pytest.raises(ServiceUnavailable):
+        getattr(_store(script), call)(*args)
+    assert len(script.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        ("delete_run", (RUN_ID,)),  # deleting a deleted run is a no-op
+        ("restore_run", (RUN_ID,)),
+        ("set_tag", (RUN_ID, RunTag("k", "v"))),
+        ("log_param", (RUN_ID, Param("k", "v"))),
+        ("update_run_info", (RUN_ID,)),
+    ],
+)
+def test_calls_whose_repeat_is_a_no_op_are_repeated_after_an_unclear_failure(
+    script: Script, call: str, args: tuple[object, ...]
+) -> None:
+    _fail_once(script, DROP)
+    script.reply(200, {"run_info": _RUN_JSON["run"]["info"]})  # type: ignore[index]
+
+    getattr(_store(script), call)(*args)
+
+    assert len(script.received) == 2
 
 
 def test_retries_run_out_with_the_last_answer(script: Script) -> None:
