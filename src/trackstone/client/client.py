@@ -511,4 +511,6 @@ class TrackstoneClient(ArtifactMethods):
     def _repository(self, run_id: str) -> ArtifactRepository:
         from trackstone.artifacts.resolve import repository_for_uri
 
-        return repository_for_uri(self.get_artifact_uri(run_id))
+        # The settings name the tracking server behind mlflow-artifacts:/ URIs, its
+        # credentials and the S3 endpoint.
+        return repository_for_uri(self.get_artifact_uri(run_id), settings=self._settings)
