@@ -80,7 +80,7 @@ def verdicts(results: Results) -> list[Verdict]:
                 Verdict(
                     m.label,
                     f">= {m.target_vs_mlflow:g}x better than MLflow",
-                    "n/a" if ratio is None else f"{ratio:,.1f}x",
+                    "n/a" if ratio is None else f"{ratio:,.2f}x",
                     None if ratio is None else ratio >= m.target_vs_mlflow,
                 )
             )
