@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def test_upgrade_of_an_empty_file_reaches_head(tmp_path: Path) -> None:
     db = Database(uri)
     try:
         # Later revisions add tables of their own; the tracking tables are always there.
-        assert TABLES <= set(inspect(db.engine).get_table_names())
+        assert set(inspect(db.engine).get_table_names()) >= TABLES
     finally:
         db.dispose()
 
@@ -200,3 +202,24 @@ def test_postgres_migrates_to_head(postgres_uri: str, tmp_path: Path) -> None:
         assert store.create_experiment("first") == "1"
     finally:
         store.close()
+
+
+def test_head_revision_constant_matches_the_migration_scripts() -> None:
+    from trackstone.store.sql.migrate import HEAD_REVISION, alembic_head_revision
+
+    assert alembic_head_revision() == HEAD_REVISION
+
+
+def test_opening_an_up_to_date_store_does_not_load_alembic(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade(uri)
+    probe = (
+        "import sys\n"
+        "from trackstone.store.sql.store import SqlStore\n"
+        f"SqlStore({uri!r}, {str(tmp_path / 'artifacts')!r}).close()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
