@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Union
+from typing import TypeAlias
 
 __all__ = [
     "And",
@@ -72,7 +72,7 @@ class Identifier:
 
 # Numbers for metrics and numeric attributes; strings otherwise; a tuple of strings for IN;
 # None for IS [NOT] NULL.
-Value = Union[float, int, str, tuple[str, ...], None]
+Value: TypeAlias = float | int | str | tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class Or:
     operands: tuple[Expression, ...]
 
 
-Expression = Union[Comparison, And, Or]
+Expression: TypeAlias = Comparison | And | Or
 
 
 @dataclass(frozen=True)
