@@ -2,7 +2,8 @@
 
 ``mlflow.artifacts``, ``mlflow.entities``, ``mlflow.exceptions`` and ``MLFLOW_RUN_ID`` work
 with ``import trackstone as mlflow`` (imports ``from mlflow.x`` become ``from trackstone.x``).
-Each script runs in its own interpreter on an embedded SQLite store under tmp_path.
+Each script runs in its own interpreter on an embedded SQLite store under tmp_path; the
+artifact functions also run against a real server (its ``mlflow-artifacts`` proxy).
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import trackstone
+from support.server_process import ServerProcess, start_server
+from trackstone.artifacts import download_artifacts, list_artifacts, load_dict, load_text
 from trackstone.client.client import TrackstoneClient
 from trackstone.config import Settings
 from trackstone.entities import RunStatus
@@ -174,3 +179,46 @@ def test_the_first_start_run_resumes_the_run_of_the_environment(
         assert client.get_run(result["second"]).data.metrics == {"fresh": 2.0}
     finally:
         client.close()
+
+
+_SERVER_ENV = (
+    "TRACKSTONE_TRACKING_URI",
+    "MLFLOW_TRACKING_URI",
+    "TRACKSTONE_RUN_ID",
+    "MLFLOW_RUN_ID",
+    "TRACKSTONE_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_TOKEN",
+)
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
+    """Start a server and point the fluent API at it; spool in tmp_path."""
+    for name in _SERVER_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
+    started = start_server(tmp_path / "server")
+    trackstone.set_tracking_uri(started.url)
+    try:
+        yield started
+    finally:
+        trackstone.set_tracking_uri(tmp_path / "unused")  # closes the client of this test
+        started.stop()
+
+
+def test_artifact_functions_through_a_server(server: ServerProcess, tmp_path: Path) -> None:
+    with trackstone.start_run() as run:
+        trackstone.log_text("hello", "dir/notes.txt")
+        trackstone.log_dict({"a": 1}, "dir/config.json")
+    run_id = run.info.run_id
+    artifact_uri = run.info.artifact_uri
+    assert artifact_uri.startswith("mlflow-artifacts:/")  # served by the server's proxy
+    local = download_artifacts(f"runs:/{run_id}/dir", dst_path=str(tmp_path / "one"))
+    assert sorted(os.listdir(local)) == ["config.json", "notes.txt"]
+    direct = download_artifacts(f"{artifact_uri}/dir", dst_path=str(tmp_path / "two"))
+    assert Path(direct) == tmp_path / "two" / "dir"
+    assert (Path(direct) / "notes.txt").read_text() == "hello"
+    listed = [info.path for info in list_artifacts(f"{artifact_uri}/dir")]
+    assert listed == ["dir/config.json", "dir/notes.txt"]
+    assert load_text(f"runs:/{run_id}/dir/notes.txt") == "hello"
+    assert load_dict(f"{artifact_uri}/dir/config.json") == {"a": 1}
