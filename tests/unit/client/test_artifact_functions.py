@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import subprocess
 import sys
@@ -331,3 +332,29 @@ def test_importing_the_artifacts_package_does_not_load_the_client() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "True"]
+
+
+# Parameter names, in order, of MLflow's ``mlflow.artifacts`` functions.
+@pytest.mark.parametrize(
+    ("name", "parameters"),
+    [
+        (
+            "download_artifacts",
+            [
+                "artifact_uri",
+                "run_id",
+                "artifact_path",
+                "dst_path",
+                "tracking_uri",
+                "registry_uri",
+            ],
+        ),
+        ("list_artifacts", ["artifact_uri", "run_id", "artifact_path", "tracking_uri"]),
+        ("load_text", ["artifact_uri"]),
+        ("load_dict", ["artifact_uri"]),
+        ("load_image", ["artifact_uri"]),
+    ],
+)
+def test_signatures_keep_mlflow_parameter_names(name: str, parameters: list[str]) -> None:
+    function = getattr(trackstone.artifacts, name)
+    assert list(inspect.signature(function).parameters) == parameters
