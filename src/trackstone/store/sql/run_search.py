@@ -75,6 +75,7 @@ class RunSearch:
         condition = self._compiler.run_condition(expression)
         stages = [stage.value for stage in view.stages()]
         with self._db.read() as connection:
+            self._compiler.limit_planning(connection)
             bound = token.bound if token else None
             if bound is None:
                 bound = connection.execute(select(func.max(R.c.run_pk))).scalar() or 0
