@@ -205,3 +205,16 @@ def test_client_without_s3_credentials_gets_a_clear_error(
     assert "AWS_ACCESS_KEY_ID" in error["message"]
     assert "Traceback" not in result.stderr
     assert s3_bucket.keys() == []
+    # The run itself reached the server (and ended as failed, by the exception).
+    experiment = requests.get(
+        f"{server.url}{API}/experiments/get-by-name",
+        params={"experiment_name": "direct-s3"},
+        timeout=30,
+    )
+    assert experiment.status_code == 200, experiment.text
+    runs = requests.post(
+        f"{server.url}{API}/runs/search",
+        json={"experiment_ids": [experiment.json()["experiment"]["experiment_id"]]},
+        timeout=30,
+    )
+    assert [run["info"]["status"] for run in runs.json()["runs"]] == ["FAILED"]
