@@ -14,11 +14,8 @@ from trackstone.store.logged_models import LoggedModelStore, logged_models_of
 
 @pytest.fixture
 def models(store: TrackingStore) -> LoggedModelStore:
-    """Return the store's logged models (skipping stores that do not keep them yet)."""
-    try:
-        return logged_models_of(store)
-    except NotFound:
-        pytest.skip(f"{type(store).__name__} keeps no logged models yet")
+    """Return the store's logged models (every backend keeps them)."""
+    return logged_models_of(store)
 
 
 def test_create_then_get_round_trips(

@@ -72,6 +72,7 @@ from trackstone.api.runs import (
 )
 from trackstone.api.scalars import INT32_MAX, INT32_MIN, run_status_name
 from trackstone.client.http import Credentials, HttpClient, HttpOptions
+from trackstone.client.rest_logged_models import RestLoggedModels
 from trackstone.entities import (
     DatasetInput,
     Experiment,
@@ -126,6 +127,9 @@ class RestStore:
         credentials: explicit credentials (override ``settings``).
         options: timeouts, retries and pool size.
 
+    Attributes:
+        logged_models: the server's MLflow 3 logged models (a ``LoggedModelStore``).
+
     Raises:
         InvalidParameter: ``base_url`` is not an http(s) URL.
 
@@ -146,6 +150,7 @@ class RestStore:
         if credentials is None and settings is not None:
             credentials = Credentials.from_settings(settings)
         self._http = HttpClient(base_url, credentials, options)
+        self.logged_models = RestLoggedModels(self._http)
 
     @property
     def base_url(self) -> str:

@@ -24,6 +24,7 @@ from trackstone.client.rest_store import RestStore
 from trackstone.client.stores import store_for_settings
 from trackstone.config import Settings
 from trackstone.entities import Metric, Param, RunTag
+from trackstone.entities.logged_model import LoggedModelStatus
 from trackstone.errors import (
     AlreadyExists,
     InternalError,
@@ -117,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = _answer
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer
 
 
 @pytest.fixture
@@ -463,6 +464,190 @@ def test_pages_carry_the_next_token(script: Script) -> None:
         "page_token": "t2",
         "max_results": "1",
     }
+
+
+# -- logged models ------------------------------------------------------------------------
+
+MODEL_ID = "m-" + "b" * 32
+_MODEL_JSON = {
+    "model": {
+        "info": {
+            "model_id": MODEL_ID,
+            "experiment_id": "1",
+            "name": "clf",
+            "creation_timestamp_ms": "5",
+            "last_updated_timestamp_ms": 6,
+            "artifact_uri": "s3://bucket/1/models/m/artifacts",
+            "status": "LOGGED_MODEL_READY",
+            "tags": [{"key": "t", "value": "1"}],
+        },
+        "data": {"params": [{"key": "p", "value": "2"}]},
+    }
+}
+_MODELS = "/api/2.0/mlflow/logged-models"
+_UNSET_DATASET = {"dataset_name": None, "dataset_digest": None}
+
+
+def test_logged_models_decode_from_the_wire(script: Script) -> None:
+    script.reply(200, _MODEL_JSON)
+
+    model = _store(script).logged_models.get_logged_model(MODEL_ID, allow_deleted=True)
+
+    assert (model.model_id, model.name, model.status, model.creation_timestamp_ms) == (
+        MODEL_ID,
+        "clf",
+        LoggedModelStatus.READY,
+        5,
+    )
+    assert (dict(model.tags), dict(model.params)) == ({"t": "1"}, {"p": "2"})
+    assert script.received[0].query == [("allow_deleted", "true")]
+
+
+@pytest.mark.parametrize(
+    ("call", "args", "method", "path", "body"),
+    [
+        ("get_logged_model", (MODEL_ID,), "GET", f"/{MODEL_ID}", None),
+        (
+            "finalize_logged_model",
+            (MODEL_ID, LoggedModelStatus.FAILED),
+            "PATCH",
+            f"/{MODEL_ID}",
+            {"model_id": MODEL_ID, "status": "LOGGED_MODEL_UPLOAD_FAILED"},
+        ),
+        (
+            "set_logged_model_tags",
+            (MODEL_ID, [RunTag("k", "v")]),
+            "PATCH",
+            f"/{MODEL_ID}/tags",
+            {"model_id": MODEL_ID, "tags": [{"key": "k", "value": "v"}]},
+        ),
+        (
+            "delete_logged_model_tag",
+            (MODEL_ID, "a/b c"),
+            "DELETE",
+            f"/{MODEL_ID}/tags/a%2Fb%20c",
+            {"model_id": MODEL_ID, "tag_key": "a/b c"},
+        ),
+        (
+            "log_logged_model_params",
+            (MODEL_ID, [Param("k", "v")]),
+            "POST",
+            f"/{MODEL_ID}/params",
+            {"model_id": MODEL_ID, "params": [{"key": "k", "value": "v"}]},
+        ),
+        ("delete_logged_model", (MODEL_ID,), "DELETE", f"/{MODEL_ID}", {"model_id": MODEL_ID}),
+        (
+            "create_logged_model",
+            ("1", "clf"),
+            "POST",
+            "",
+            {"experiment_id": "1", "name": "clf"},
+        ),
+    ],
+)
+def test_logged_model_calls_follow_the_routes_table(
+    script: Script,
+    call: str,
+    args: tuple[object, ...],
+    method: str,
+    path: str,
+    body: dict[str, object] | None,
+) -> None:
+    script.reply(200, _MODEL_JSON)
+
+    getattr(_store(script).logged_models, call)(*args)
+
+    received = script.received[0]
+    assert (received.method, received.path) == (method, _MODELS + path)
+    assert (json.loads(received.body) if received.body else None) == body
+
+
+def test_logged_model_search_sends_order_by_as_objects(script: Script) -> None:
+    script.reply(200, {"models": [_MODEL_JSON["model"]], "next_page_token": "t2"})
+
+    page = _store(script).logged_models.search_logged_models(
+        ["1", "2"],
+        filter_string="name = 'clf'",
+        max_results=5,
+        order_by=["params.`my key` desc", "name", "creation_timestamp ASC"],
+        page_token="t1",
+    )
+
+    assert ([model.model_id for model in page], page.token) == ([MODEL_ID], "t2")
+    assert (script.received[0].method, script.received[0].path) == ("POST", _MODELS + "/search")
+    assert json.loads(script.received[0].body) == {
+        "experiment_ids": ["1", "2"],
+        "filter": "name = 'clf'",
+        "max_results": 5,
+        "order_by": [
+            {**_UNSET_DATASET, "field_name": "params.`my key`", "ascending": False},
+            {**_UNSET_DATASET, "field_name": "name", "ascending": True},
+            {**_UNSET_DATASET, "field_name": "creation_timestamp", "ascending": True},
+        ],
+        "page_token": "t1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"order_by": ["name SIDEWAYS"]}, "ASC or DESC"),
+        ({"max_results": 0}, "max_results"),
+        ({"max_results": 10_001}, "max_results"),
+    ],
+)
+def test_logged_model_search_refuses_bad_arguments_before_sending(
+    script: Script, arguments: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidParameter, match=message):
+        _store(script).logged_models.search_logged_models(["1"], **arguments)  # type: ignore[arg-type]
+    assert script.received == []
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        ("get_logged_model", ("",)),
+        ("delete_logged_model", ("",)),
+        ("delete_logged_model_tag", (MODEL_ID, "")),
+    ],
+)
+def test_empty_model_ids_and_tag_keys_are_not_found_without_a_request(
+    script: Script, call: str, args: tuple[object, ...]
+) -> None:
+    with pytest.raises(NotFound):
+        getattr(_store(script).logged_models, call)(*args)
+    assert script.received == []
+
+
+@pytest.mark.parametrize(
+    ("call", "args", "attempts"),
+    [
+        # Creating twice makes two models; deleting twice fails: sent once.
+        ("create_logged_model", ("1",), 1),
+        ("delete_logged_model", (MODEL_ID,), 1),
+        ("delete_logged_model_tag", (MODEL_ID, "k"), 1),
+        # Repeating these changes nothing: retried.
+        ("get_logged_model", (MODEL_ID,), 2),
+        ("finalize_logged_model", (MODEL_ID, LoggedModelStatus.READY), 2),
+        ("set_logged_model_tags", (MODEL_ID, [RunTag("k", "v")]), 2),
+        ("log_logged_model_params", (MODEL_ID, [Param("k", "v")]), 2),
+        ("search_logged_models", (["1"],), 2),
+    ],
+)
+def test_logged_model_calls_are_retried_after_an_unclear_failure_only_when_safe(
+    script: Script, call: str, args: tuple[object, ...], attempts: int
+) -> None:
+    _fail_once(script, DROP)
+    script.reply(200, _MODEL_JSON)
+    models = _store(script).logged_models
+
+    if attempts == 1:
+        with pytest.raises(ServiceUnavailable):
+            getattr(models, call)(*args)
+    else:
+        getattr(models, call)(*args)
+    assert len(script.received) == attempts
 
 
 # -- which store a URI opens ---------------------------------------------------------------

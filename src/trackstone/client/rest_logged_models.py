@@ -1,0 +1,232 @@
+"""RestLoggedModels: the LoggedModelStore protocol over a server's logged-models routes.
+
+A ``RestStore`` holds one as its ``logged_models`` attribute. Each method builds the request
+struct of its row in ``trackstone.api.routes.ROUTES``, puts the model id (and tag key) into
+the route's path, and sends it through the store's ``HttpClient``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container, Sequence
+from typing import TypeVar
+from urllib.parse import quote
+
+from trackstone.api.decoding import decode_response
+from trackstone.api.encoding import encode
+from trackstone.api.logged_models import (
+    CreateLoggedModel,
+    DeleteLoggedModel,
+    DeleteLoggedModelTag,
+    FinalizeLoggedModel,
+    GetLoggedModel,
+    LoggedModelResponse,
+    LoggedModelStatusValue,
+    LogLoggedModelParams,
+    SearchLoggedModels,
+    SearchLoggedModelsResponse,
+    SetLoggedModelTags,
+    WireLoggedModel,
+    WireOrderBy,
+)
+from trackstone.api.messages import EmptyResponse, Request, Response
+from trackstone.api.records import WireParam, WireTag
+from trackstone.api.routes import route_named
+from trackstone.client.http import HttpClient
+from trackstone.entities import PagedList, Param, RunTag
+from trackstone.entities.logged_model import LoggedModel, LoggedModelStatus
+from trackstone.errors import InternalError, InvalidParameter, NotFound
+from trackstone.search.logged_models import parse_logged_model_order_by
+from trackstone.store.logged_models import (
+    LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+    LOGGED_MODELS_MAX_RESULTS_LIMIT,
+)
+
+__all__ = ["RestLoggedModels"]
+
+R = TypeVar("R", bound=Response)
+
+# Calls whose repeat is not a no-op (a second create makes a second model; deleting a deleted
+# model or a removed tag fails): retried only when the server cannot have acted on them.
+_UNSAFE_CALLS = frozenset({"create_logged_model", "delete_logged_model", "delete_logged_model_tag"})
+_DIRECTION = re.compile(r"^(?P<field>.*?)\s+(?P<direction>asc|desc)\s*$", re.IGNORECASE | re.DOTALL)
+
+
+class RestLoggedModels:
+    """A ``LoggedModelStore`` whose models live on a tracking server.
+
+    Args:
+        http: the connection of the ``RestStore`` that holds it (shared pools and credentials).
+
+    Example:
+        >>> models = RestStore("http://127.0.0.1:5000").logged_models
+        >>> model = models.create_logged_model("1", name="clf")
+        >>> models.finalize_logged_model(model.model_id, LoggedModelStatus.READY).status
+        <LoggedModelStatus.READY: 'READY'>
+    """
+
+    def __init__(self, http: HttpClient) -> None:
+        self._http = http
+
+    def __repr__(self) -> str:
+        return f"RestLoggedModels({self._http.base_url!r})"
+
+    def _call(self, name: str, request: Request, response_type: type[R], **path_params: str) -> R:
+        route = route_named(name)
+        path = route.api_path.format(
+            **{key: quote(value, safe="") for key, value in path_params.items()}
+        )
+        method = route.methods[0]
+        safe = name not in _UNSAFE_CALLS
+        if method == "GET":
+            query = _query(request, exclude=path_params.keys())
+            body = self._http.request(method, path, query=query, safe=safe)
+        else:
+            body = self._http.request(method, path, body=encode(request), safe=safe)
+        return decode_response(response_type, body)
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> LoggedModel:
+        request = CreateLoggedModel(
+            experiment_id=experiment_id,
+            name=name,
+            model_type=model_type,
+            source_run_id=source_run_id,
+            params=[WireParam(param.key, param.value) for param in params],
+            tags=[WireTag(tag.key, tag.value) for tag in tags],
+        )
+        return _model(self._call("create_logged_model", request, LoggedModelResponse).model)
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        request = GetLoggedModel(model_id=_existing(model_id), allow_deleted=allow_deleted)
+        response = self._call("get_logged_model", request, LoggedModelResponse, model_id=model_id)
+        return _model(response.model)
+
+    def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel:
+        request = FinalizeLoggedModel(
+            model_id=_existing(model_id), status=_STATUS_NAMES[LoggedModelStatus.parse(status)]
+        )
+        response = self._call(
+            "finalize_logged_model", request, LoggedModelResponse, model_id=model_id
+        )
+        return _model(response.model)
+
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[RunTag]) -> None:
+        request = SetLoggedModelTags(
+            model_id=_existing(model_id), tags=[WireTag(tag.key, tag.value) for tag in tags]
+        )
+        self._call("set_logged_model_tags", request, LoggedModelResponse, model_id=model_id)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        if not key:
+            raise NotFound(f"logged model {model_id!r} has no tag {key!r}")
+        request = DeleteLoggedModelTag(model_id=_existing(model_id), tag_key=key)
+        self._call(
+            "delete_logged_model_tag", request, EmptyResponse, model_id=model_id, tag_key=key
+        )
+
+    def log_logged_model_params(self, model_id: str, params: Sequence[Param]) -> None:
+        request = LogLoggedModelParams(
+            model_id=_existing(model_id),
+            params=[WireParam(param.key, param.value) for param in params],
+        )
+        self._call("log_logged_model_params", request, EmptyResponse, model_id=model_id)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        request = DeleteLoggedModel(model_id=_existing(model_id))
+        self._call("delete_logged_model", request, EmptyResponse, model_id=model_id)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        if not 1 <= max_results <= LOGGED_MODELS_MAX_RESULTS_LIMIT:
+            raise InvalidParameter(
+                f"max_results: must be between 1 and {LOGGED_MODELS_MAX_RESULTS_LIMIT}, "
+                f"got {max_results}"
+            )
+        request = SearchLoggedModels(
+            experiment_ids=list(experiment_ids),
+            filter_string=filter_string,
+            max_results=max_results,
+            order_by=_order_by_to_wire(order_by),
+            page_token=page_token,
+        )
+        response = self._call("search_logged_models", request, SearchLoggedModelsResponse)
+        return PagedList(
+            [_model(wire) for wire in response.models], token=response.next_page_token or None
+        )
+
+
+_STATUS_NAMES: dict[LoggedModelStatus, LoggedModelStatusValue] = {
+    LoggedModelStatus.UNSPECIFIED: "LOGGED_MODEL_STATUS_UNSPECIFIED",
+    LoggedModelStatus.PENDING: "LOGGED_MODEL_PENDING",
+    LoggedModelStatus.READY: "LOGGED_MODEL_READY",
+    LoggedModelStatus.FAILED: "LOGGED_MODEL_UPLOAD_FAILED",
+}
+
+
+def _order_by_to_wire(items: Sequence[str] | None) -> list[WireOrderBy]:
+    """Return ``"<field> [ASC|DESC]"`` items as the wire's ``{field_name, ascending}`` objects.
+
+    Items are checked with the store's own parser first, so a bad one is refused with the
+    message a local store gives; the field keeps the caller's spelling (quotes included).
+    """
+    keys = parse_logged_model_order_by(items)
+    result = []
+    for item, key in zip(items or (), keys, strict=True):
+        match = _DIRECTION.match(item)
+        field = match.group("field") if match else item
+        result.append(WireOrderBy(field_name=field.strip(), ascending=key.ascending))
+    return result
+
+
+def _query(request: Request, exclude: Container[str]) -> list[tuple[str, str]]:
+    """Return a GET request's set fields as query pairs, leaving out those in the path."""
+    pairs: list[tuple[str, str]] = []
+    for name in request.__struct_fields__:
+        value = getattr(request, name)
+        if name in exclude or value is None:
+            continue
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        pairs.append((name, text))
+    return pairs
+
+
+def _existing(model_id: str) -> str:
+    """Return ``model_id``; an empty one names no model (and cannot be put into a path)."""
+    if not model_id:
+        raise NotFound(f"logged model {model_id!r} does not exist")
+    return model_id
+
+
+def _model(wire: WireLoggedModel | None) -> LoggedModel:
+    """Return the logged model a response holds (the wire does not say whether it is deleted)."""
+    if wire is None:
+        raise InternalError("unexpected response from server: no model")
+    info = wire.info
+    return LoggedModel(
+        model_id=info.model_id,
+        experiment_id=info.experiment_id,
+        name=info.name,
+        artifact_location=info.artifact_uri,
+        creation_timestamp_ms=info.creation_timestamp_ms or 0,
+        last_updated_timestamp_ms=info.last_updated_timestamp_ms or 0,
+        status=LoggedModelStatus.parse(info.status),
+        status_message=info.status_message,
+        model_type=info.model_type,
+        source_run_id=info.source_run_id,
+        tags={tag.key: tag.value for tag in info.tags},
+        params={param.key: param.value for param in wire.data.params},
+    )
