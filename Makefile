@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint typecheck import-check unit bench clean
+.PHONY: run test setup system-deps lint typecheck import-check unit bench bench-server clean
 
+# Record a run in the embedded store, show it, then serve the MLflow-compatible REST API
+# on http://127.0.0.1:5000 from the same data folder (Ctrl-C stops the server).
 run: setup
 	$(BIN)/python examples/quickstart.py
 	$(BIN)/trackstone experiments list
 	$(BIN)/trackstone runs list --experiment-name quickstart
+	$(BIN)/trackstone server
 
 test: setup system-deps lint typecheck import-check
 	$(BIN)/python -m pytest -n 2 -q tests
@@ -42,6 +45,9 @@ unit: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+bench-server: setup
+	$(BIN)/python bench/server.py
 
 clean:
 	rm -rf $(VENV) trackstone-data .pytest_cache .mypy_cache .ruff_cache
