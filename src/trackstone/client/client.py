@@ -398,11 +398,17 @@ class TrackstoneClient(ArtifactMethods):
         ``dataset_name``, ``dataset_digest`` and ``model_id`` (MLflow 3) are accepted so that
         scripts run, but not stored yet: a warning says so once.
         """
-        warn_unsupported(
-            dataset_name=dataset_name, dataset_digest=dataset_digest, model_id=model_id
-        )
+        if dataset_name is not None or dataset_digest is not None or model_id is not None:
+            warn_unsupported(
+                dataset_name=dataset_name, dataset_digest=dataset_digest, model_id=model_id
+            )
         when = self._clock.now_ms() if timestamp is None else timestamp
         metric = Metric(key, value, when, 0 if step is None else step)
+        durable = self._durable
+        if durable is not None and not synchronous and run_id in self._known_runs:
+            # The hot path of training loops: straight to the spool.
+            durable.log_metric(run_id, metric.key, metric.value, metric.timestamp, metric.step)
+            return
         self._write(run_id, metrics=(metric,), synchronous=synchronous)
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:

@@ -35,6 +35,7 @@ from trackstone.client.spool import (
     SpoolFile,
     TagRecord,
     encode_frame,
+    encode_metric_frame,
     find_orphans,
 )
 from trackstone.clock import Clock, SystemClock
@@ -120,6 +121,15 @@ class DurableLogger:
         if records:
             self._append(run_id, records)
 
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
+        """Spool one metric point given by its (valid) fields: ``log_batch``'s hot path.
+
+        Raises:
+            OSError: the spool cannot be written; the point was not logged.
+            InvalidState: the logger is closed.
+        """
+        self._append_frame(run_id, encode_metric_frame(key, value, timestamp, step), 1)
+
     def delete_tag(self, run_id: str, key: str) -> None:
         """Spool the removal of a tag; the store sees it after every earlier record of the run."""
         self._append(run_id, [DeleteTagRecord(key)])
@@ -185,7 +195,9 @@ class DurableLogger:
             )
 
     def _append(self, run_id: str, records: list[Record], retire: bool = False) -> None:
-        frame = encode_frame(records)
+        self._append_frame(run_id, encode_frame(records), len(records), retire)
+
+    def _append_frame(self, run_id: str, frame: bytes, count: int, retire: bool = False) -> None:
         with self._lock:
             if self._closed:
                 raise InvalidState("the durable logger is closed")
@@ -205,7 +217,7 @@ class DurableLogger:
                 # Later records of this run go to a fresh spool; this one is deleted once shipped.
                 spool.writable = False
                 del self._writers[run_id]
-            self._unsignalled += len(records)
+            self._unsignalled += count
             if self._unsignalled >= _WAKE_AFTER_RECORDS:
                 self._unsignalled = 0
                 if not self._backing_off:

@@ -138,7 +138,7 @@ def test_reading_a_live_spool_skips_a_half_written_frame(tmp_path: Path) -> None
     spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
     spool.append(encode_frame([ParamRecord("p", "1")]))
     partial = encode_frame([ParamRecord("q", "2")])
-    os.write(spool.fd, partial[:5])
+    os.pwrite(spool.fd, partial[:5], spool.size)  # what a writer killed mid-copy leaves
     frames = spool.read_frames(spool.data_start)
     assert [list(frame.records) for frame in frames] == [[ParamRecord("p", "1")]]
     spool.close()
