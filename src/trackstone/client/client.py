@@ -403,13 +403,18 @@ class TrackstoneClient(ArtifactMethods):
                 dataset_name=dataset_name, dataset_digest=dataset_digest, model_id=model_id
             )
         when = self._clock.now_ms() if timestamp is None else timestamp
-        metric = Metric(key, value, when, 0 if step is None else step)
+        step = 0 if step is None else step
         durable = self._durable
         if durable is not None and not synchronous and run_id in self._known_runs:
-            # The hot path of training loops: straight to the spool.
-            durable.log_metric(run_id, metric.key, metric.value, metric.timestamp, metric.step)
+            # The hot path of training loops: straight to the spool, without building a Metric
+            # when its fields need no check or conversion.
+            if Metric.plain(key, value, when, step):
+                durable.log_metric(run_id, key, value, when, step)
+            else:
+                metric = Metric(key, value, when, step)
+                durable.log_metric(run_id, metric.key, metric.value, metric.timestamp, metric.step)
             return
-        self._write(run_id, metrics=(metric,), synchronous=synchronous)
+        self._write(run_id, metrics=(Metric(key, value, when, step),), synchronous=synchronous)
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         """Log a write-once param; return ``value``. Raises InvalidParameter if it changes."""

@@ -42,13 +42,17 @@ from trackstone.clock import Clock, SystemClock
 from trackstone.config import Settings
 from trackstone.entities import Metric, Param, RunStatus, RunTag
 from trackstone.errors import InvalidState
+from trackstone.store.base import BulkMetricStore
 
 __all__ = ["DurableLogger"]
 
 logger = logging.getLogger(__name__)
 
-# Wake the sender early once this many records wait, so that batches stay near full size.
+# Wake the sender early once this many records wait, so that batches stay near full size
+# (``log_batch`` takes 1000 records; a store with bulk ingestion is best fed in bigger rounds,
+# each of which has a fixed cost: a transaction, an ack file).
 _WAKE_AFTER_RECORDS = 1000
+_WAKE_AFTER_RECORDS_BULK = 20_000
 # How long close() waits for a sender stuck inside a store call, after the flush timeout.
 _JOIN_TIMEOUT_S = 2.0
 
@@ -94,6 +98,8 @@ class DurableLogger:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._sender = Sender(store)
+        bulk = isinstance(store, BulkMetricStore)
+        self._wake_after = _WAKE_AFTER_RECORDS_BULK if bulk else _WAKE_AFTER_RECORDS
         self._adopt_orphans()
         self._thread = threading.Thread(target=self._run, name="trackstone-sender", daemon=True)
         self._thread.start()
@@ -218,7 +224,7 @@ class DurableLogger:
                 spool.writable = False
                 del self._writers[run_id]
             self._unsignalled += count
-            if self._unsignalled >= _WAKE_AFTER_RECORDS:
+            if self._unsignalled >= self._wake_after:
                 self._unsignalled = 0
                 if not self._backing_off:
                     self._wake.set()

@@ -262,8 +262,8 @@ class _Planner:
                 if len(points) >= _MAX_POINTS_PER_CALL:
                     self.emit()
                     points = self.points
-                record = records[0]
-                points.append((record.key, record.value, record.timestamp, record.step))
+                point = records[0]
+                points.append((point.key, point.value, point.timestamp, point.step))
                 self.ack = frame.end
                 continue
             if frame.error is not None:
@@ -425,6 +425,11 @@ class Sender:
         """Ship the spool's unacked frames (up to the round budget); True if none are left."""
         budget = _ROUND_BUDGET_BYTES
         while budget > 0:
+            if self._bulk is not None:
+                shipped = self._ship_points_run(spool)
+                if shipped:
+                    budget -= shipped
+                    continue
             try:
                 frames = spool.read_frames(spool.acked)
             except OSError as error:
@@ -437,6 +442,29 @@ class Sender:
                 self._execute(spool, (spool.path.name, start, index), call)
                 self._advance(spool, call.ack)
         return False
+
+    def _ship_points_run(self, spool: SpoolFile) -> int:
+        """Ship the next frames in bulk if they hold only metric points; return their bytes.
+
+        0 if they hold something else (or nothing): the caller plans them frame by frame.
+        """
+        start = spool.acked
+        try:
+            run = spool.read_points_run(start)
+        except OSError as error:
+            raise _Retry(str(error)) from error
+        if run is None:
+            return 0
+        points = [(p.key, p.value, p.timestamp, p.step) for p in run.points]
+        last = len(points) - _MAX_POINTS_PER_CALL
+        for index, first in enumerate(range(0, len(points), _MAX_POINTS_PER_CALL)):
+            # Only the call with the run's last point earns its end: acks fall on frame ends.
+            call = _Points(
+                points[first : first + _MAX_POINTS_PER_CALL], run.end if first >= last else start
+            )
+            self._execute(spool, (spool.path.name, start, index), call)
+            self._advance(spool, call.ack)
+        return run.end - run.start
 
     def _advance(self, spool: SpoolFile, offset: int) -> None:
         before = spool.acked

@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import logging
 import mmap
 import os
@@ -71,12 +72,14 @@ __all__ = [
     "Frame",
     "MetricRecord",
     "ParamRecord",
+    "PointsRun",
     "Record",
     "SpoolFile",
     "SpoolFormatError",
     "SpoolHeader",
     "TagRecord",
     "decode_frames",
+    "decode_points_run",
     "encode_frame",
     "encode_metric_frame",
     "ensure_spool_dir",
@@ -118,7 +121,7 @@ class SpoolHeader(msgspec.Struct, frozen=True):
     created_ms: int
 
 
-class MetricRecord(msgspec.Struct, array_like=True, frozen=True, tag=1):
+class MetricRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=1):
     """One metric point."""
 
     key: str
@@ -127,37 +130,41 @@ class MetricRecord(msgspec.Struct, array_like=True, frozen=True, tag=1):
     step: int
 
 
-class ParamRecord(msgspec.Struct, array_like=True, frozen=True, tag=2):
+class ParamRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=2):
     """One param."""
 
     key: str
     value: str
 
 
-class TagRecord(msgspec.Struct, array_like=True, frozen=True, tag=3):
+class TagRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=3):
     """One tag set (an upsert)."""
 
     key: str
     value: str
 
 
-class DeleteTagRecord(msgspec.Struct, array_like=True, frozen=True, tag=4):
+class DeleteTagRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=4):
     """Removal of a tag, ordered after the sets before it."""
 
     key: str
 
 
-class EndRunRecord(msgspec.Struct, array_like=True, frozen=True, tag=5):
+class EndRunRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=5):
     """The run's terminal status and end time."""
 
     status: str
     end_time: int
 
 
+# Records hold only scalars, so they are never part of a reference cycle: gc=False spares the
+# garbage collector the tens of thousands of them that one read of a spool decodes.
 Record = MetricRecord | ParamRecord | TagRecord | DeleteTagRecord | EndRunRecord
 
 _encoder = msgspec.msgpack.Encoder()
 _records_decoder = msgspec.msgpack.Decoder(list[Record])
+_points_decoder = msgspec.msgpack.Decoder(list[list[MetricRecord]])
+_ARRAY32_HEAD = struct.Struct(">BI")  # msgpack array32: 0xdd, then the element count
 _header_decoder = msgspec.msgpack.Decoder(SpoolHeader)
 
 
@@ -171,6 +178,17 @@ class Frame(NamedTuple):
     end: int
     records: Sequence[Record]
     error: str | None = None
+
+
+class PointsRun(NamedTuple):
+    """The metric points of consecutive frames holding nothing else, read in one go.
+
+    ``[start, end)`` spans whole frames, so ``end`` is a valid ack once all points are stored.
+    """
+
+    start: int
+    end: int
+    points: Sequence[MetricRecord]
 
 
 def encode_frame(records: Sequence[Record]) -> bytes:
@@ -189,33 +207,68 @@ def encode_metric_frame(key: str, value: float, timestamp: int, step: int) -> by
     return _FRAME_HEAD.pack(len(payload), zlib.crc32(payload)) + payload
 
 
+def _intact_payloads(data: bytes) -> tuple[list[int], list[memoryview], int]:
+    """Return the start offsets and payloads of the intact frames at the start of ``data``.
+
+    Also returns the number of bytes they span; stops at the first torn, incomplete or
+    corrupt frame, or at the zeros past the last frame.
+    """
+    starts: list[int] = []
+    payloads: list[memoryview] = []
+    view = memoryview(data)
+    unpack, crc32, head, size = _FRAME_HEAD.unpack_from, zlib.crc32, _FRAME_HEAD.size, len(data)
+    pos = 0
+    while pos + head <= size:
+        length, crc = unpack(data, pos)
+        end = pos + head + length
+        if not length or length > _MAX_FRAME_BYTES or end > size:
+            break
+        payload = view[pos + head : end]
+        if crc32(payload) != crc:
+            break
+        starts.append(pos)
+        payloads.append(payload)
+        pos = end
+    return starts, payloads, pos
+
+
 def decode_frames(data: bytes, base_offset: int) -> tuple[list[Frame], int]:
     """Decode the complete, intact frames at the start of ``data``.
 
     Returns the frames and the number of bytes they span; decoding stops at the first torn,
     incomplete or corrupt frame.
     """
+    starts, payloads, consumed = _intact_payloads(data)
     frames: list[Frame] = []
-    view = memoryview(data)
-    unpack, crc32, decode, head = _FRAME_HEAD.unpack_from, zlib.crc32, _records_decoder.decode, 8
-    size = len(data)
-    pos = 0
-    while pos + head <= size:
-        length, crc = unpack(data, pos)
-        end = pos + head + length
-        if not length or length > _MAX_FRAME_BYTES or end > size:
-            break  # the end (zeros past the last frame), or a torn or incomplete frame
-        payload = view[pos + head : end]
-        if crc32(payload) != crc:
-            break
+    decode = _records_decoder.decode
+    for index, payload in enumerate(payloads):
+        start = base_offset + starts[index]
+        end = start + _FRAME_HEAD.size + len(payload)
         try:
-            frames.append(Frame(base_offset + pos, base_offset + end, decode(payload)))
+            frames.append(Frame(start, end, decode(payload)))
         except msgspec.DecodeError as error:
-            frames.append(
-                Frame(base_offset + pos, base_offset + end, (), f"undecodable frame: {error}")
-            )
-        pos = end
-    return frames, pos
+            frames.append(Frame(start, end, (), f"undecodable frame: {error}"))
+    return frames, consumed
+
+
+def decode_points_run(data: bytes, base_offset: int) -> PointsRun | None:
+    """Decode the intact frames at the start of ``data`` at once, if they hold only points.
+
+    None when there is no intact frame, or one holds another kind of record (or does not
+    decode): ``decode_frames`` then says what is there. Several times cheaper per point.
+    """
+    _, payloads, consumed = _intact_payloads(data)
+    if not payloads:
+        return None
+    # Each payload is one msgpack array: glued behind one array header, they decode in one
+    # call, which also checks that every record is a metric point.
+    glued = _ARRAY32_HEAD.pack(0xDD, len(payloads)) + b"".join(payloads)
+    try:
+        frames = _points_decoder.decode(glued)
+    except msgspec.DecodeError:
+        return None
+    points = list(itertools.chain.from_iterable(frames))
+    return PointsRun(base_offset, base_offset + consumed, points)
 
 
 def _frame_length_at(data: bytes) -> int | None:
@@ -420,6 +473,10 @@ class SpoolFile:
             if length is not None and length > len(data) and len(data) == max_bytes:
                 frames, _ = decode_frames(os.pread(self.fd, length, start), start)
         return frames
+
+    def read_points_run(self, start: int, max_bytes: int = _READ_CHUNK_BYTES) -> PointsRun | None:
+        """Return the frames from ``start`` (about ``max_bytes``) as one run if all are points."""
+        return decode_points_run(os.pread(self.fd, max_bytes, start), start)
 
     def trailing_bytes(self) -> int:
         """Return how many bytes of frames lie past the acked offset (a torn tail, once drained)."""

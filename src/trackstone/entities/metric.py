@@ -47,6 +47,23 @@ class Metric:
         if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
             object.__setattr__(self, "step", check_int64(self._field("step"), step))
 
+    @staticmethod
+    def plain(key: object, value: object, timestamp: object, step: object) -> bool:
+        """Whether these fields make a valid point as they are (no check or conversion needed).
+
+        The same test as the constructor's fast path; False only means "build a ``Metric``".
+        """
+        return (
+            type(key) is str
+            and type(value) is float
+            and value == value
+            and type(timestamp) is int
+            and type(step) is int
+            and INT64_MIN <= timestamp <= INT64_MAX
+            and INT64_MIN <= step <= INT64_MAX
+            and is_known_good_key(key)
+        )
+
     @classmethod
     def unchecked(cls, key: str, value: float, timestamp: int, step: int) -> Metric:
         """Build a point from fields already known valid (read back from a store or a spool).
