@@ -28,8 +28,8 @@ system-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
 lint: setup
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check --no-cache src tests bench examples
+	$(BIN)/ruff format --no-cache --check src tests bench examples
 
 typecheck: setup
 	$(BIN)/mypy

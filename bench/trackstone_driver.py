@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from trackstone.store.resolve import store_for_settings
 from workload import (
     BASE_TIMESTAMP_MS,
     BATCH_SIZE,
@@ -36,6 +35,7 @@ from trackstone.client.client import TrackstoneClient
 from trackstone.config import Settings
 from trackstone.entities import Metric, Param, RunTag
 from trackstone.store.base import TrackingStore
+from trackstone.store.resolve import store_for_settings
 
 
 def _stored_points(store: TrackingStore, run_id: str, key: str) -> int:

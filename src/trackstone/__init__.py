@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from trackstone import artifacts, data, entities, tracking
+    from trackstone import artifacts, data, entities, exceptions, tracking
     from trackstone.client.client import TrackstoneClient
     from trackstone.client.client import TrackstoneClient as MlflowClient
     from trackstone.client.context import ActiveRun
@@ -111,7 +111,7 @@ _FLUENT_SEARCH = (
     "search_experiments",
     "search_runs",
 )
-_SUBMODULES = ("artifacts", "data", "entities", "tracking")
+_SUBMODULES = ("artifacts", "data", "entities", "exceptions", "tracking")
 
 # name -> (module, attribute in it)
 _LAZY: dict[str, tuple[str, str]] = {
@@ -141,6 +141,7 @@ __all__ = [
     "delete_tag",
     "end_run",
     "entities",
+    "exceptions",
     "flush_async_logging",
     "get_artifact_uri",
     "get_experiment",

@@ -85,6 +85,8 @@ class Settings:
         flush_interval_s: how often the background sender ships spooled records.
         flush_timeout_s: how long ``end_run`` and interpreter exit wait for the spool to drain.
         experiment_name / experiment_id: the experiment the fluent API starts in.
+        run_id: a run the fluent API's first ``start_run()`` resumes instead of creating one
+            (``TRACKSTONE_RUN_ID`` / ``MLFLOW_RUN_ID``, as set by launchers).
         tracking_token, tracking_username, tracking_password: credentials for a remote server.
         s3_endpoint_url: the endpoint of an S3-compatible artifact store (None: AWS S3).
     """
@@ -98,6 +100,7 @@ class Settings:
     flush_timeout_s: float = 30.0
     experiment_name: str | None = None
     experiment_id: str | None = None
+    run_id: str | None = None
     tracking_token: str | None = None
     tracking_username: str | None = None
     tracking_password: str | None = None
@@ -138,6 +141,7 @@ class Settings:
             env, "TRACKSTONE_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME"
         )
         values["experiment_id"] = _first(env, "TRACKSTONE_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID")
+        values["run_id"] = _first(env, "TRACKSTONE_RUN_ID", "MLFLOW_RUN_ID")
         values["tracking_token"] = _first(env, "TRACKSTONE_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN")
         values["tracking_username"] = _first(
             env, "TRACKSTONE_TRACKING_USERNAME", "MLFLOW_TRACKING_USERNAME"

@@ -32,6 +32,11 @@ class TrackstoneError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def error_code(self) -> str:
+        """The code under MLflow's attribute name, for ``except MlflowException`` handlers."""
+        return self.code
+
 
 class InvalidParameter(TrackstoneError):
     """A value the caller supplied breaks a rule (bad key, too long, wrong type...)."""

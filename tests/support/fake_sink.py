@@ -41,10 +41,12 @@ class FakeSink:
     failed_calls: int = 0
     tags: dict[tuple[str, str], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    failed: threading.Event = field(default_factory=threading.Event)
 
     def _maybe_fail(self) -> None:
         if self.fail_next:
             self.failed_calls += 1
+            self.failed.set()
             raise self.fail_next.pop(0)
 
     def log_batch(

@@ -22,6 +22,7 @@ __all__ = [
     "PostgresCluster",
     "PostgresUnavailable",
     "find_bin_dir",
+    "reap_orphans",
     "start_cluster",
 ]
 
@@ -29,6 +30,8 @@ _BIN_GLOB = "/usr/lib/postgresql/*/bin"
 _OS_USER = "postgres"
 _START_ATTEMPTS = 3
 _START_TIMEOUT_S = 60
+_DIR_PREFIX = "trackstone-pg-"
+_OWNER_FILE = "owner.pid"  # pid of the test process that started the cluster
 
 
 class PostgresUnavailable(Exception):
@@ -197,8 +200,10 @@ def start_cluster(label: str = "main") -> PostgresCluster:
     except ImportError:
         raise PostgresUnavailable("psycopg (PostgreSQL driver) is not installed") from None
     run_as = _os_user()
+    reap_orphans(bin_dir, run_as)
     # Not under pytest's basetemp: that one is private to the current user (mode 0700).
-    base_dir = Path(tempfile.mkdtemp(prefix=f"trackstone-pg-{label}-"))
+    base_dir = Path(tempfile.mkdtemp(prefix=f"{_DIR_PREFIX}{label}-"))
+    (base_dir / _OWNER_FILE).write_text(str(os.getpid()))
     if run_as is not None:
         shutil.chown(base_dir, user=run_as)
     cluster = PostgresCluster(bin_dir=bin_dir, base_dir=base_dir, run_as=run_as)
@@ -210,3 +215,30 @@ def start_cluster(label: str = "main") -> PostgresCluster:
             cluster.stop()
         raise
     return cluster
+
+
+def reap_orphans(bin_dir: Path, run_as: str | None) -> None:
+    """Stop and delete clusters whose test process died without cleaning up (killed, timed out).
+
+    Clusters of live processes (other sessions running in parallel) are left alone.
+    """
+    for base_dir in Path(tempfile.gettempdir()).glob(f"{_DIR_PREFIX}*"):
+        try:
+            owner = int((base_dir / _OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # being created right now, or not ours
+        if _process_alive(owner):
+            continue
+        orphan = PostgresCluster(bin_dir=bin_dir, base_dir=base_dir, run_as=run_as)
+        with contextlib.suppress(Exception):
+            orphan.stop()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True

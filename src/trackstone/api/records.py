@@ -10,6 +10,7 @@ import msgspec
 from trackstone.api.messages import Request, RunRequest
 from trackstone.api.scalars import Int64, MetricValue, wire_number
 from trackstone.entities import Metric, Param, RunTag
+from trackstone.entities.validation import MAX_RECORDS_PER_BATCH
 from trackstone.errors import InvalidParameter
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
 MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_PER_BATCH = 100
 MAX_TAGS_PER_BATCH = 100
-MAX_RECORDS_PER_BATCH = 1000
 
 
 # Records hold only scalars, so they can never be part of a reference cycle: gc=False makes

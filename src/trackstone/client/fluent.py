@@ -84,6 +84,8 @@ class _FluentState:
         self.last_run_id: str | None = None
         self.runs = RunStack()
         self.hooks_registered = False
+        # Settings.run_id (MLFLOW_RUN_ID) is resumed by the first start_run only.
+        self.settings_run_taken = False
 
 
 def _after_fork_in_child() -> None:
@@ -268,6 +270,15 @@ def _resume_run(
     return client.get_run(run_id)
 
 
+def _run_id_from_settings() -> str | None:
+    """Return the launcher's run (``Settings.run_id``) the first time only, as MLflow does."""
+    with _state.lock:
+        if _state.settings_run_taken:
+            return None
+        _state.settings_run_taken = True
+    return get_client().settings.run_id
+
+
 def _parent_of(nested: bool, parent_run_id: str | None) -> str | None:
     active = _state.runs.active()
     if parent_run_id is None:
@@ -296,7 +307,9 @@ def start_run(
     FAILED on an exception and KILLED on Ctrl-C.
 
     Args:
-        run_id: an existing run to resume (set back to RUNNING).
+        run_id: an existing run to resume (set back to RUNNING). When None, the first
+            ``start_run`` of the process resumes ``TRACKSTONE_RUN_ID`` / ``MLFLOW_RUN_ID``
+            if set (``Settings.run_id``), as MLflow does for runs its launchers create.
         experiment_id: where to create the run (default: the active experiment).
         run_name: a name; the store generates one when None.
         nested: start the run as a child of the active run.
@@ -320,6 +333,8 @@ def start_run(
         )
     if log_system_metrics:
         logger.debug("log_system_metrics is accepted for MLflow compatibility and ignored")
+    if run_id is None:
+        run_id = _run_id_from_settings()
     extra = {str(key): str(value) for key, value in (tags or {}).items()}
     parent = _parent_of(nested, parent_run_id)
     if parent is not None:

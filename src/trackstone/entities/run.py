@@ -39,6 +39,28 @@ class RunStatus(str, Enum):
     def is_terminal(self) -> bool:
         return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
 
+    # MLflow's RunStatus helpers, under MLflow's names, for scripts that call them.
+
+    @classmethod
+    def from_string(cls, status: str) -> RunStatus:
+        """Return the status named ``status`` (``"FINISHED"``). Raises InvalidParameter."""
+        return cls.parse(status)
+
+    @classmethod
+    def to_string(cls, status: RunStatus | str | int) -> str:
+        """Return the name of a status (also given as MLflow's number)."""
+        return cls.parse(status).value
+
+    @classmethod
+    def is_terminated(cls, status: RunStatus | str | int) -> bool:
+        """Return whether ``status`` is FINISHED, FAILED or KILLED."""
+        return cls.parse(status).is_terminal
+
+    @classmethod
+    def all_status(cls) -> list[RunStatus]:
+        """Return every status, in MLflow's order."""
+        return list(cls)
+
 
 @dataclass(frozen=True)
 class RunInfo:

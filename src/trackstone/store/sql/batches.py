@@ -20,6 +20,7 @@ from trackstone.entities import Metric, Param, RunTag
 from trackstone.entities.validation import (
     MAX_METRICS_PER_BATCH,
     MAX_PARAMS_PER_BATCH,
+    MAX_RECORDS_PER_BATCH,
     MAX_RUN_NAME_LENGTH,
     MAX_TAGS_PER_BATCH,
     check_length,
@@ -57,6 +58,12 @@ def check_batch(
             raise InvalidParameter(
                 f"{field}: a batch holds at most {limit} {field}, got {len(items)}"
             )
+    total = len(metrics) + len(params) + len(tags)
+    if total > MAX_RECORDS_PER_BATCH:
+        raise InvalidParameter(
+            f"metrics, params and tags: at most {MAX_RECORDS_PER_BATCH} in total, got {total} "
+            f"({len(metrics)} metrics, {len(params)} params, {len(tags)} tags)"
+        )
     _check_types("params", params, Param)
     _check_types("tags", tags, RunTag)
     param_map: dict[str, str] = {}

@@ -15,11 +15,12 @@ The SQL must return exactly what ``trackstone.search.evaluate`` returns:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     FromClause,
     Select,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from trackstone.entities.dataset import DATASET_CONTEXT_TAG
 from trackstone.errors import InvalidParameter
@@ -54,6 +56,7 @@ __all__ = ["SqlSearch", "glob_pattern"]
 R = schema.runs
 E = schema.experiments
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_GROUP_SIZE = 32
 _GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
 
 _RUN_ATTRIBUTES: dict[str, Any] = {
@@ -172,9 +175,9 @@ class SqlSearch:
 
     def _compile(self, expression: Expression, leaf: Any) -> ColumnElement[bool]:
         if isinstance(expression, And):
-            return and_(*(self._compile(e, leaf) for e in expression.operands))
+            return _balanced(and_, [self._compile(e, leaf) for e in expression.operands])
         if isinstance(expression, Or):
-            return or_(*(self._compile(e, leaf) for e in expression.operands))
+            return _balanced(or_, [self._compile(e, leaf) for e in expression.operands])
         if isinstance(expression, Comparison):
             result: ColumnElement[bool] = leaf(expression)
             return result
@@ -336,6 +339,41 @@ class SqlSearch:
             _add_term(sort, value, missing, key)
         else:
             _add_term(sort, self._bytewise(alias.c.value), alias.c.value.is_(None), key)
+
+
+class _Parenthesised(ColumnElement[bool]):
+    """A condition rendered inside its own parentheses, so the parser nests it as one node."""
+
+    # Only very long filters use it; their statements are simply not cached.
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, clause: ColumnElement[bool]) -> None:
+        self.clause = clause
+
+
+@compiles(_Parenthesised)
+def _compile_parenthesised(element: _Parenthesised, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clause, **kw)})"
+
+
+def _balanced(
+    combine: Callable[..., ColumnElement[bool]], clauses: list[ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    """Join ``clauses`` with AND / OR as a shallow tree of parenthesised groups.
+
+    A flat ``a OR b OR ...`` parses into a chain as deep as it is long, and SQLite refuses
+    expression trees deeper than 1000; groups of at most ``_GROUP_SIZE`` keep the depth
+    logarithmic.
+    """
+    if len(clauses) <= _GROUP_SIZE:
+        return combine(*clauses)
+    size = -(-len(clauses) // _GROUP_SIZE)
+    groups = [
+        _Parenthesised(_balanced(combine, clauses[start : start + size]))
+        for start in range(0, len(clauses), size)
+    ]
+    return combine(*groups)
 
 
 def _ordering(column: Any, operator: Operator, value: Any) -> Any:

@@ -1,0 +1,181 @@
+"""Benchmark the servers: ``trackstone server`` vs ``mlflow server``, same REST workload, SQLite.
+
+Usage: ``.venv/bin/python bench/server.py [--quick] [--workers N] [--skip-mlflow]``
+(``make bench-server``). Each server starts on a loopback port with a fresh SQLite file and
+artifact folder in a temporary directory, one server at a time; the same plain HTTP client
+(``server_workload.py``) drives both; the table prints figures, ratios and the issue's targets,
+and the raw figures go to ``bench/results/server-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+from run import DriverFailed, ensure_mlflow_venv
+from server_processes import (
+    RunningServer,
+    ServerFailed,
+    free_port,
+    mlflow_command,
+    restart,
+    start,
+    trackstone_command,
+)
+from server_report import print_report, verdicts
+from server_workload import FULL, QUICK, RequestFailed, ServerSizes, run_all
+from workload import BATCH_SIZE
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+_MLFLOW_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+_REPORT_WIDTH = 130
+
+
+def bench_server(
+    console: Console,
+    name: str,
+    command: list[str],
+    folder: Path,
+    env: dict[str, str],
+    sizes: ServerSizes,
+) -> dict[str, Any]:
+    """Start one server fresh, run the workload, read its memory, restart it; return figures."""
+    with console.status(f"Starting {name}...") as status:
+        server: RunningServer = start(name, command, folder, env)
+        try:
+            fresh_s = server.seconds_to_healthy
+            console.print(f"{name}: healthy after {fresh_s:.2f} s (fresh database)")
+
+            def progress(step: str) -> None:
+                status.update(f"{name}: {step}...")
+
+            started = time.perf_counter()
+            workloads = run_all(server.url, sizes, progress)
+            memory = server.memory_kib()
+            console.print(f"{name}: workload done in {time.perf_counter() - started:.1f} s")
+            status.update(f"Restarting {name}...")
+            server = restart(server, env)
+            restart_s = server.seconds_to_healthy
+        finally:
+            server.stop()
+    return {
+        "command": [Path(command[0]).name, *command[1:]],
+        "start": {"fresh_s": fresh_s, "restart_s": restart_s},
+        "memory_after_load": memory,
+        "workloads": workloads,
+    }
+
+
+def consistency_warnings(results: dict[str, dict[str, Any]], sizes: ServerSizes) -> list[str]:
+    """Return what the servers disagree on, or got wrong, in what they answered."""
+    warnings = []
+    expected_history = sizes.log_batches * BATCH_SIZE
+    for name, result in results.items():
+        work = result["workloads"]
+        if work["get_history"]["points"] != expected_history:
+            warnings.append(
+                f"{name}: history returned {work['get_history']['points']} points, "
+                f"expected {expected_history}"
+            )
+        writers = work["concurrent_writers"]
+        if writers["points_stored"] != writers["points_sent"] or writers["errors"]:
+            warnings.append(
+                f"{name}: concurrent writers stored {writers['points_stored']} of "
+                f"{writers['points_sent']} points, {writers['errors']} failed requests "
+                f"{writers['first_errors']}"
+            )
+    searches = {name: r["workloads"]["search_runs"] for name, r in results.items()}
+    answers = {(s["results"], tuple(s["first_names"])) for s in searches.values()}
+    if len(answers) > 1:
+        warnings.append(f"search results differ: {searches}")
+    return warnings
+
+
+def write_results(
+    results: dict[str, dict[str, Any]], sizes: ServerSizes, quick: bool, workers: int, folder: Path
+) -> Path:
+    """Write the figures, sizes, machine and verdicts as JSON; return the file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"server-{stamp}{'-quick' if quick else ''}.json"
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    document = {
+        "time": stamp,
+        "quick": quick,
+        "workers": workers,
+        "sizes": sizes.as_dict(),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average": load,
+        },
+        "results": results,
+        "targets": verdicts(results),
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of each server")
+    parser.add_argument("--skip-mlflow", action="store_true", help="Trackstone only")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--show", type=Path, metavar="RESULTS_JSON", help="re-print a saved run")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    console = Console()
+    if not console.is_terminal:
+        console.width = _REPORT_WIDTH
+    if args.show is not None:
+        print_report(json.loads(args.show.read_text())["results"], console)
+        return 0
+    sizes = QUICK if args.quick else FULL
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        mlflow_python = None if args.skip_mlflow else ensure_mlflow_venv(console)
+        with tempfile.TemporaryDirectory(prefix="trackstone-server-bench-") as scratch:
+            systems: list[tuple[str, Callable[[Path], list[str]], dict[str, str]]] = [
+                ("trackstone", lambda f: trackstone_command(f, free_port(), args.workers), {})
+            ]
+            if mlflow_python is not None:
+                python = mlflow_python
+                systems.append(
+                    (
+                        "mlflow",
+                        lambda f: mlflow_command(python, f, free_port(), args.workers),
+                        _MLFLOW_ENV,
+                    )
+                )
+            for name, command_for, env in systems:
+                folder = Path(scratch) / name
+                results[name] = bench_server(console, name, command_for(folder), folder, env, sizes)
+    except (DriverFailed, ServerFailed, RequestFailed) as error:
+        console.print(Text.assemble(("server bench failed: ", "red"), str(error)))
+        return 1
+    print_report(results, console)
+    for warning in consistency_warnings(results, sizes):
+        console.print(Text.assemble(("warning: ", "yellow"), warning))
+    path = write_results(results, sizes, args.quick, args.workers, args.results_dir)
+    console.print(f"Results written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

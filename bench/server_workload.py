@@ -1,0 +1,312 @@
+"""The server benchmark's workload: the same REST requests against any MLflow-compatible server.
+
+A plain ``requests`` session with keep-alive talks to ``/api/2.0/mlflow``; request bodies are
+JSON-encoded before the clock starts and responses are decoded after it stops, so the figures
+are the server's (plus loopback), not a client library's. Data comes from ``workload.py``
+(seeded), the same runs and points the embedded benchmark stores.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import requests
+from workload import (
+    BASE_TIMESTAMP_MS,
+    BATCH_SIZE,
+    FILTER_METRIC_PARAM,
+    ORDER_METRIC,
+    SEED,
+    metric_points,
+    search_population,
+)
+
+API = "/api/2.0/mlflow"
+REQUEST_TIMEOUT_S = 600.0
+SEARCH_PAGE = 100
+
+
+@dataclass(frozen=True)
+class ServerSizes:
+    """How much work each measurement does (the same for every server)."""
+
+    log_batches: int  # log-batch requests of BATCH_SIZE points to one metric: its history
+    runs: int  # create-run requests: the population searched afterwards
+    get_runs: int
+    search_repeats: int
+    history_repeats: int
+    writers: int  # concurrent writer threads
+    writer_batches: int  # log-batch requests of BATCH_SIZE points per writer
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+FULL = ServerSizes(
+    log_batches=100,
+    runs=5_000,
+    get_runs=1_000,
+    search_repeats=20,
+    history_repeats=5,
+    writers=8,
+    writer_batches=10,
+)
+QUICK = ServerSizes(
+    log_batches=10,
+    runs=300,
+    get_runs=100,
+    search_repeats=3,
+    history_repeats=2,
+    writers=8,
+    writer_batches=2,
+)
+
+
+class RequestFailed(Exception):
+    """A server answered something other than 200."""
+
+
+def latency_stats(durations_ns: list[int], wall_s: float | None = None) -> dict[str, float]:
+    """Return requests/s, p50, p99 and mean latency (ms) of timed requests."""
+    ordered = sorted(durations_ns)
+    total_s = wall_s if wall_s is not None else sum(ordered) / 1e9
+    return {
+        "requests": len(ordered),
+        "requests_per_s": len(ordered) / total_s,
+        "p50_ms": statistics.median(ordered) / 1e6,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1e6,
+        "mean_ms": statistics.fmean(ordered) / 1e6,
+    }
+
+
+class Client:
+    """One keep-alive session to one server's REST API; every call must answer 200."""
+
+    def __init__(self, base_url: str) -> None:
+        self.api = base_url + API
+        self.session = requests.Session()
+        self.session.headers["Content-Type"] = "application/json"
+
+    def send(self, method: str, path: str, body: bytes | None = None, **params: Any) -> bytes:
+        response = self.session.request(
+            method, self.api + path, data=body, params=params or None, timeout=REQUEST_TIMEOUT_S
+        )
+        if response.status_code != 200:
+            raise RequestFailed(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        return response.content
+
+    def timed(self, method: str, path: str, body: bytes | None = None, **params: Any) -> int:
+        """Send one request and return how long the answer took, in ns."""
+        start = time.perf_counter_ns()
+        self.send(method, path, body, **params)
+        return time.perf_counter_ns() - start
+
+    def call(self, method: str, path: str, payload: Any = None, **params: Any) -> Any:
+        body = None if payload is None else json.dumps(payload).encode()
+        return json.loads(self.send(method, path, body, **params))
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def encode_points(key: str, points: list[tuple[float, int, int]]) -> list[dict[str, Any]]:
+    return [{"key": key, "value": v, "timestamp": t, "step": s} for v, t, s in points]
+
+
+def log_batch_body(run_id: str, metrics: list[dict[str, Any]], **extra: Any) -> bytes:
+    return json.dumps({"run_id": run_id, "metrics": metrics, **extra}).encode()
+
+
+def create_run_body(experiment_id: str, name: str, start_time: int) -> bytes:
+    payload = {"experiment_id": experiment_id, "run_name": name, "start_time": start_time}
+    return json.dumps(payload).encode()
+
+
+def measure_log_batch(client: Client, experiment_id: str, sizes: ServerSizes) -> dict[str, Any]:
+    """log-batch of 1,000 points, ``log_batches`` times, to one metric of one run."""
+    run_id = client.call("POST", "/runs/create", {"experiment_id": experiment_id})["run"]["info"][
+        "run_id"
+    ]
+    points = metric_points(sizes.log_batches * BATCH_SIZE)
+    bodies = [
+        log_batch_body(run_id, encode_points("loss", points[start : start + BATCH_SIZE]))
+        for start in range(0, len(points), BATCH_SIZE)
+    ]
+    durations = [client.timed("POST", "/runs/log-batch", body) for body in bodies]
+    stats = latency_stats(durations)
+    stats["points_per_s"] = stats["requests_per_s"] * BATCH_SIZE
+    return {"run_id": run_id, "stats": stats}
+
+
+def load_runs(client: Client, experiment_id: str, sizes: ServerSizes) -> dict[str, Any]:
+    """Create the search population: create-run (timed), then a small log-batch (timed)."""
+    population = search_population(sizes.runs)
+    created, batches, run_ids = [], [], []
+    for index, run in enumerate(population):
+        body = create_run_body(experiment_id, run.name, BASE_TIMESTAMP_MS + index)
+        start = time.perf_counter_ns()
+        answer = client.send("POST", "/runs/create", body)
+        created.append(time.perf_counter_ns() - start)
+        run_id = json.loads(answer)["run"]["info"]["run_id"]
+        run_ids.append(run_id)
+        metrics = [
+            {"key": k, "value": v, "timestamp": BASE_TIMESTAMP_MS, "step": 0}
+            for k, v in run.metrics.items()
+        ]
+        extra = {
+            "params": [{"key": k, "value": v} for k, v in run.params.items()],
+            "tags": [{"key": k, "value": v} for k, v in run.tags.items()],
+        }
+        batches.append(
+            client.timed("POST", "/runs/log-batch", log_batch_body(run_id, metrics, **extra))
+        )
+    return {
+        "run_ids": run_ids,
+        "create_run": latency_stats(created),
+        "log_batch_small": latency_stats(batches),
+    }
+
+
+def measure_get_run(client: Client, run_ids: list[str], sizes: ServerSizes) -> dict[str, Any]:
+    """get-run of runs picked at random (seeded: both servers read the same runs)."""
+    rng = random.Random(SEED)
+    picked = [run_ids[rng.randrange(len(run_ids))] for _ in range(sizes.get_runs)]
+    return latency_stats([client.timed("GET", "/runs/get", run_id=run_id) for run_id in picked])
+
+
+def measure_search(client: Client, experiment_id: str, sizes: ServerSizes) -> dict[str, Any]:
+    """search-runs with a metric + param filter, ordered by a metric, first 100 results."""
+    body = json.dumps(
+        {
+            "experiment_ids": [experiment_id],
+            "filter": FILTER_METRIC_PARAM,
+            "order_by": [ORDER_METRIC],
+            "max_results": SEARCH_PAGE,
+        }
+    ).encode()
+    answer = json.loads(client.send("POST", "/runs/search", body))  # warm-up, and the check
+    durations = [client.timed("POST", "/runs/search", body) for _ in range(sizes.search_repeats)]
+    names = [
+        next(t["value"] for t in run["data"]["tags"] if t["key"] == "mlflow.runName")
+        for run in answer.get("runs", [])
+    ]
+    return {"stats": latency_stats(durations), "results": len(names), "first_names": names[:5]}
+
+
+def _read_history(client: Client, run_id: str) -> int:
+    points, token = 0, None
+    while True:
+        params = {"run_id": run_id, "metric_key": "loss"}
+        if token:
+            params["page_token"] = token
+        answer = json.loads(client.send("GET", "/metrics/get-history", **params))
+        points += len(answer.get("metrics", []))
+        token = answer.get("next_page_token")
+        if not token:
+            return points
+
+
+def measure_history(client: Client, run_id: str, sizes: ServerSizes) -> dict[str, Any]:
+    """get-history of the 100,000-point metric (all pages), after one warm-up read."""
+    points = _read_history(client, run_id)
+    durations = []
+    for _ in range(sizes.history_repeats):
+        start = time.perf_counter_ns()
+        _read_history(client, run_id)
+        durations.append(time.perf_counter_ns() - start)
+    stats = latency_stats(durations)
+    stats["points_per_s"] = points / (stats["p50_ms"] / 1000)
+    return {"stats": stats, "points": points}
+
+
+def measure_writers(base_url: str, experiment_id: str, sizes: ServerSizes) -> dict[str, Any]:
+    """``writers`` threads, each with its own session and run, log batches at the same time."""
+    setup = Client(base_url)
+    run_ids = [
+        setup.call("POST", "/runs/create", {"experiment_id": experiment_id})["run"]["info"][
+            "run_id"
+        ]
+        for _ in range(sizes.writers)
+    ]
+    points = metric_points(sizes.writer_batches * BATCH_SIZE)
+    errors: list[str] = []
+    start_line = threading.Barrier(sizes.writers)
+
+    def writer(run_id: str) -> list[int]:
+        client = Client(base_url)
+        bodies = [
+            log_batch_body(run_id, encode_points("loss", points[s : s + BATCH_SIZE]))
+            for s in range(0, len(points), BATCH_SIZE)
+        ]
+        durations = []
+        start_line.wait(timeout=REQUEST_TIMEOUT_S)
+        try:
+            for body in bodies:
+                try:
+                    durations.append(client.timed("POST", "/runs/log-batch", body))
+                except (RequestFailed, requests.RequestException) as error:
+                    errors.append(str(error)[:200])
+        finally:
+            client.close()
+        return durations
+
+    wall_start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=sizes.writers) as pool:
+        results = list(pool.map(writer, run_ids))
+    wall_s = time.perf_counter() - wall_start
+    stored = sum(_read_history(setup, run_id) for run_id in run_ids)
+    setup.close()
+    sent = sizes.writers * len(points)
+    durations = [d for result in results for d in result]
+    stats = latency_stats(durations, wall_s) if durations else {}
+    return {
+        "stats": stats,
+        "points_per_s": sent / wall_s,
+        "points_sent": sent,
+        "points_stored": stored,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
+
+
+def run_all(base_url: str, sizes: ServerSizes, progress: Callable[[str], None]) -> dict[str, Any]:
+    """Run every measurement against one server; return the figures."""
+    client = Client(base_url)
+    try:
+        experiment_id = client.call("POST", "/experiments/create", {"name": "bench"})[
+            "experiment_id"
+        ]
+        progress("log-batch")
+        batch = measure_log_batch(client, experiment_id, sizes)
+        progress(f"loading {sizes.runs} runs")
+        loaded = load_runs(client, experiment_id, sizes)
+        progress("get-run")
+        get_run = measure_get_run(client, loaded["run_ids"], sizes)
+        progress("search-runs")
+        search = measure_search(client, experiment_id, sizes)
+        progress("get-history")
+        history = measure_history(client, batch["run_id"], sizes)
+        writers_experiment = client.call("POST", "/experiments/create", {"name": "writers"})[
+            "experiment_id"
+        ]
+        progress(f"{sizes.writers} concurrent writers")
+        writers = measure_writers(base_url, writers_experiment, sizes)
+    finally:
+        client.close()
+    return {
+        "log_batch": batch["stats"],
+        "create_run": loaded["create_run"],
+        "log_batch_small": loaded["log_batch_small"],
+        "get_run": get_run,
+        "search_runs": search,
+        "get_history": history,
+        "concurrent_writers": writers,
+    }
