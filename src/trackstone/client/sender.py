@@ -44,7 +44,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from trackstone.api.records import MAX_RECORDS_PER_BATCH
 from trackstone.client.spool import (
     DeleteTagRecord,
     EndRunRecord,
@@ -59,6 +58,7 @@ from trackstone.entities import Metric, Param, RunStatus, RunTag
 from trackstone.entities.validation import (
     MAX_METRICS_PER_BATCH,
     MAX_PARAMS_PER_BATCH,
+    MAX_RECORDS_PER_BATCH,
     MAX_TAGS_PER_BATCH,
 )
 from trackstone.errors import (
@@ -219,8 +219,8 @@ class _Planner:
     """Turns frames into store calls in spool order; each call carries the ack it earns.
 
     Acks fall on frame boundaries: a call ending mid-frame earns only the frame's start. A
-    ``log_batch`` call holds at most ``MAX_RECORDS_PER_BATCH`` records in all (what the REST
-    API accepts); with ``bulk_points`` a run of metric points alone may become one bigger
+    ``log_batch`` call holds at most ``MAX_RECORDS_PER_BATCH`` records in all (what stores
+    accept); with ``bulk_points`` a run of metric points alone may become one bigger
     ``log_metric_rows`` call.
     """
 
