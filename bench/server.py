@@ -51,6 +51,7 @@ def bench_server(
     sizes: ServerSizes,
 ) -> dict[str, Any]:
     """Start one server fresh, run the workload, read its memory, restart it; return figures."""
+    load_at_start = os.getloadavg()
     with console.status(f"Starting {name}...") as status:
         server: RunningServer = start(name, command, folder, env)
         try:
@@ -71,6 +72,7 @@ def bench_server(
             server.stop()
     return {
         "command": [Path(command[0]).name, *command[1:]],
+        "load_average_at_start": load_at_start,
         "start": {"fresh_s": fresh_s, "restart_s": restart_s},
         "memory_after_load": memory,
         "workloads": workloads,
@@ -109,7 +111,6 @@ def write_results(
     folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = folder / f"server-{stamp}{'-quick' if quick else ''}.json"
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     document = {
         "time": stamp,
         "quick": quick,
@@ -119,7 +120,7 @@ def write_results(
             "platform": platform.platform(),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
-            "load_average": load,
+            "load_average_at_end": os.getloadavg(),
         },
         "results": results,
         "targets": verdicts(results),

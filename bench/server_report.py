@@ -22,6 +22,7 @@ class Row:
     higher_is_better: bool
     target: float | None  # the ratio (better / worse) the issue asks for, if any
     must_be_zero: bool = False  # lost points, failed requests: any is a failure
+    compared: bool = True  # False for counts where "times better" means nothing
 
 
 def _stat(workload: str, name: str) -> Callable[[dict[str, Any]], float]:
@@ -97,7 +98,14 @@ ROWS: tuple[Row, ...] = (
         None,
     ),
     Row("largest server process after load (RSS)", "MiB", _memory("largest_rss_kib"), False, None),
-    Row("server processes", "", lambda r: r["memory_after_load"]["processes"], False, None),
+    Row(
+        "server processes",
+        "",
+        lambda r: r["memory_after_load"]["processes"],
+        False,
+        None,
+        compared=False,
+    ),
 )
 
 
@@ -125,7 +133,7 @@ def verdicts(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     for row in ROWS:
         trackstone = row.read(results["trackstone"])
         mlflow = row.read(results["mlflow"]) if "mlflow" in results else None
-        times = None if mlflow is None else ratio(row, trackstone, mlflow)
+        times = None if mlflow is None or not row.compared else ratio(row, trackstone, mlflow)
         met = None
         if row.must_be_zero:
             met = trackstone == 0

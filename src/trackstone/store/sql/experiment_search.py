@@ -1,4 +1,4 @@
-"""search_experiments in SQL: filtered, ordered and paged like runs (offset under a bound)."""
+"""search_experiments in SQL: filtered, ordered and paged like runs (keyset under a bound)."""
 
 from __future__ import annotations
 
@@ -49,18 +49,19 @@ class ExperimentSearch:
             bound = token.bound if token else None
             if bound is None:
                 bound = connection.execute(select(func.max(E.c.experiment_id))).scalar() or 0
-            offset = token.offset if token else 0
+            after = token.position if token else None
             query = select(E.c.experiment_id).where(
                 E.c.lifecycle_stage.in_(stages), E.c.experiment_id <= bound, condition
             )
-            query = self._compiler.apply_experiment_order(query, keys)
-            ids = list(connection.execute(query.offset(offset).limit(limit + 1)).scalars())
-            more = len(ids) > limit
-            ids = ids[:limit]
+            query = self._compiler.apply_experiment_order(query, keys, after)
+            rows = list(connection.execute(query.limit(limit + 1)).all())
+            more = len(rows) > limit
+            rows = rows[:limit]
+            ids = [row[0] for row in rows]
             found = load_experiments(connection, ids)
         next_token = None
         if more:
             next_token = encode_token(
-                PageToken(fingerprint=marker, offset=offset + limit, bound=bound)
+                PageToken(fingerprint=marker, bound=bound, position=tuple(rows[-1][1:]))
             )
         return PagedList([found[i] for i in ids if i in found], token=next_token)

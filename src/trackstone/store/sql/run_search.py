@@ -1,8 +1,9 @@
 """search_runs in SQL: one query picks the page's run keys, a few more load those runs.
 
-Pagination is by offset under a snapshot bound: the first page records the highest run key in
-the table, and every later page only considers runs at or below it, so runs created while a
-client pages through are not visited and do not shift the pages.
+Pagination is by position (keyset, see ``keyset``) under a snapshot bound: the token holds the
+sort values of the last run returned, so deleting runs already seen skips no other run; the
+first page records the highest run key in the table, and every later page only considers runs
+at or below it, so runs created while a client pages through are not visited.
 """
 
 from __future__ import annotations
@@ -75,24 +76,26 @@ class RunSearch:
         condition = self._compiler.run_condition(expression)
         stages = [stage.value for stage in view.stages()]
         with self._db.read() as connection:
+            self._compiler.limit_planning(connection)
             bound = token.bound if token else None
             if bound is None:
                 bound = connection.execute(select(func.max(R.c.run_pk))).scalar() or 0
-            offset = token.offset if token else 0
+            after = token.position if token else None
             query = select(R.c.run_pk).where(
                 R.c.experiment_id.in_(ids),
                 R.c.lifecycle_stage.in_(stages),
                 R.c.run_pk <= bound,
                 condition,
             )
-            query = self._compiler.apply_run_order(query, keys)
-            pks = list(connection.execute(query.offset(offset).limit(limit + 1)).scalars())
-            more = len(pks) > limit
-            pks = pks[:limit]
+            query = self._compiler.apply_run_order(query, keys, after)
+            rows = list(connection.execute(query.limit(limit + 1)).all())
+            more = len(rows) > limit
+            rows = rows[:limit]
+            pks = [row[0] for row in rows]
             runs = load_runs(connection, pks)
         next_token = None
         if more:
             next_token = encode_token(
-                PageToken(fingerprint=marker, offset=offset + limit, bound=bound)
+                PageToken(fingerprint=marker, bound=bound, position=tuple(rows[-1][1:]))
             )
         return PagedList([runs[pk] for pk in pks if pk in runs], token=next_token)
