@@ -38,6 +38,7 @@ from trackstone.entities import (
 from trackstone.entities.validation import (
     MAX_METRICS_PER_BATCH,
     MAX_PARAMS_PER_BATCH,
+    MAX_RECORDS_PER_BATCH,
     MAX_TAGS_PER_BATCH,
     check_key,
 )
@@ -453,15 +454,14 @@ class TrackstoneClient(ArtifactMethods):
         if not (metrics or params or tags):
             return
         while metrics or params or tags:
-            self._write(
-                run_id,
-                metrics[:MAX_METRICS_PER_BATCH],
-                params[:MAX_PARAMS_PER_BATCH],
-                tags[:MAX_TAGS_PER_BATCH],
-            )
-            del metrics[:MAX_METRICS_PER_BATCH]
-            del params[:MAX_PARAMS_PER_BATCH]
-            del tags[:MAX_TAGS_PER_BATCH]
+            # Each chunk within every limit, the 1000 records in all included.
+            chunk_params, chunk_tags = params[:MAX_PARAMS_PER_BATCH], tags[:MAX_TAGS_PER_BATCH]
+            room = MAX_RECORDS_PER_BATCH - len(chunk_params) - len(chunk_tags)
+            count = min(MAX_METRICS_PER_BATCH, room)
+            self._write(run_id, metrics[:count], chunk_params, chunk_tags)
+            del metrics[:count]
+            del params[: len(chunk_params)]
+            del tags[: len(chunk_tags)]
         if synchronous:
             self.flush(run_id)
 
