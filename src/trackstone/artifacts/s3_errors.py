@@ -91,7 +91,10 @@ def translate_s3_error(error: BaseException, subject: str) -> TrackstoneError | 
     if isinstance(error, boto_errors.ClientError):
         return error_for_code(*_client_error_details(error), subject)
     if isinstance(error, (boto_errors.NoCredentialsError, boto_errors.PartialCredentialsError)):
-        return PermissionDenied(f"{subject}: no usable credentials for the object store")
+        return PermissionDenied(
+            f"{subject}: no usable S3 credentials; set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or use an instance or pod role"
+        )
     if isinstance(error, boto_errors.ParamValidationError):
         return InvalidParameter(f"{subject}: {error}")
     if isinstance(
