@@ -1,4 +1,4 @@
-"""SqlStore.log_metric_rows: the sender's bulk path stores exactly what log_batch would."""
+"""SqlStore.log_metric_rows (SQLite, PostgreSQL): the bulk path stores what log_batch would."""
 
 from __future__ import annotations
 
@@ -14,9 +14,13 @@ from trackstone.store.base import BulkMetricStore, MetricPoint
 from trackstone.store.sql.store import SqlStore
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    sql_store = SqlStore(f"sqlite:///{tmp_path / 't.db'}", str(tmp_path / "artifacts"))
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path / 't.db'}"
+    else:  # looked up lazily, so that SQLite-only runs never start a cluster
+        uri = request.getfixturevalue("postgres_uri")
+    sql_store = SqlStore(uri, str(tmp_path / "artifacts"))
     yield sql_store
     sql_store.close()
 
