@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from trackstone.entities import Metric, Param, RunStatus, RunTag
 from trackstone.errors import InvalidParameter, NotFound
 
-__all__ = ["FakeSink", "StoreCall"]
+__all__ = ["BulkFakeSink", "FakeSink", "StoreCall"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +102,18 @@ class FakeSink:
         """Return the method names of the accepted calls, in order."""
         with self.lock:
             return [call.method for call in self.calls]
+
+
+@dataclass
+class BulkFakeSink(FakeSink):
+    """A ``FakeSink`` that also has the stores' bulk capability, ``log_metric_rows``."""
+
+    def log_metric_rows(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
+        with self.lock:
+            self._maybe_fail()
+            metrics = tuple(Metric(*point) for point in points)
+            for metric in metrics:
+                reason = self.reject(metric)
+                if reason:
+                    raise InvalidParameter(f"{metric.key}: {reason}")
+            self.calls.append(StoreCall("log_metric_rows", run_id, metrics))

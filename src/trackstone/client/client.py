@@ -38,6 +38,7 @@ from trackstone.entities import (
 from trackstone.entities.validation import (
     MAX_METRICS_PER_BATCH,
     MAX_PARAMS_PER_BATCH,
+    MAX_RECORDS_PER_BATCH,
     MAX_TAGS_PER_BATCH,
     check_key,
 )
@@ -398,12 +399,23 @@ class TrackstoneClient(ArtifactMethods):
         ``dataset_name``, ``dataset_digest`` and ``model_id`` (MLflow 3) are accepted so that
         scripts run, but not stored yet: a warning says so once.
         """
-        warn_unsupported(
-            dataset_name=dataset_name, dataset_digest=dataset_digest, model_id=model_id
-        )
+        if dataset_name is not None or dataset_digest is not None or model_id is not None:
+            warn_unsupported(
+                dataset_name=dataset_name, dataset_digest=dataset_digest, model_id=model_id
+            )
         when = self._clock.now_ms() if timestamp is None else timestamp
-        metric = Metric(key, value, when, 0 if step is None else step)
-        self._write(run_id, metrics=(metric,), synchronous=synchronous)
+        step = 0 if step is None else step
+        durable = self._durable
+        if durable is not None and not synchronous and run_id in self._known_runs:
+            # The hot path of training loops: straight to the spool, without building a Metric
+            # when its fields need no check or conversion.
+            if Metric.plain(key, value, when, step):
+                durable.log_metric(run_id, key, value, when, step)
+            else:
+                metric = Metric(key, value, when, step)
+                durable.log_metric(run_id, metric.key, metric.value, metric.timestamp, metric.step)
+            return
+        self._write(run_id, metrics=(Metric(key, value, when, step),), synchronous=synchronous)
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         """Log a write-once param; return ``value``. Raises InvalidParameter if it changes."""
@@ -442,15 +454,14 @@ class TrackstoneClient(ArtifactMethods):
         if not (metrics or params or tags):
             return
         while metrics or params or tags:
-            self._write(
-                run_id,
-                metrics[:MAX_METRICS_PER_BATCH],
-                params[:MAX_PARAMS_PER_BATCH],
-                tags[:MAX_TAGS_PER_BATCH],
-            )
-            del metrics[:MAX_METRICS_PER_BATCH]
-            del params[:MAX_PARAMS_PER_BATCH]
-            del tags[:MAX_TAGS_PER_BATCH]
+            # Each chunk within every limit, the 1000 records in all included.
+            chunk_params, chunk_tags = params[:MAX_PARAMS_PER_BATCH], tags[:MAX_TAGS_PER_BATCH]
+            room = MAX_RECORDS_PER_BATCH - len(chunk_params) - len(chunk_tags)
+            count = min(MAX_METRICS_PER_BATCH, room)
+            self._write(run_id, metrics[:count], chunk_params, chunk_tags)
+            del metrics[:count]
+            del params[: len(chunk_params)]
+            del tags[: len(chunk_tags)]
         if synchronous:
             self.flush(run_id)
 

@@ -35,19 +35,24 @@ from trackstone.client.spool import (
     SpoolFile,
     TagRecord,
     encode_frame,
+    encode_metric_frame,
     find_orphans,
 )
 from trackstone.clock import Clock, SystemClock
 from trackstone.config import Settings
 from trackstone.entities import Metric, Param, RunStatus, RunTag
 from trackstone.errors import InvalidState
+from trackstone.store.base import BulkMetricStore
 
 __all__ = ["DurableLogger"]
 
 logger = logging.getLogger(__name__)
 
-# Wake the sender early once this many records wait, so that batches stay near full size.
+# Wake the sender early once this many records wait, so that batches stay near full size
+# (``log_batch`` takes 1000 records; a store with bulk ingestion is best fed in bigger rounds,
+# each of which has a fixed cost: a transaction, an ack file).
 _WAKE_AFTER_RECORDS = 1000
+_WAKE_AFTER_RECORDS_BULK = 20_000
 # How long close() waits for a sender stuck inside a store call, after the flush timeout.
 _JOIN_TIMEOUT_S = 2.0
 
@@ -93,6 +98,8 @@ class DurableLogger:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._sender = Sender(store)
+        bulk = isinstance(store, BulkMetricStore)
+        self._wake_after = _WAKE_AFTER_RECORDS_BULK if bulk else _WAKE_AFTER_RECORDS
         self._adopt_orphans()
         self._thread = threading.Thread(target=self._run, name="trackstone-sender", daemon=True)
         self._thread.start()
@@ -119,6 +126,15 @@ class DurableLogger:
         records.extend(TagRecord(tag.key, tag.value) for tag in tags)
         if records:
             self._append(run_id, records)
+
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
+        """Spool one metric point given by its (valid) fields: ``log_batch``'s hot path.
+
+        Raises:
+            OSError: the spool cannot be written; the point was not logged.
+            InvalidState: the logger is closed.
+        """
+        self._append_frame(run_id, encode_metric_frame(key, value, timestamp, step), 1)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Spool the removal of a tag; the store sees it after every earlier record of the run."""
@@ -185,7 +201,9 @@ class DurableLogger:
             )
 
     def _append(self, run_id: str, records: list[Record], retire: bool = False) -> None:
-        frame = encode_frame(records)
+        self._append_frame(run_id, encode_frame(records), len(records), retire)
+
+    def _append_frame(self, run_id: str, frame: bytes, count: int, retire: bool = False) -> None:
         with self._lock:
             if self._closed:
                 raise InvalidState("the durable logger is closed")
@@ -205,8 +223,8 @@ class DurableLogger:
                 # Later records of this run go to a fresh spool; this one is deleted once shipped.
                 spool.writable = False
                 del self._writers[run_id]
-            self._unsignalled += len(records)
-            if self._unsignalled >= _WAKE_AFTER_RECORDS:
+            self._unsignalled += count
+            if self._unsignalled >= self._wake_after:
                 self._unsignalled = 0
                 if not self._backing_off:
                     self._wake.set()

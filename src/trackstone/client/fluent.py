@@ -441,7 +441,11 @@ def log_metric(
     """
     if model_id is not None or dataset is not None:
         warn_unsupported(model_id=model_id, dataset=dataset)
-    get_client().log_metric(current_run_id(run_id), key, value, timestamp, step, synchronous)
+    if run_id is None:
+        active = _state.runs.active()
+        run_id = active.info.run_id if active is not None else current_run_id()
+    client = _state.client or get_client()
+    client.log_metric(run_id, key, value, timestamp, step, synchronous)
 
 
 def log_metrics(

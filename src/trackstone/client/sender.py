@@ -2,9 +2,11 @@
 
 One round (``Sender.ship_once``) walks the spools in the order they were added. For each, it
 reads the frames after the acked offset, plans them into store calls that keep the spool's
-order — ``log_batch`` (at most 1000 metrics / 100 params / 100 tags, a repeated param or tag
-key starts a new call), ``delete_tag``, ``update_run_info`` for an end_run record — and after
-each successful call advances the ack. A run with an unshipped spool blocks that run's later
+order — ``log_batch`` (at most 1000 records in all, of which 100 params and 100 tags; a
+repeated param or tag key starts a new call), or ``log_metric_rows`` for a run of metric points
+alone when the store has that bulk capability (up to 50,000 points, as plain tuples),
+``delete_tag``, ``update_run_info`` for an end_run record — and after each successful call
+advances the ack. A run with an unshipped spool blocks that run's later
 spools in the round, so per-run order holds across spools too.
 
 What happens to a pending call::
@@ -56,6 +58,7 @@ from trackstone.entities import Metric, Param, RunStatus, RunTag
 from trackstone.entities.validation import (
     MAX_METRICS_PER_BATCH,
     MAX_PARAMS_PER_BATCH,
+    MAX_RECORDS_PER_BATCH,
     MAX_TAGS_PER_BATCH,
 )
 from trackstone.errors import (
@@ -68,6 +71,7 @@ from trackstone.errors import (
     TrackstoneError,
     Unauthenticated,
 )
+from trackstone.store.base import BulkMetricStore, MetricPoint
 
 __all__ = ["Backoff", "RecordSink", "Round", "Sender", "SenderStats"]
 
@@ -83,6 +87,9 @@ _RECORD_ERRORS = (InvalidParameter, AlreadyExists)
 _MAX_UNEXPECTED_ATTEMPTS = 20
 # Bytes of one spool shipped per round, so that a busy spool does not starve the others.
 _ROUND_BUDGET_BYTES = 8 * 1024 * 1024
+# Points per ``log_metric_rows`` call (stores with that capability): bigger transactions cost
+# less per point; one read of the spool holds about 25,000 single-point frames anyway.
+_MAX_POINTS_PER_CALL = 50_000
 
 _Item = Metric | Param | RunTag
 
@@ -188,88 +195,116 @@ class _Skip:
     ack: int
 
 
-_Call = _Batch | _DeleteTag | _EndRun | _Skip
+@dataclass(frozen=True)
+class _Points:
+    """Metric points only, for a store's ``log_metric_rows``."""
+
+    points: list[MetricPoint]
+    ack: int
+
+    @property
+    def items(self) -> list[_Item]:
+        unchecked = Metric.unchecked
+        return [unchecked(*point) for point in self.points]
+
+
+_Call = _Batch | _Points | _DeleteTag | _EndRun | _Skip
 
 
 class _Retry(Exception):
     """The store is unavailable for now; the round stops and nothing more is acked."""
 
 
-_new_object = object.__new__
-
-
-def _metric(record: MetricRecord) -> Metric:
-    """Rebuild a metric point from its record without validating it again.
-
-    The record was written from a ``Metric`` (valid by construction) and is CRC-checked;
-    validating again would cost more than everything else the sender does per point.
-    """
-    metric: Metric = _new_object(Metric)
-    metric.__dict__.update(
-        key=record.key, value=record.value, timestamp=record.timestamp, step=record.step
-    )
-    return metric
-
-
 class _Planner:
     """Turns frames into store calls in spool order; each call carries the ack it earns.
 
-    Acks fall on frame boundaries: a call ending mid-frame earns only the frame's start.
+    Acks fall on frame boundaries: a call ending mid-frame earns only the frame's start. A
+    ``log_batch`` call holds at most ``MAX_RECORDS_PER_BATCH`` records in all (what stores
+    accept); with ``bulk_points`` a run of metric points alone may become one bigger
+    ``log_metric_rows`` call.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, bulk_points: bool = False) -> None:
         self.calls: list[_Call] = []
-        self.metrics: list[Metric] = []
+        self.points: list[MetricPoint] = []
         self.params: dict[str, Param] = {}
         self.tags: dict[str, RunTag] = {}
         self.ack = 0  # what the records gathered so far earn
+        self.bulk_points = bulk_points
+        self.point_limit = _MAX_POINTS_PER_CALL if bulk_points else MAX_METRICS_PER_BATCH
 
     def emit(self, call: _Call | None = None) -> None:
-        if self.metrics or self.params or self.tags:
-            batch = _Batch(
-                list(self.metrics), list(self.params.values()), list(self.tags.values()), self.ack
-            )
-            self.calls.append(batch)
-            self.metrics.clear()
-            self.params.clear()
-            self.tags.clear()
+        points, params, tags = self.points, self.params, self.tags
+        if points and self.bulk_points and not (params or tags):
+            self.calls.append(_Points(points, self.ack))
+            self.points = []
+        elif points or params or tags:
+            unchecked = Metric.unchecked
+            metrics = [unchecked(*point) for point in points]
+            self.calls.append(_Batch(metrics, list(params.values()), list(tags.values()), self.ack))
+            self.points = []
+            params.clear()
+            tags.clear()
         if call is not None:
             self.calls.append(call)
 
     def plan(self, frames: Sequence[Frame]) -> list[_Call]:
-        metrics = self.metrics
+        points = self.points
         for frame in frames:
+            records = frame.records
+            # The hot case: a frame of one point, a bulk call in the making.
+            if (
+                len(records) == 1
+                and type(records[0]) is MetricRecord
+                and self.bulk_points
+                and not (self.params or self.tags)
+            ):
+                if len(points) >= _MAX_POINTS_PER_CALL:
+                    self.emit()
+                    points = self.points
+                point = records[0]
+                points.append((point.key, point.value, point.timestamp, point.step))
+                self.ack = frame.end
+                continue
             if frame.error is not None:
                 self.emit(_Skip(1, frame.error, frame.end))
-            elif not frame.records and not (metrics or self.params or self.tags):
+            elif not records and not (self.points or self.params or self.tags):
                 self.calls.append(_Skip(0, "", frame.end))
-            last = len(frame.records) - 1
-            for index, record in enumerate(frame.records):
+            last = len(records) - 1
+            for index, record in enumerate(records):
                 record_ack = frame.end if index == last else frame.start
                 if type(record) is MetricRecord:
-                    if len(metrics) >= MAX_METRICS_PER_BATCH:
+                    others = len(self.params) + len(self.tags)
+                    limit = MAX_RECORDS_PER_BATCH - others if others else self.point_limit
+                    if len(self.points) >= limit:
                         self.emit()
-                    metrics.append(_metric(record))
+                    self.points.append((record.key, record.value, record.timestamp, record.step))
                 else:
                     try:
                         self._add_other(record, record_ack)
                     except TrackstoneError as error:
                         self.emit(_Skip(1, f"invalid record {record!r}: {error}", record_ack))
                 self.ack = record_ack
-            if not frame.records:
+            if not records:
                 self.ack = frame.end
+            points = self.points
         self.emit()
         return self.calls
+
+    def _full(self, limit: int, kind: dict[str, Param] | dict[str, RunTag], key: str) -> bool:
+        """Whether a param or tag ``key`` must go to the next call."""
+        total = len(self.points) + len(self.params) + len(self.tags)
+        return len(kind) >= limit or key in kind or total >= MAX_RECORDS_PER_BATCH
 
     def _add_other(self, record: Record, record_ack: int) -> None:
         if isinstance(record, ParamRecord):
             param = Param(record.key, record.value)
-            if len(self.params) >= MAX_PARAMS_PER_BATCH or param.key in self.params:
+            if self._full(MAX_PARAMS_PER_BATCH, self.params, param.key):
                 self.emit()
             self.params[param.key] = param
         elif isinstance(record, TagRecord):
             tag = RunTag(record.key, record.value)
-            if len(self.tags) >= MAX_TAGS_PER_BATCH or tag.key in self.tags:
+            if self._full(MAX_TAGS_PER_BATCH, self.tags, tag.key):
                 self.emit()
             self.tags[tag.key] = tag
         elif isinstance(record, DeleteTagRecord):
@@ -279,9 +314,9 @@ class _Planner:
             self.emit(_EndRun(status, record.end_time, record_ack))
 
 
-def _plan_calls(frames: Sequence[Frame]) -> list[_Call]:
+def _plan_calls(frames: Sequence[Frame], bulk_points: bool = False) -> list[_Call]:
     """Turn frames into store calls in spool order (see ``_Planner``)."""
-    return _Planner().plan(frames)
+    return _Planner(bulk_points).plan(frames)
 
 
 def _split(items: Sequence[_Item]) -> tuple[list[Metric], list[Param], list[RunTag]]:
@@ -315,6 +350,8 @@ class Sender:
         max_unexpected_attempts: int = _MAX_UNEXPECTED_ATTEMPTS,
     ) -> None:
         self._store = store
+        # The optional bulk capability (SqlStore has it; RestStore ships log_batch calls).
+        self._bulk: BulkMetricStore | None = store if isinstance(store, BulkMetricStore) else None
         self._on_progress = on_progress
         self._max_unexpected_attempts = max_unexpected_attempts
         self._lock = threading.Lock()
@@ -388,6 +425,11 @@ class Sender:
         """Ship the spool's unacked frames (up to the round budget); True if none are left."""
         budget = _ROUND_BUDGET_BYTES
         while budget > 0:
+            if self._bulk is not None:
+                shipped = self._ship_points_run(spool)
+                if shipped:
+                    budget -= shipped
+                    continue
             try:
                 frames = spool.read_frames(spool.acked)
             except OSError as error:
@@ -396,10 +438,33 @@ class Sender:
                 return True
             budget -= frames[-1].end - frames[0].start
             start = spool.acked
-            for index, call in enumerate(_plan_calls(frames)):
+            for index, call in enumerate(_plan_calls(frames, self._bulk is not None)):
                 self._execute(spool, (spool.path.name, start, index), call)
                 self._advance(spool, call.ack)
         return False
+
+    def _ship_points_run(self, spool: SpoolFile) -> int:
+        """Ship the next frames in bulk if they hold only metric points; return their bytes.
+
+        0 if they hold something else (or nothing): the caller plans them frame by frame.
+        """
+        start = spool.acked
+        try:
+            run = spool.read_points_run(start)
+        except OSError as error:
+            raise _Retry(str(error)) from error
+        if run is None:
+            return 0
+        points = [(p.key, p.value, p.timestamp, p.step) for p in run.points]
+        last = len(points) - _MAX_POINTS_PER_CALL
+        for index, first in enumerate(range(0, len(points), _MAX_POINTS_PER_CALL)):
+            # Only the call with the run's last point earns its end: acks fall on frame ends.
+            call = _Points(
+                points[first : first + _MAX_POINTS_PER_CALL], run.end if first >= last else start
+            )
+            self._execute(spool, (spool.path.name, start, index), call)
+            self._advance(spool, call.ack)
+        return run.end - run.start
 
     def _advance(self, spool: SpoolFile, offset: int) -> None:
         before = spool.acked
@@ -438,6 +503,8 @@ class Sender:
         run_id = spool.run_id
         if isinstance(call, _Batch):
             self._ship_batch(run_id, call, key)
+        elif isinstance(call, _Points):
+            self._ship_points(run_id, call, key)
         elif isinstance(call, _DeleteTag):
             error = self._send(lambda: self._store.delete_tag(run_id, call.key), key, True)
             if isinstance(error, NotFound):
@@ -467,6 +534,20 @@ class Sender:
             self.stats.records_sent += len(batch.metrics) + len(batch.params) + len(batch.tags)
         else:
             self._isolate(run_id, batch.items, key, error)
+
+    def _ship_points(self, run_id: str, call: _Points, key: tuple[str, int, int]) -> None:
+        bulk = self._bulk
+        assert bulk is not None  # planned only for stores that have the capability
+        error = self._send(lambda: bulk.log_metric_rows(run_id, call.points), key, True)
+        if error is None:
+            self.stats.records_sent += len(call.points)
+        elif isinstance(error, _RUN_ERRORS):
+            self._reject(run_id, _describe(call.items), len(call.points), error)
+        else:
+            # Isolate the points the store refuses through log_batch, a batch at a time.
+            items = call.items
+            for first in range(0, len(items), MAX_METRICS_PER_BATCH):
+                self._ship_items(run_id, items[first : first + MAX_METRICS_PER_BATCH], key)
 
     def _ship_items(self, run_id: str, items: Sequence[_Item], key: tuple[str, int, int]) -> None:
         metrics, params, tags = _split(items)

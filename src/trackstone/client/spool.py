@@ -4,22 +4,30 @@ File layout (all integers little-endian)::
 
     b"TSSPOOL\\0"                           magic, 8 bytes
     frame(SpoolHeader)                      format_version, tracking_uri, run_id, pid, created_ms
-    frame([record, ...])                    one frame per logging call, written by one os.write()
+    frame([record, ...])                    one frame per logging call, one memory copy
     ...
+    zero bytes                              the file is grown ahead of the frames; a zero
+                                            length marks the end
     frame = u32 payload length | u32 CRC32(payload) | payload (msgpack)
 
 A record is a msgpack array whose first element names its kind: metric (key, value, timestamp,
 step), param (key, value), tag (key, value), delete_tag (key), end_run (status, end_time).
 
 A frame whose length runs past the end of the file, or whose CRC does not match, is a torn write
-(the process died inside ``write``, or a reader raced an append): reading stops there. Nothing
-after a torn frame was ever acknowledged to a caller, because one call is one write.
+(the process died inside the copy, or a reader raced an append): reading stops there. Nothing
+after a torn frame was ever acknowledged to a caller, because one call is one frame.
 
 Beside each spool, ``<name>.spool.ack`` holds the byte offset up to which records are stored in
 the tracking store, replaced atomically (write a temporary file, then ``os.replace``).
 
-Durability: once ``os.write`` returns the record is in the kernel, so it survives SIGKILL of the
-process. Without ``fsync=True`` a machine crash or power loss can lose the last few seconds.
+Durability: the writer maps the file into memory (``mmap``, shared) and appends a frame by
+copying it into the mapping. The mapping *is* the kernel's page cache of the file, so once the
+copy is done the record survives SIGKILL of the process — with no system call per record, so
+the logging call never releases the GIL (a ``write`` would hand it to the sender thread). The
+file is grown ahead in steps with ``posix_fallocate``, so a full disk is an ``OSError`` at that
+point rather than a fault on a later copy; a clean close cuts the file back to its frames.
+Without ``fsync=True`` (an ``msync`` per append) a machine crash or power loss can lose the
+last few seconds.
 
 Ownership is an exclusive ``flock`` on the spool file, held for as long as it is open::
 
@@ -40,7 +48,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import logging
+import mmap
 import os
 import re
 import secrets
@@ -62,13 +72,16 @@ __all__ = [
     "Frame",
     "MetricRecord",
     "ParamRecord",
+    "PointsRun",
     "Record",
     "SpoolFile",
     "SpoolFormatError",
     "SpoolHeader",
     "TagRecord",
     "decode_frames",
+    "decode_points_run",
     "encode_frame",
+    "encode_metric_frame",
     "ensure_spool_dir",
     "find_orphans",
 ]
@@ -81,9 +94,13 @@ SPOOL_SUFFIX = ".spool"
 ACK_SUFFIX = ".ack"
 _TMP_SUFFIX = ".tmp"
 _FRAME_HEAD = struct.Struct("<II")
+_LENGTH = struct.Struct("<I")
 # No honest frame comes near this; a bigger length field is garbage from a torn write.
 _MAX_FRAME_BYTES = 256 * 1024 * 1024
 _READ_CHUNK_BYTES = 1024 * 1024
+# The file of a writer grows ahead of its frames: from this, doubling, by at most the last.
+_FIRST_GROWTH_BYTES = 64 * 1024
+_MAX_GROWTH_BYTES = 16 * 1024 * 1024
 _HEADER_READ_BYTES = 64 * 1024
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 # A half-made spool younger than this may still be on its way to being locked by its creator.
@@ -104,7 +121,7 @@ class SpoolHeader(msgspec.Struct, frozen=True):
     created_ms: int
 
 
-class MetricRecord(msgspec.Struct, array_like=True, frozen=True, tag=1):
+class MetricRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=1):
     """One metric point."""
 
     key: str
@@ -113,37 +130,41 @@ class MetricRecord(msgspec.Struct, array_like=True, frozen=True, tag=1):
     step: int
 
 
-class ParamRecord(msgspec.Struct, array_like=True, frozen=True, tag=2):
+class ParamRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=2):
     """One param."""
 
     key: str
     value: str
 
 
-class TagRecord(msgspec.Struct, array_like=True, frozen=True, tag=3):
+class TagRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=3):
     """One tag set (an upsert)."""
 
     key: str
     value: str
 
 
-class DeleteTagRecord(msgspec.Struct, array_like=True, frozen=True, tag=4):
+class DeleteTagRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=4):
     """Removal of a tag, ordered after the sets before it."""
 
     key: str
 
 
-class EndRunRecord(msgspec.Struct, array_like=True, frozen=True, tag=5):
+class EndRunRecord(msgspec.Struct, array_like=True, frozen=True, gc=False, tag=5):
     """The run's terminal status and end time."""
 
     status: str
     end_time: int
 
 
+# Records hold only scalars, so they are never part of a reference cycle: gc=False spares the
+# garbage collector the tens of thousands of them that one read of a spool decodes.
 Record = MetricRecord | ParamRecord | TagRecord | DeleteTagRecord | EndRunRecord
 
 _encoder = msgspec.msgpack.Encoder()
 _records_decoder = msgspec.msgpack.Decoder(list[Record])
+_points_decoder = msgspec.msgpack.Decoder(list[list[MetricRecord]])
+_ARRAY32_HEAD = struct.Struct(">BI")  # msgpack array32: 0xdd, then the element count
 _header_decoder = msgspec.msgpack.Decoder(SpoolHeader)
 
 
@@ -159,10 +180,56 @@ class Frame(NamedTuple):
     error: str | None = None
 
 
+class PointsRun(NamedTuple):
+    """The metric points of consecutive frames holding nothing else, read in one go.
+
+    ``[start, end)`` spans whole frames, so ``end`` is a valid ack once all points are stored.
+    """
+
+    start: int
+    end: int
+    points: Sequence[MetricRecord]
+
+
 def encode_frame(records: Sequence[Record]) -> bytes:
     """Return the bytes of one frame holding ``records``."""
     payload = _encoder.encode(records)
     return _FRAME_HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+_METRIC_TAG = MetricRecord.__struct_config__.tag
+
+
+def encode_metric_frame(key: str, value: float, timestamp: int, step: int) -> bytes:
+    """Return ``encode_frame([MetricRecord(key, value, timestamp, step)])``, built faster."""
+    # A tagged array-like struct encodes as the array [tag, *fields]: so does this tuple.
+    payload = _encoder.encode(((_METRIC_TAG, key, value, timestamp, step),))
+    return _FRAME_HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def _intact_payloads(data: bytes) -> tuple[list[int], list[memoryview], int]:
+    """Return the start offsets and payloads of the intact frames at the start of ``data``.
+
+    Also returns the number of bytes they span; stops at the first torn, incomplete or
+    corrupt frame, or at the zeros past the last frame.
+    """
+    starts: list[int] = []
+    payloads: list[memoryview] = []
+    view = memoryview(data)
+    unpack, crc32, head, size = _FRAME_HEAD.unpack_from, zlib.crc32, _FRAME_HEAD.size, len(data)
+    pos = 0
+    while pos + head <= size:
+        length, crc = unpack(data, pos)
+        end = pos + head + length
+        if not length or length > _MAX_FRAME_BYTES or end > size:
+            break
+        payload = view[pos + head : end]
+        if crc32(payload) != crc:
+            break
+        starts.append(pos)
+        payloads.append(payload)
+        pos = end
+    return starts, payloads, pos
 
 
 def decode_frames(data: bytes, base_offset: int) -> tuple[list[Frame], int]:
@@ -171,25 +238,37 @@ def decode_frames(data: bytes, base_offset: int) -> tuple[list[Frame], int]:
     Returns the frames and the number of bytes they span; decoding stops at the first torn,
     incomplete or corrupt frame.
     """
+    starts, payloads, consumed = _intact_payloads(data)
     frames: list[Frame] = []
-    view = memoryview(data)
-    pos = 0
-    while pos + _FRAME_HEAD.size <= len(data):
-        length, crc = _FRAME_HEAD.unpack_from(data, pos)
-        end = pos + _FRAME_HEAD.size + length
-        if length > _MAX_FRAME_BYTES or end > len(data):
-            break
-        payload = view[pos + _FRAME_HEAD.size : end]
-        if zlib.crc32(payload) != crc:
-            break
-        start = base_offset + pos
+    decode = _records_decoder.decode
+    for index, payload in enumerate(payloads):
+        start = base_offset + starts[index]
+        end = start + _FRAME_HEAD.size + len(payload)
         try:
-            records = _records_decoder.decode(payload)
-            frames.append(Frame(start, base_offset + end, records))
+            frames.append(Frame(start, end, decode(payload)))
         except msgspec.DecodeError as error:
-            frames.append(Frame(start, base_offset + end, (), f"undecodable frame: {error}"))
-        pos = end
-    return frames, pos
+            frames.append(Frame(start, end, (), f"undecodable frame: {error}"))
+    return frames, consumed
+
+
+def decode_points_run(data: bytes, base_offset: int) -> PointsRun | None:
+    """Decode the intact frames at the start of ``data`` at once, if they hold only points.
+
+    None when there is no intact frame, or one holds another kind of record (or does not
+    decode): ``decode_frames`` then says what is there. Several times cheaper per point.
+    """
+    _, payloads, consumed = _intact_payloads(data)
+    if not payloads:
+        return None
+    # Each payload is one msgpack array: glued behind one array header, they decode in one
+    # call, which also checks that every record is a metric point.
+    glued = _ARRAY32_HEAD.pack(0xDD, len(payloads)) + b"".join(payloads)
+    try:
+        frames = _points_decoder.decode(glued)
+    except msgspec.DecodeError:
+        return None
+    points = list(itertools.chain.from_iterable(frames))
+    return PointsRun(base_offset, base_offset + consumed, points)
 
 
 def _frame_length_at(data: bytes) -> int | None:
@@ -276,6 +355,7 @@ class SpoolFile:
         self.acked = max(data_start, min(_read_ack(path), size)) if not writable else data_start
         self.writable = writable
         self.fsync = False
+        self._map: mmap.mmap | None = None  # the writer's mapping of the whole file
 
     @property
     def run_id(self) -> str:
@@ -337,7 +417,7 @@ class SpoolFile:
                 os.close(fd)
                 return None
             header, data_start = _read_header(fd)
-            size = os.fstat(fd).st_size
+            size = _frames_end(fd, max(data_start, _read_ack(path)), os.fstat(fd).st_size)
         except FileNotFoundError:
             os.close(fd)
             return None
@@ -347,20 +427,42 @@ class SpoolFile:
         return cls(path, fd, header, data_start, size, writable=False)
 
     def append(self, frame: bytes) -> None:
-        """Append one encoded frame with a single write; after it returns the frame survives us.
+        """Append one encoded frame with one memory copy; after it returns the frame survives us.
 
         Raises:
-            OSError: the write failed (disk full...); the file is cut back to its last frame.
+            OSError: the file cannot grow (disk full...), or the ``fsync`` failed; nothing of
+                this frame counts as written.
         """
-        try:
-            _write_all(self.fd, frame)
-            if self.fsync:
-                os.fdatasync(self.fd)
-        except BaseException:
+        size = self.size
+        end = size + len(frame)
+        mapping = self._map
+        if mapping is None or end > len(mapping):
+            mapping = self._grow(end)
+        mapping[size:end] = frame
+        if self.fsync:
+            mapping.flush()
+        self.size = end
+
+    def _grow(self, needed: int) -> mmap.mmap:
+        """Extend the file (blocks reserved) to hold ``needed`` bytes, and map all of it."""
+        old = self._map
+        current = os.fstat(self.fd).st_size if old is None else len(old)
+        step = min(_MAX_GROWTH_BYTES, max(_FIRST_GROWTH_BYTES, current))
+        length = max(needed, current + step)
+        _reserve(self.fd, current, length - current)
+        if old is not None:
+            old.close()
+            self._map = None
+        self._map = mmap.mmap(self.fd, length)
+        return self._map
+
+    def _unmap(self) -> None:
+        """Drop the writer's mapping and cut the file back to its frames."""
+        if self._map is not None:
+            self._map.close()
+            self._map = None
             with contextlib.suppress(OSError):
                 os.ftruncate(self.fd, self.size)
-            raise
-        self.size += len(frame)
 
     def read_frames(self, start: int, max_bytes: int = _READ_CHUNK_BYTES) -> list[Frame]:
         """Return the intact frames from offset ``start``: about ``max_bytes``, at least one."""
@@ -372,9 +474,13 @@ class SpoolFile:
                 frames, _ = decode_frames(os.pread(self.fd, length, start), start)
         return frames
 
+    def read_points_run(self, start: int, max_bytes: int = _READ_CHUNK_BYTES) -> PointsRun | None:
+        """Return the frames from ``start`` (about ``max_bytes``) as one run if all are points."""
+        return decode_points_run(os.pread(self.fd, max_bytes, start), start)
+
     def trailing_bytes(self) -> int:
-        """Return how many bytes lie past the acked offset on disk (a torn tail, once drained)."""
-        return max(0, os.fstat(self.fd).st_size - self.acked)
+        """Return how many bytes of frames lie past the acked offset (a torn tail, once drained)."""
+        return max(0, self.size - self.acked)
 
     def ack(self, offset: int) -> None:
         """Record that everything before ``offset`` is stored (atomically, in the sidecar)."""
@@ -397,6 +503,9 @@ class SpoolFile:
 
     def delete(self) -> None:
         """Remove the spool and its ack sidecar, then release the lock."""
+        if self._map is not None:
+            self._map.close()
+            self._map = None
         for path in (self.path, _ack_path(self.path)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
@@ -404,9 +513,43 @@ class SpoolFile:
 
     def close(self) -> None:
         """Close the file, releasing the lock (left unacked, it becomes an orphan)."""
+        self._unmap()
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+def _reserve(fd: int, offset: int, length: int) -> None:
+    """Grow the file by ``length`` bytes of zeros at ``offset``, reserving disk blocks if we can."""
+    allocate = getattr(os, "posix_fallocate", None)
+    if allocate is not None:
+        try:
+            allocate(fd, offset, length)
+            return
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+    os.ftruncate(fd, offset + length)  # sparse: a full disk shows up later, as a fault
+
+
+def _frames_end(fd: int, start: int, file_size: int) -> int:
+    """Return the offset past the last frame from ``start`` on (torn or not) of a spool on disk.
+
+    Zeros past the frames (the room a killed writer had grown the file by) do not count.
+    """
+    pos = start
+    while pos < file_size:
+        data = os.pread(fd, _READ_CHUNK_BYTES, pos)
+        offset = 0
+        while offset + _FRAME_HEAD.size <= len(data):
+            (length,) = _LENGTH.unpack_from(data, offset)
+            if not length or length > _MAX_FRAME_BYTES:
+                return pos + offset
+            offset += _FRAME_HEAD.size + length
+        if offset == 0 or pos + offset >= file_size:
+            return min(file_size, pos + max(offset, len(data)))
+        pos += offset
+    return min(pos, file_size)
 
 
 def _write_all(fd: int, data: bytes) -> None:

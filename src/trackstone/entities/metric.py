@@ -19,6 +19,8 @@ from trackstone.entities.validation import (
 
 __all__ = ["Metric", "Param", "RunTag"]
 
+_new_object = object.__new__
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -44,6 +46,37 @@ class Metric:
             object.__setattr__(self, "timestamp", check_int64(self._field("timestamp"), timestamp))
         if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
             object.__setattr__(self, "step", check_int64(self._field("step"), step))
+
+    @staticmethod
+    def plain(key: object, value: object, timestamp: object, step: object) -> bool:
+        """Whether these fields make a valid point as they are (no check or conversion needed).
+
+        The same test as the constructor's fast path; False only means "build a ``Metric``".
+        """
+        return (
+            type(key) is str
+            and type(value) is float
+            and value == value
+            and type(timestamp) is int
+            and type(step) is int
+            and INT64_MIN <= timestamp <= INT64_MAX
+            and INT64_MIN <= step <= INT64_MAX
+            and is_known_good_key(key)
+        )
+
+    @classmethod
+    def unchecked(cls, key: str, value: float, timestamp: int, step: int) -> Metric:
+        """Build a point from fields already known valid (read back from a store or a spool).
+
+        Skips validation, which would cost more than the rest of those hot paths per point.
+        """
+        metric = _new_object(cls)
+        fields = metric.__dict__
+        fields["key"] = key
+        fields["value"] = value
+        fields["timestamp"] = timestamp
+        fields["step"] = step
+        return metric
 
     def _field(self, name: str) -> str:
         return f"metric {self.key!r} {name}"

@@ -26,7 +26,7 @@ from trackstone.entities import (
     ViewType,
 )
 
-__all__ = ["MetricWithRunId", "TrackingStore"]
+__all__ = ["BulkMetricStore", "MetricPoint", "MetricWithRunId", "TrackingStore"]
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 SEARCH_MAX_RESULTS_LIMIT = 50_000
@@ -40,6 +40,27 @@ class MetricWithRunId:
 
     run_id: str
     metric: Metric
+
+
+# A metric point as (key, value, timestamp, step), already valid (it was a ``Metric``).
+MetricPoint = tuple[str, float, int, int]
+
+
+@runtime_checkable
+class BulkMetricStore(Protocol):
+    """An optional capability of a store: bulk ingestion of already-valid metric points.
+
+    The client's background sender uses it when the store has it (``SqlStore`` does;
+    ``RestStore`` does not: the wire has only log-batch). Unlike ``log_batch`` it has no size
+    limit and takes plain tuples, so nothing is built or validated again per point.
+    """
+
+    def log_metric_rows(self, run_id: str, points: Sequence[MetricPoint]) -> None:
+        """Store ``points`` of an active run atomically; a point already stored is skipped.
+
+        Raises NotFound / InvalidState like ``log_batch``.
+        """
+        ...
 
 
 @runtime_checkable

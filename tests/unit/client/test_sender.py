@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support.fake_sink import FakeSink
+from support.fake_sink import BulkFakeSink, FakeSink
 from trackstone.client.sender import Backoff, Round, Sender
 from trackstone.client.spool import (
     DeleteTagRecord,
@@ -64,7 +64,8 @@ def _points(records: Sequence[MetricRecord]) -> list[Metric]:
         (2500, 0, 0, [(1000, 0, 0), (1000, 0, 0), (500, 0, 0)]),
         (0, 250, 0, [(0, 100, 0), (0, 100, 0), (0, 50, 0)]),
         (0, 0, 101, [(0, 0, 100), (0, 0, 1)]),
-        (1000, 100, 100, [(1000, 100, 100)]),
+        (1000, 100, 100, [(1000, 0, 0), (0, 100, 100)]),
+        (900, 100, 100, [(900, 100, 0), (0, 0, 100)]),
         (1001, 1, 0, [(1000, 0, 0), (1, 1, 0)]),
     ],
 )
@@ -337,4 +338,86 @@ def test_a_failure_mid_frame_acks_only_up_to_the_frame_start(tmp_path: Path) -> 
     assert sender.ship_once() is Round.IDLE
     # The first 1000 points are sent again: the store ignores identical points (idempotent).
     assert sink.metrics() == _points(records[:1000]) + _points(records)
+    assert spool.drained
+
+
+# -- stores with the bulk capability (log_metric_rows) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("per_frame", "frames", "expected_calls", "expected_largest"),
+    [
+        (1, 2_000, 1, 2_000),
+        # A call is cut at 50,000 points (and wherever a read of the spool ends).
+        (1_000, 60, 3, 50_000),
+    ],
+)
+def test_points_alone_go_in_big_bulk_calls(
+    tmp_path: Path, per_frame: int, frames: int, expected_calls: int, expected_largest: int
+) -> None:
+    records = _metrics(per_frame * frames)
+    spool = _spool(
+        tmp_path, [records[i : i + per_frame] for i in range(0, len(records), per_frame)]
+    )
+    sink = BulkFakeSink()
+    sender = Sender(sink)
+    sender.add(spool)
+    _ship_until_idle(sender)
+    assert sink.methods() == ["log_metric_rows"] * expected_calls
+    assert max(len(call.metrics) for call in sink.calls) == expected_largest
+    assert sink.metrics() == _points(records)
+    assert spool.drained
+    assert sender.stats.records_sent == len(records)
+
+
+def test_points_beside_params_go_through_log_batch_in_order(tmp_path: Path) -> None:
+    frames: list[list[Record]] = [
+        *[[record] for record in _metrics(1_500)],
+        [ParamRecord("p", "1")],
+        *[[record] for record in _metrics(20, key="n")],
+    ]
+    sink = BulkFakeSink()
+    sender = Sender(sink)
+    sender.add(_spool(tmp_path, frames))
+    sender.ship_once()
+    shape = [(c.method, len(c.metrics), len(c.params)) for c in sink.calls]
+    assert shape == [("log_metric_rows", 1_500, 0), ("log_batch", 20, 1)]
+    assert sink.metrics() == _points([*_metrics(1_500), *_metrics(20, key="n")])
+
+
+def test_a_bad_point_in_a_bulk_call_is_isolated(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    records = [*_metrics(1_500), MetricRecord("bad", 1.0, 1, 1), *_metrics(10, key="n")]
+    sink = BulkFakeSink(reject=lambda item: "refused" if item.key == "bad" else None)
+    sender = Sender(sink)
+    spool = _spool(tmp_path, [[record] for record in records])
+    sender.add(spool)
+    with caplog.at_level(logging.ERROR, logger="trackstone.client.sender"):
+        assert sender.ship_once() is Round.IDLE
+    assert sink.metrics() == _points([*_metrics(1_500), *_metrics(10, key="n")])
+    assert {c.method for c in sink.calls} == {"log_batch"}  # the retry went batch by batch
+    assert sender.stats.records_rejected == 1
+    assert spool.drained
+
+
+@pytest.mark.parametrize(
+    ("error", "expected_round", "expected_rejected"),
+    [
+        (ServiceUnavailable("database is locked"), Round.RETRY, 0),
+        (InvalidState("run is deleted"), Round.IDLE, 300),
+    ],
+)
+def test_bulk_failures_follow_the_same_rules(
+    tmp_path: Path, error: Exception, expected_round: Round, expected_rejected: int
+) -> None:
+    records = _metrics(300)
+    sink = BulkFakeSink(fail_next=[error])
+    sender = Sender(sink)
+    spool = _spool(tmp_path, [[record] for record in records])
+    sender.add(spool)
+    assert sender.ship_once() is expected_round
+    _ship_until_idle(sender)
+    assert sender.stats.records_rejected == expected_rejected
+    assert sink.metrics() == ([] if expected_rejected else _points(records))
     assert spool.drained

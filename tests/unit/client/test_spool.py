@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import stat
 import struct
 from pathlib import Path
@@ -21,7 +22,9 @@ from trackstone.client.spool import (
     SpoolFile,
     TagRecord,
     decode_frames,
+    decode_points_run,
     encode_frame,
+    encode_metric_frame,
     find_orphans,
 )
 
@@ -138,7 +141,7 @@ def test_reading_a_live_spool_skips_a_half_written_frame(tmp_path: Path) -> None
     spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
     spool.append(encode_frame([ParamRecord("p", "1")]))
     partial = encode_frame([ParamRecord("q", "2")])
-    os.write(spool.fd, partial[:5])
+    os.pwrite(spool.fd, partial[:5], spool.size)  # what a writer killed mid-copy leaves
     frames = spool.read_frames(spool.data_start)
     assert [list(frame.records) for frame in frames] == [[ParamRecord("p", "1")]]
     spool.close()
@@ -222,3 +225,91 @@ def test_a_frame_bigger_than_the_read_chunk_is_still_read(tmp_path: Path) -> Non
     frames = spool.read_frames(frames[0].end, max_bytes=16)
     assert [len(frame.records) for frame in frames] == [1]
     spool.close()
+
+
+# -- the memory-mapped writer ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ("loss", 0.25, 1_700_000_000_000, 3),
+        ("k", math.nan, -5, -(2**63)),
+        ("x", -0.0, 2**63 - 1, 0),
+        ("a/b c:d", math.inf, 0, 2**31),
+    ],
+)
+def test_the_metric_fast_encoding_is_the_generic_one(fields: tuple[str, float, int, int]) -> None:
+    assert encode_metric_frame(*fields) == encode_frame([MetricRecord(*fields)])
+
+
+def test_zeros_past_the_frames_end_the_reading() -> None:
+    good = encode_frame([ParamRecord("p", "1")])
+    frames, consumed = decode_frames(good + bytes(64), 0)
+    assert [list(frame.records) for frame in frames] == [[ParamRecord("p", "1")]]
+    assert consumed == len(good)
+
+
+def test_a_spool_grows_as_it_fills_and_is_cut_back_when_closed(tmp_path: Path) -> None:
+    spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
+    records = [MetricRecord("m", float(i), i, i) for i in range(20_000)]  # several growths
+    for record in records:
+        spool.append(encode_frame([record]))
+    assert os.fstat(spool.fd).st_size > spool.size  # room made ahead of the frames
+    size = spool.size
+    spool.close()
+    assert spool.path.stat().st_size == size
+    (adopted,) = find_orphans(tmp_path)
+    read: list[Record] = []
+    offset = adopted.acked
+    while frames := adopted.read_frames(offset):
+        read += [record for frame in frames for record in frame.records]
+        offset = frames[-1].end
+    assert read == records
+    adopted.close()
+
+
+def test_a_killed_writer_leaves_every_appended_frame_readable(tmp_path: Path) -> None:
+    records = [MetricRecord("m", i + 0.5, i, i) for i in range(3_000)]
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child dies by SIGKILL, mid-file and unclosed
+        spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
+        for record in records:
+            spool.append(encode_frame([record]))
+        os.kill(os.getpid(), signal.SIGKILL)
+    _, status = os.waitpid(child, 0)
+    assert os.WIFSIGNALED(status)
+    (orphan,) = find_orphans(tmp_path)
+    assert orphan.path.stat().st_size > orphan.size  # the zeros it had grown the file by
+    run = orphan.read_points_run(orphan.acked, max_bytes=orphan.size)
+    assert run is not None
+    assert list(run.points) == records
+    assert run.end == orphan.size
+    orphan.ack(run.end)
+    assert orphan.drained
+    assert orphan.trailing_bytes() == 0  # the zeros are not a torn write
+    orphan.delete()
+
+
+@pytest.mark.parametrize(
+    ("frames", "expected_points"),
+    [
+        ([[MetricRecord("m", 1.0, 1, 1)], [MetricRecord("m", 2.0, 2, 2)]], 2),
+        ([[MetricRecord("m", 1.0, 1, 1), MetricRecord("n", 2.0, 2, 2)]], 2),
+        ([[MetricRecord("m", 1.0, 1, 1)], [ParamRecord("p", "1")]], None),
+        ([[TagRecord("t", "1")]], None),
+        ([], None),
+    ],
+)
+def test_a_points_run_holds_only_points(
+    frames: list[list[Record]], expected_points: int | None
+) -> None:
+    data = b"".join(encode_frame(records) for records in frames)
+    torn = encode_frame([MetricRecord("torn", 1.0, 1, 1)])[:-3]
+    run = decode_points_run(data + torn, 100)
+    if expected_points is None:
+        assert run is None
+    else:
+        assert run is not None
+        assert len(run.points) == expected_points
+        assert (run.start, run.end) == (100, 100 + len(data))

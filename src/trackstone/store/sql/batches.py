@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, delete, select, update
 
 from trackstone.entities import Metric, Param, RunTag
@@ -24,6 +26,7 @@ from trackstone.entities.validation import (
     check_length,
 )
 from trackstone.errors import InvalidParameter, NotFound
+from trackstone.store.base import MetricPoint
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.runs import RUN_NAME_TAG, lock_run
@@ -131,6 +134,17 @@ def metric_rows(
     return rows, latest
 
 
+_json_encode = msgspec.json.Encoder().encode
+
+
+def _plain_values(points: Sequence[MetricPoint]) -> bool:
+    """Whether every value is finite and non-zero (checked at C speed for the common case)."""
+    values = [point[1] for point in points]
+    # A NaN or infinity makes the sum non-finite (so may an overflow: then we merely take the
+    # slow path); ``in`` compares with ==, so -0.0 is found too.
+    return math.isfinite(sum(values)) and 0.0 not in values
+
+
 class BatchWriter:
     """Writes batches of metrics, params and tags to runs."""
 
@@ -203,6 +217,32 @@ class BatchWriter:
         finally:
             cursor.close()
         connection.execute(self._upserts.latest_metrics, latest)
+
+    def log_metric_rows(self, run_id: str, points: Sequence[MetricPoint]) -> None:
+        """Store already-valid (key, value, timestamp, step) points in one transaction.
+
+        No size limit. Points with only finite non-zero values go to SQLite as one JSON array
+        (see ``Upserts.points_from_json``); others take the row-by-row path of ``log_batch``.
+        """
+        if not points:
+            return
+        with self._db.write() as connection:
+            run = lock_run(connection, run_id)
+            run.require_active("log to")
+            statements = self._upserts.points_from_json
+            if statements is not None and _plain_values(points):
+                insert, latest = statements
+                cursor = self._db.cursor(connection)
+                try:
+                    cursor.execute(insert, (run.run_pk, _json_encode(points)))
+                    for key in set(map(itemgetter(0), points)):
+                        cursor.execute(latest, (run.run_pk, key))
+                finally:
+                    cursor.close()
+                return
+            unchecked = Metric.unchecked
+            metrics = [unchecked(key, value, ts, step) for key, value, ts, step in points]
+            self._write_metrics(connection, *metric_rows(run.run_pk, metrics))
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from an active run; NotFound if the run has no such tag."""

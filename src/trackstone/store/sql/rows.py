@@ -58,8 +58,6 @@ RUN_INFO_COLUMNS = (
 
 _STAGES = {stage.value: stage for stage in LifecycleStage}
 _STATUSES = {status.value: status for status in RunStatus}
-_new = object.__new__
-_set = object.__setattr__
 
 
 def stored_value(value: float) -> tuple[float, bool, bool]:
@@ -73,34 +71,22 @@ def metric_from_values(
     key: str, value: float, is_nan: bool, negative_zero: bool, timestamp: int, step: int
 ) -> Metric:
     """Build a Metric from stored columns without re-running validation (hot path)."""
-    metric = _new(Metric)
-    _set(metric, "key", key)
     if is_nan:
-        _set(metric, "value", math.nan)
+        value = math.nan
     elif negative_zero:
-        _set(metric, "value", -0.0)
+        value = -0.0
     else:
-        _set(metric, "value", float(value))
-    _set(metric, "timestamp", timestamp)
-    _set(metric, "step", step)
-    return metric
+        value = float(value)
+    return Metric.unchecked(key, value, timestamp, step)
 
 
 def metrics_from_rows(key: str, rows: Iterable[Sequence[Any]]) -> list[Metric]:
     """Build Metrics from (step, timestamp, value, is_nan, is_negative_zero) rows, fast."""
-    new, cls, nan = _new, Metric, math.nan
-    out: list[Metric] = []
-    append = out.append
-    for step, timestamp, value, is_nan, negative_zero in rows:
-        metric = new(cls)
-        # Frozen dataclass: fill the instance dict directly, as __init__ would have.
-        fields = metric.__dict__
-        fields["key"] = key
-        fields["value"] = nan if is_nan else (-0.0 if negative_zero else value)
-        fields["timestamp"] = timestamp
-        fields["step"] = step
-        append(metric)
-    return out
+    unchecked, nan = Metric.unchecked, math.nan
+    return [
+        unchecked(key, nan if is_nan else (-0.0 if negative_zero else value), timestamp, step)
+        for step, timestamp, value, is_nan, negative_zero in rows
+    ]
 
 
 def experiment_from_row(row: Sequence[Any], tags: dict[str, str]) -> Experiment:

@@ -28,6 +28,7 @@ from trackstone.entities import (
 from trackstone.store.base import (
     EXPERIMENTS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
+    MetricPoint,
     MetricWithRunId,
 )
 from trackstone.store.sql.batches import BatchWriter
@@ -179,6 +180,9 @@ class SqlStore:
         tags: Sequence[RunTag] = (),
     ) -> None:
         self._batches.log_batch(run_id, metrics, params, tags)
+
+    def log_metric_rows(self, run_id: str, points: Sequence[MetricPoint]) -> None:
+        self._batches.log_metric_rows(run_id, points)
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
         self._batches.log_batch(run_id, (metric,), (), ())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -35,6 +36,33 @@ def _newer_than_stored(excluded: Any) -> ColumnElement[bool]:
     )
 
 
+# Bulk points as one JSON array of [key, value, timestamp, step] arrays: SQLite inserts them in
+# one statement, inside its own C code (the GIL stays free for the training loop), measured
+# 1.5x faster than executemany of the same rows. Only for points with finite, non-zero values:
+# JSON has no NaN or infinity, and SQLite keeps no sign on a stored zero.
+_POINTS = "json_each(?2) AS point"
+_KEY, _VALUE, _TIMESTAMP, _STEP = (f"point.value ->> {index}" for index in range(4))
+_METRICS_FROM_JSON = (
+    "INSERT INTO metrics (run_pk, key, step, timestamp, value, is_nan, is_negative_zero) "
+    f"SELECT ?1, {_KEY}, {_STEP}, {_TIMESTAMP}, {_VALUE}, 0, 0 FROM {_POINTS} "
+    "WHERE true ON CONFLICT DO NOTHING"
+)
+# After the insert, a key's latest point is its greatest stored one (step, then timestamp, then
+# value with NaN lowest), found through the primary key: the same point the row-by-row path
+# keeps in latest_metrics.
+_LATEST_OF_KEY = (
+    "INSERT INTO latest_metrics (run_pk, key, value, is_nan, is_negative_zero, timestamp, step) "
+    "SELECT run_pk, key, value, is_nan, is_negative_zero, timestamp, step FROM metrics "
+    "WHERE run_pk = ?1 AND key = ?2 "
+    "ORDER BY step DESC, timestamp DESC, is_nan ASC, value DESC LIMIT 1 "
+    "ON CONFLICT (run_pk, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, "
+    "is_negative_zero = excluded.is_negative_zero, timestamp = excluded.timestamp, "
+    "step = excluded.step"
+)
+# The ->> operator arrived in SQLite 3.38 (with JSON built in by default).
+_JSON_ARROW_SQLITE = (3, 38, 0)
+
+
 class Upserts:
     """The conflict-handling inserts of one dialect."""
 
@@ -55,6 +83,9 @@ class Upserts:
                 f"INSERT INTO metrics ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING"
             )
+        self.points_from_json: tuple[str, str] | None = None
+        if dialect == "sqlite" and sqlite3.sqlite_version_info >= _JSON_ARROW_SQLITE:
+            self.points_from_json = (_METRICS_FROM_JSON, _LATEST_OF_KEY)
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         self.params = insert(schema.params).on_conflict_do_nothing()
         tags = insert(schema.tags)
