@@ -55,6 +55,11 @@ from trackstone.search.ast import (
     Or,
     OrderKey,
 )
+from trackstone.search.schema import (
+    EXPERIMENT_DEFAULT_ORDER,
+    EXPERIMENT_TIE_BREAKER,
+    RUN_TIE_BREAKERS,
+)
 
 __all__ = [
     "experiment_matches",
@@ -73,16 +78,6 @@ _T = TypeVar("_T")
 # Maps an identifier to the candidate values of one entity (empty when the key is absent).
 Resolver = Callable[[Identifier], tuple[Scalar, ...]]
 
-_RUN_TIE_BREAKERS = (
-    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "start_time"), ascending=False),
-    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "run_id"), ascending=True),
-)
-_EXPERIMENT_DEFAULT = (
-    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "last_update_time"), ascending=False),
-)
-_EXPERIMENT_TIE_BREAKER = OrderKey(
-    Identifier(IdentifierKind.ATTRIBUTE, "experiment_id"), ascending=True
-)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -100,7 +95,7 @@ def experiment_matches(expression: Expression | None, experiment: Experiment) ->
 
 def sort_runs(runs: Iterable[Run], order_keys: Iterable[OrderKey]) -> list[Run]:
     """Return ``runs`` sorted by ``order_keys`` then ``start_time DESC, run_id ASC``."""
-    keys = (*order_keys, *_RUN_TIE_BREAKERS)
+    keys = (*order_keys, *RUN_TIE_BREAKERS)
     return _sorted(runs, keys, _run_values)
 
 
@@ -109,8 +104,8 @@ def sort_experiments(
 ) -> list[Experiment]:
     """Return ``experiments`` sorted by ``order_keys`` (default ``last_update_time DESC``)
     then ``experiment_id ASC``."""
-    keys = tuple(order_keys) or _EXPERIMENT_DEFAULT
-    return _sorted(experiments, (*keys, _EXPERIMENT_TIE_BREAKER), _experiment_values)
+    keys = tuple(order_keys) or EXPERIMENT_DEFAULT_ORDER
+    return _sorted(experiments, (*keys, EXPERIMENT_TIE_BREAKER), _experiment_values)
 
 
 def holds(expression: Expression, resolve: Resolver) -> bool:
@@ -262,7 +257,7 @@ def _sorted(
         value = candidates[0]
         if isinstance(value, float) and math.isnan(value):
             return None
-        if identifier == _EXPERIMENT_TIE_BREAKER.identifier and isinstance(value, str):
+        if identifier == EXPERIMENT_TIE_BREAKER.identifier and isinstance(value, str):
             return experiment_sort_key(value)
         return value
 

@@ -22,12 +22,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
-from trackstone.search.ast import IdentifierKind, Operator
+from trackstone.search.ast import Identifier, IdentifierKind, Operator, OrderKey
 
 __all__ = [
+    "EXPERIMENT_DEFAULT_ORDER",
     "EXPERIMENT_SCHEMA",
+    "EXPERIMENT_TIE_BREAKER",
     "RUN_SCHEMA",
     "RUN_STATUSES",
+    "RUN_TIE_BREAKERS",
     "FieldSpec",
     "KindSpec",
     "SearchSchema",
@@ -203,4 +206,16 @@ EXPERIMENT_SCHEMA = SearchSchema(
         ),
         KindSpec(IdentifierKind.TAG, ("tags", "tag"), free_keys=_NULLABLE_STRING),
     ),
+)
+
+# Every ordering ends with these, so that pages and results are deterministic.
+RUN_TIE_BREAKERS = (
+    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "start_time"), ascending=False),
+    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "run_id"), ascending=True),
+)
+EXPERIMENT_DEFAULT_ORDER = (
+    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "last_update_time"), ascending=False),
+)
+EXPERIMENT_TIE_BREAKER = OrderKey(
+    Identifier(IdentifierKind.ATTRIBUTE, "experiment_id"), ascending=True
 )

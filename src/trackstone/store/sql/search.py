@@ -44,11 +44,15 @@ from trackstone.search.ast import (
     And,
     Comparison,
     Expression,
-    Identifier,
     IdentifierKind,
     Operator,
     Or,
     OrderKey,
+)
+from trackstone.search.schema import (
+    EXPERIMENT_DEFAULT_ORDER,
+    EXPERIMENT_TIE_BREAKER,
+    RUN_TIE_BREAKERS,
 )
 from trackstone.store.sql import schema
 from trackstone.store.sql.keyset import SortTerm, after_position, check_position
@@ -77,16 +81,6 @@ _EXPERIMENT_ATTRIBUTES: dict[str, Any] = {
     "last_update_time": E.c.last_update_time,
     "experiment_id": E.c.experiment_id,
 }
-_RUN_TIE_BREAKERS = (
-    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "start_time"), ascending=False),
-    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "run_id"), ascending=True),
-)
-_EXPERIMENT_DEFAULT_ORDER = (
-    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "last_update_time"), ascending=False),
-)
-_EXPERIMENT_TIE_BREAKER = OrderKey(
-    Identifier(IdentifierKind.ATTRIBUTE, "experiment_id"), ascending=True
-)
 
 
 def glob_pattern(like_pattern: str) -> str:
@@ -299,7 +293,7 @@ class SqlSearch:
         and with ``after`` keeps only rows past that position.
         """
         sort = _Sort()
-        for index, key in enumerate((*keys, *_RUN_TIE_BREAKERS)):
+        for index, key in enumerate((*keys, *RUN_TIE_BREAKERS)):
             self._run_sort_key(sort, index, key)
         return _with_sort(query, R, sort, after)
 
@@ -311,9 +305,7 @@ class SqlSearch:
         Positions and ``after`` work as in ``apply_run_order``.
         """
         sort = _Sort()
-        for index, key in enumerate(
-            (*(keys or _EXPERIMENT_DEFAULT_ORDER), _EXPERIMENT_TIE_BREAKER)
-        ):
+        for index, key in enumerate((*(keys or EXPERIMENT_DEFAULT_ORDER), EXPERIMENT_TIE_BREAKER)):
             identifier = key.identifier
             if identifier.kind is IdentifierKind.TAG:
                 alias = schema.experiment_tags.alias(f"sort_{index}")
