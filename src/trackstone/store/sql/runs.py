@@ -118,7 +118,10 @@ def _load_inputs(connection: Connection, pks: Sequence[int]) -> dict[int, list[D
 
 
 def load_runs(connection: Connection, run_pks: Sequence[int]) -> dict[int, Run]:
-    """Return the runs with these keys, with data and inputs, in a few set-based queries."""
+    """Return the runs with these keys, with data and inputs, in a few set-based queries.
+
+    Each query's rows are fetched at once (``.all()``): iterating a result fetches row by row.
+    """
     found: dict[int, Run] = {}
     lm, params, tags = schema.latest_metrics, schema.params, schema.tags
     for pks in _chunks(run_pks):
@@ -126,7 +129,7 @@ def load_runs(connection: Connection, run_pks: Sequence[int]) -> dict[int, Run]:
             row[0]: run_info_from_row(row[1:])
             for row in connection.execute(
                 select(R.c.run_pk, *RUN_INFO_COLUMNS).where(R.c.run_pk.in_(pks))
-            )
+            ).all()
         }
         latest: dict[int, list[Metric]] = {pk: [] for pk in infos}
         for pk, key, value, is_nan, negative_zero, ts, step in connection.execute(
@@ -141,17 +144,17 @@ def load_runs(connection: Connection, run_pks: Sequence[int]) -> dict[int, Run]:
             )
             .where(lm.c.run_pk.in_(pks))
             .order_by(lm.c.run_pk, lm.c.key)
-        ):
+        ).all():
             latest[pk].append(metric_from_values(key, value, is_nan, negative_zero, ts, step))
         param_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
         for pk, key, value in connection.execute(
             select(params.c.run_pk, params.c.key, params.c.value).where(params.c.run_pk.in_(pks))
-        ):
+        ).all():
             param_map[pk][key] = value
         tag_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
         for pk, key, value in connection.execute(
             select(tags.c.run_pk, tags.c.key, tags.c.value).where(tags.c.run_pk.in_(pks))
-        ):
+        ).all():
             tag_map[pk][key] = value
         inputs = _load_inputs(connection, pks)
         for pk, info in infos.items():
