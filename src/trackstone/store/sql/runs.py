@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -81,31 +82,37 @@ def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
         yield items[start : start + _CHUNK]
 
 
-def _load_inputs(connection: Connection, pks: Sequence[int]) -> dict[int, list[DatasetInput]]:
-    inputs, datasets, input_tags = schema.inputs, schema.datasets, schema.input_tags
-    rows = connection.execute(
-        select(
-            inputs.c.run_pk,
-            inputs.c.input_pk,
-            datasets.c.name,
-            datasets.c.digest,
-            datasets.c.source_type,
-            datasets.c.source,
-            datasets.c.schema,
-            datasets.c.profile,
-        )
-        .join(datasets, datasets.c.dataset_pk == inputs.c.dataset_pk)
-        .where(inputs.c.run_pk.in_(pks))
-        .order_by(inputs.c.run_pk, inputs.c.input_pk)
-    ).all()
+def _key_filter(placeholder: str, column: str) -> str:
+    """Return a condition matching ``column`` against one bound array of run keys."""
+    if placeholder == "?":
+        return f"{column} IN (SELECT value FROM json_each(?))"
+    return f"{column} = ANY(%s)"
+
+
+def _fetch(cursor: Any, sql: str, keys: Any) -> list[Any]:
+    cursor.execute(sql, (keys,))
+    rows: list[Any] = cursor.fetchall()
+    return rows
+
+
+def _load_inputs(cursor: Any, placeholder: str, keys: Any) -> dict[int, list[DatasetInput]]:
+    rows = _fetch(
+        cursor,
+        'SELECT i.run_pk, i.input_pk, d.name, d.digest, d.source_type, d.source, d."schema",'
+        f" d.profile FROM {schema.inputs.name} i JOIN {schema.datasets.name} d"
+        f" ON d.dataset_pk = i.dataset_pk WHERE {_key_filter(placeholder, 'i.run_pk')}"
+        " ORDER BY i.run_pk, i.input_pk",
+        keys,
+    )
     if not rows:
         return {}
     tags: dict[int, list[tuple[str, str]]] = {}
-    tag_rows = connection.execute(
-        select(input_tags.c.input_pk, input_tags.c.key, input_tags.c.value)
-        .join(inputs, inputs.c.input_pk == input_tags.c.input_pk)
-        .where(inputs.c.run_pk.in_(pks))
-        .order_by(input_tags.c.input_pk, input_tags.c.key)
+    tag_rows = _fetch(
+        cursor,
+        f"SELECT t.input_pk, t.key, t.value FROM {schema.input_tags.name} t"
+        f" JOIN {schema.inputs.name} i ON i.input_pk = t.input_pk"
+        f" WHERE {_key_filter(placeholder, 'i.run_pk')} ORDER BY t.input_pk, t.key",
+        keys,
     )
     for input_pk, key, value in tag_rows:
         tags.setdefault(input_pk, []).append((key, value))
@@ -117,50 +124,55 @@ def _load_inputs(connection: Connection, pks: Sequence[int]) -> dict[int, list[D
     return found
 
 
+def _run_sql(placeholder: str) -> tuple[str, str, str, str]:
+    """Return the info, latest-metric, param and tag queries of ``load_runs``."""
+    columns = ", ".join(f"r.{column.name}" for column in RUN_INFO_COLUMNS)
+    return (
+        f"SELECT r.run_pk, {columns} FROM {R.name} r WHERE {_key_filter(placeholder, 'r.run_pk')}",
+        "SELECT run_pk, key, value, is_nan, is_negative_zero, timestamp, step"
+        f" FROM {schema.latest_metrics.name} WHERE {_key_filter(placeholder, 'run_pk')}"
+        " ORDER BY run_pk, key",
+        f"SELECT run_pk, key, value FROM {schema.params.name}"
+        f" WHERE {_key_filter(placeholder, 'run_pk')}",
+        f"SELECT run_pk, key, value FROM {schema.tags.name}"
+        f" WHERE {_key_filter(placeholder, 'run_pk')}",
+    )
+
+
 def load_runs(connection: Connection, run_pks: Sequence[int]) -> dict[int, Run]:
     """Return the runs with these keys, with data and inputs, in a few set-based queries.
 
-    Each query's rows are fetched at once (``.all()``): iterating a result fetches row by row.
+    A hot path (every search page): each query goes through the driver cursor with the keys
+    bound as one array (a JSON array on SQLite), skipping SQLAlchemy's statement expansion and
+    row processing; driver errors are translated by the enclosing ``Database.read``/``write``.
     """
     found: dict[int, Run] = {}
-    lm, params, tags = schema.latest_metrics, schema.params, schema.tags
-    for pks in _chunks(run_pks):
-        infos = {
-            row[0]: run_info_from_row(row[1:])
-            for row in connection.execute(
-                select(R.c.run_pk, *RUN_INFO_COLUMNS).where(R.c.run_pk.in_(pks))
-            ).all()
-        }
-        latest: dict[int, list[Metric]] = {pk: [] for pk in infos}
-        for pk, key, value, is_nan, negative_zero, ts, step in connection.execute(
-            select(
-                lm.c.run_pk,
-                lm.c.key,
-                lm.c.value,
-                lm.c.is_nan,
-                lm.c.is_negative_zero,
-                lm.c.timestamp,
-                lm.c.step,
-            )
-            .where(lm.c.run_pk.in_(pks))
-            .order_by(lm.c.run_pk, lm.c.key)
-        ).all():
-            latest[pk].append(metric_from_values(key, value, is_nan, negative_zero, ts, step))
-        param_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
-        for pk, key, value in connection.execute(
-            select(params.c.run_pk, params.c.key, params.c.value).where(params.c.run_pk.in_(pks))
-        ).all():
-            param_map[pk][key] = value
-        tag_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
-        for pk, key, value in connection.execute(
-            select(tags.c.run_pk, tags.c.key, tags.c.value).where(tags.c.run_pk.in_(pks))
-        ).all():
-            tag_map[pk][key] = value
-        inputs = _load_inputs(connection, pks)
-        for pk, info in infos.items():
-            found[pk] = run_from_parts(
-                info, tuple(latest[pk]), param_map[pk], tag_map[pk], tuple(inputs.get(pk, ()))
-            )
+    if not run_pks:
+        return found
+    sqlite = connection.dialect.name == "sqlite"
+    placeholder = "?" if sqlite else "%s"
+    info_sql, latest_sql, param_sql, tag_sql = _run_sql(placeholder)
+    cursor = connection.connection.cursor()
+    try:
+        for pks in _chunks(run_pks):
+            keys: Any = json.dumps([int(pk) for pk in pks]) if sqlite else [int(pk) for pk in pks]
+            infos = {row[0]: run_info_from_row(row[1:]) for row in _fetch(cursor, info_sql, keys)}
+            latest: dict[int, list[Metric]] = {pk: [] for pk in infos}
+            for pk, key, value, is_nan, negative_zero, ts, step in _fetch(cursor, latest_sql, keys):
+                latest[pk].append(metric_from_values(key, value, is_nan, negative_zero, ts, step))
+            param_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
+            for pk, key, value in _fetch(cursor, param_sql, keys):
+                param_map[pk][key] = value
+            tag_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
+            for pk, key, value in _fetch(cursor, tag_sql, keys):
+                tag_map[pk][key] = value
+            inputs = _load_inputs(cursor, placeholder, keys)
+            for pk, info in infos.items():
+                found[pk] = run_from_parts(
+                    info, tuple(latest[pk]), param_map[pk], tag_map[pk], tuple(inputs.get(pk, ()))
+                )
+    finally:
+        cursor.close()
     return found
 
 
