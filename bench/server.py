@@ -23,12 +23,14 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 from run import DriverFailed, ensure_mlflow_venv
+from server_artifacts import ArtifactFailed, measure_artifacts
 from server_processes import (
     RunningServer,
     ServerFailed,
     free_port,
     mlflow_command,
     restart,
+    run_client_driver,
     start,
     trackstone_command,
 )
@@ -49,8 +51,13 @@ def bench_server(
     folder: Path,
     env: dict[str, str],
     sizes: ServerSizes,
+    client: tuple[Path, str],
 ) -> dict[str, Any]:
-    """Start one server fresh, run the workload, read its memory, restart it; return figures."""
+    """Start one server fresh, run the workloads, read its memory, restart it; return figures.
+
+    ``client`` is the python and module name of the server's own client library (its fluent
+    API is timed against the server too).
+    """
     load_at_start = os.getloadavg()
     with console.status(f"Starting {name}...") as status:
         server: RunningServer = start(name, command, folder, env)
@@ -63,6 +70,20 @@ def bench_server(
 
             started = time.perf_counter()
             workloads = run_all(server.url, sizes, progress)
+            progress(f"artifacts ({sizes.artifact_mib} MiB, {sizes.small_files} small files)")
+            workloads["artifacts"] = measure_artifacts(
+                server.url, folder / "scratch", sizes.artifact_mib, sizes.small_files
+            )
+            progress(f"{client[1]} client: log_metric")
+            workloads["client"] = run_client_driver(
+                client[0],
+                client[1],
+                server.url,
+                folder / "client",
+                env,
+                sizes.client_calls,
+                sizes.client_points,
+            )
             memory = server.memory_kib()
             console.print(f"{name}: workload done in {time.perf_counter() - started:.1f} s")
             status.update(f"Restarting {name}...")
@@ -96,6 +117,11 @@ def consistency_warnings(results: dict[str, dict[str, Any]], sizes: ServerSizes)
                 f"{name}: concurrent writers stored {writers['points_stored']} of "
                 f"{writers['points_sent']} points, {writers['errors']} failed requests "
                 f"{writers['first_errors']}"
+            )
+        ingest = work["client"]["ingest"]
+        if ingest["stored"] != ingest["points"]:
+            warnings.append(
+                f"{name}: client ingest stored {ingest['stored']} of {ingest['points']} points"
             )
     searches = {name: r["workloads"]["search_runs"] for name, r in results.items()}
     answers = {(s["results"], tuple(s["first_names"])) for s in searches.values()}
@@ -152,8 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         mlflow_python = None if args.skip_mlflow else ensure_mlflow_venv(console)
         with tempfile.TemporaryDirectory(prefix="trackstone-server-bench-") as scratch:
-            systems: list[tuple[str, Callable[[Path], list[str]], dict[str, str]]] = [
-                ("trackstone", lambda f: trackstone_command(f, free_port(), args.workers), {})
+            systems: list[
+                tuple[str, Callable[[Path], list[str]], dict[str, str], tuple[Path, str]]
+            ] = [
+                (
+                    "trackstone",
+                    lambda f: trackstone_command(f, free_port(), args.workers),
+                    {},
+                    (Path(sys.executable), "trackstone"),
+                )
             ]
             if mlflow_python is not None:
                 python = mlflow_python
@@ -162,12 +195,15 @@ def main(argv: list[str] | None = None) -> int:
                         "mlflow",
                         lambda f: mlflow_command(python, f, free_port(), args.workers),
                         _MLFLOW_ENV,
+                        (python, "mlflow"),
                     )
                 )
-            for name, command_for, env in systems:
+            for name, command_for, env, client in systems:
                 folder = Path(scratch) / name
-                results[name] = bench_server(console, name, command_for(folder), folder, env, sizes)
-    except (DriverFailed, ServerFailed, RequestFailed) as error:
+                results[name] = bench_server(
+                    console, name, command_for(folder), folder, env, sizes, client
+                )
+    except (DriverFailed, ServerFailed, RequestFailed, ArtifactFailed) as error:
         console.print(Text.assemble(("server bench failed: ", "red"), str(error)))
         return 1
     print_report(results, console)

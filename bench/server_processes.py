@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 HEALTH_TIMEOUT_S = 180.0
@@ -168,6 +170,38 @@ def start(name: str, command: list[str], folder: Path, env: dict[str, str]) -> R
         time.sleep(_POLL_INTERVAL_S)
     server.stop()
     raise ServerFailed(f"{name} not healthy after {HEALTH_TIMEOUT_S} s:\n{server.log_tail()}")
+
+
+def run_client_driver(
+    python: Path, module: str, url: str, folder: Path, env: dict[str, str], calls: int, points: int
+) -> dict[str, Any]:
+    """Run ``server_client_driver.py`` with ``module``'s fluent API against ``url``; parse its JSON.
+
+    The driver runs in ``python`` (the venv holding ``module``) with ``bench/`` on its path, the
+    tracking URI of both spellings set, in ``folder``. Raises ServerFailed if it fails.
+    """
+    bench = Path(__file__).resolve().parent
+    folder.mkdir(parents=True, exist_ok=True)
+    extra = {
+        **env,
+        "PYTHONPATH": str(bench),
+        "TRACKSTONE_TRACKING_URI": url,
+        "MLFLOW_TRACKING_URI": url,
+    }
+    done = subprocess.run(
+        [str(python), str(bench / "server_client_driver.py"), module, str(calls), str(points)],
+        cwd=folder,
+        env=_clean_env(extra),
+        capture_output=True,
+        text=True,
+        timeout=HEALTH_TIMEOUT_S * 10,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.splitlines()[-20:])
+        raise ServerFailed(f"{module} client driver exited with {done.returncode}:\n{tail}")
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
 
 
 def restart(server: RunningServer, env: dict[str, str]) -> RunningServer:

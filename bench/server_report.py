@@ -45,6 +45,21 @@ def _memory(name: str) -> Callable[[dict[str, Any]], float]:
     return lambda result: result["memory_after_load"][name] * MiB_PER_KiB
 
 
+def _figure(*keys: str) -> Callable[[dict[str, Any]], float]:
+    def read(result: dict[str, Any]) -> float:
+        figures: Any = result["workloads"]
+        for key in keys:
+            figures = figures[key]
+        return float(figures)
+
+    return read
+
+
+def _client_lost(result: dict[str, Any]) -> float:
+    ingest = result["workloads"]["client"]["ingest"]
+    return float(ingest["points"] - ingest["stored"])
+
+
 def _lost(writers: dict[str, Any]) -> float:
     return float(writers["points_sent"] - writers["points_stored"])
 
@@ -83,6 +98,56 @@ ROWS: tuple[Row, ...] = (
         None,
         must_be_zero=True,
     ),
+    Row(
+        "artifact upload, one large file",
+        "MiB/s",
+        _figure("artifacts", "large", "upload_mib_per_s"),
+        True,
+        10,
+    ),
+    Row(
+        "artifact download, one large file",
+        "MiB/s",
+        _figure("artifacts", "large", "download_mib_per_s"),
+        True,
+        10,
+    ),
+    Row(
+        "artifact upload, 4 KiB files",
+        "files/s",
+        _figure("artifacts", "small", "upload_files_per_s"),
+        True,
+        10,
+    ),
+    Row(
+        "artifact download, 4 KiB files",
+        "files/s",
+        _figure("artifacts", "small", "download_files_per_s"),
+        True,
+        10,
+    ),
+    Row(
+        "own client, fluent log_metric: p50",
+        "ms",
+        _figure("client", "log_metric", "p50_ms"),
+        False,
+        10,
+    ),
+    Row(
+        "own client, fluent log_metric: p99",
+        "ms",
+        _figure("client", "log_metric", "p99_ms"),
+        False,
+        10,
+    ),
+    Row(
+        "own client, log_metric until end_run returned",
+        "pt/s",
+        _figure("client", "ingest", "points_per_s"),
+        True,
+        10,
+    ),
+    Row("own client: points lost", "pt", _client_lost, False, None, must_be_zero=True),
     Row(
         "server memory after load (PSS of all its processes)",
         "MiB",

@@ -45,6 +45,10 @@ class ServerSizes:
     history_repeats: int
     writers: int  # concurrent writer threads
     writer_batches: int  # log-batch requests of BATCH_SIZE points per writer
+    artifact_mib: int  # one file up and down through the artifact proxy
+    small_files: int  # 4 KiB files up and down through the artifact proxy, one request each
+    client_calls: int  # timed log_metric calls of each server's own client library
+    client_points: int  # log_metric calls from start_run to end_run (client ingest)
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -58,6 +62,10 @@ FULL = ServerSizes(
     history_repeats=5,
     writers=8,
     writer_batches=10,
+    artifact_mib=256,
+    small_files=500,
+    client_calls=2_000,
+    client_points=5_000,
 )
 QUICK = ServerSizes(
     log_batches=10,
@@ -67,6 +75,10 @@ QUICK = ServerSizes(
     history_repeats=2,
     writers=8,
     writer_batches=2,
+    artifact_mib=16,
+    small_files=100,
+    client_calls=200,
+    client_points=500,
 )
 
 
