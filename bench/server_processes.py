@@ -178,7 +178,8 @@ def run_client_driver(
     """Run ``server_client_driver.py`` with ``module``'s fluent API against ``url``; parse its JSON.
 
     The driver runs in ``python`` (the venv holding ``module``) with ``bench/`` on its path, the
-    tracking URI of both spellings set, in ``folder``. Raises ServerFailed if it fails.
+    tracking URI of both spellings set, in ``folder`` (which also holds Trackstone's spool).
+    Raises ServerFailed if it fails.
     """
     bench = Path(__file__).resolve().parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -187,6 +188,7 @@ def run_client_driver(
         "PYTHONPATH": str(bench),
         "TRACKSTONE_TRACKING_URI": url,
         "MLFLOW_TRACKING_URI": url,
+        "TRACKSTONE_SPOOL_DIR": str(folder / "spool"),
     }
     done = subprocess.run(
         [str(python), str(bench / "server_client_driver.py"), module, str(calls), str(points)],
