@@ -152,6 +152,7 @@ def load_runs(connection: Connection, run_pks: Sequence[int]) -> dict[int, Run]:
     sqlite = connection.dialect.name == "sqlite"
     placeholder = "?" if sqlite else "%s"
     info_sql, latest_sql, param_sql, tag_sql = _run_sql(placeholder)
+    unchecked = Metric.unchecked
     cursor = connection.connection.cursor()
     try:
         for pks in _chunks(run_pks):
@@ -159,7 +160,11 @@ def load_runs(connection: Connection, run_pks: Sequence[int]) -> dict[int, Run]:
             infos = {row[0]: run_info_from_row(row[1:]) for row in _fetch(cursor, info_sql, keys)}
             latest: dict[int, list[Metric]] = {pk: [] for pk in infos}
             for pk, key, value, is_nan, negative_zero, ts, step in _fetch(cursor, latest_sql, keys):
-                latest[pk].append(metric_from_values(key, value, is_nan, negative_zero, ts, step))
+                if is_nan or negative_zero:
+                    metric = metric_from_values(key, value, is_nan, negative_zero, ts, step)
+                else:
+                    metric = unchecked(key, float(value), ts, step)
+                latest[pk].append(metric)
             param_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
             for pk, key, value in _fetch(cursor, param_sql, keys):
                 param_map[pk][key] = value
