@@ -18,7 +18,17 @@ from trackstone.entities.logged_model import LoggedModel, LoggedModelStatus
 from trackstone.search.ast import Expression, Identifier, IdentifierKind, OrderKey
 from trackstone.search.evaluate import Scalar, holds
 from trackstone.search.parser import parse_filter, parse_order_by
-from trackstone.search.schema import FieldSpec, KindSpec, SearchSchema, ValueType
+from trackstone.search.schema import (
+    METRICS_KIND,
+    PARAMS_KIND,
+    STRING_FIELD,
+    TAGS_KIND,
+    TIME_FIELD,
+    FieldSpec,
+    KindSpec,
+    SearchSchema,
+    ValueType,
+)
 
 __all__ = [
     "LOGGED_MODEL_SCHEMA",
@@ -28,38 +38,27 @@ __all__ = [
     "sort_logged_models",
 ]
 
-_STRING = FieldSpec(ValueType.STRING)
-_NULLABLE_STRING = FieldSpec(ValueType.STRING, nullable=True)
-_TIME = FieldSpec(ValueType.INTEGER)
 
 LOGGED_MODEL_SCHEMA = SearchSchema(
     entity="logged models",
     kinds=(
-        KindSpec(
-            IdentifierKind.METRIC,
-            ("metrics", "metric"),
-            free_keys=FieldSpec(ValueType.NUMBER, nullable=True),
-        ),
-        KindSpec(
-            IdentifierKind.PARAM,
-            ("params", "param", "parameters", "parameter"),
-            free_keys=_NULLABLE_STRING,
-        ),
-        KindSpec(IdentifierKind.TAG, ("tags", "tag"), free_keys=_NULLABLE_STRING),
+        METRICS_KIND,
+        PARAMS_KIND,
+        TAGS_KIND,
         KindSpec(
             IdentifierKind.ATTRIBUTE,
             ("attributes", "attribute", "attr"),
             keys=MappingProxyType(
                 {
-                    "name": _STRING,
-                    "model_id": _STRING,
-                    "model_type": _STRING,
-                    "source_run_id": _STRING,
+                    "name": STRING_FIELD,
+                    "model_id": STRING_FIELD,
+                    "model_type": STRING_FIELD,
+                    "source_run_id": STRING_FIELD,
                     "status": FieldSpec(
                         ValueType.STRING, allowed_values=tuple(LoggedModelStatus.__members__)
                     ),
-                    "creation_timestamp": _TIME,
-                    "last_updated_timestamp": _TIME,
+                    "creation_timestamp": TIME_FIELD,
+                    "last_updated_timestamp": TIME_FIELD,
                 }
             ),
             aliases=MappingProxyType(

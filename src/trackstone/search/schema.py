@@ -28,9 +28,15 @@ __all__ = [
     "EXPERIMENT_DEFAULT_ORDER",
     "EXPERIMENT_SCHEMA",
     "EXPERIMENT_TIE_BREAKER",
+    "METRICS_KIND",
+    "NULLABLE_STRING_FIELD",
+    "PARAMS_KIND",
     "RUN_SCHEMA",
     "RUN_STATUSES",
     "RUN_TIE_BREAKERS",
+    "STRING_FIELD",
+    "TAGS_KIND",
+    "TIME_FIELD",
     "FieldSpec",
     "KindSpec",
     "SearchSchema",
@@ -138,35 +144,40 @@ class SearchSchema:
 
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 
-_STRING = FieldSpec(ValueType.STRING)
-_NULLABLE_STRING = FieldSpec(ValueType.STRING, nullable=True)
-_TIME = FieldSpec(ValueType.INTEGER)
+STRING_FIELD = FieldSpec(ValueType.STRING)
+NULLABLE_STRING_FIELD = FieldSpec(ValueType.STRING, nullable=True)
+TIME_FIELD = FieldSpec(ValueType.INTEGER)
+
+# The free-keyed prefixes every tracked entity with metrics, params and tags shares.
+METRICS_KIND = KindSpec(
+    IdentifierKind.METRIC,
+    ("metrics", "metric"),
+    free_keys=FieldSpec(ValueType.NUMBER, nullable=True),
+)
+PARAMS_KIND = KindSpec(
+    IdentifierKind.PARAM,
+    ("params", "param", "parameters", "parameter"),
+    free_keys=NULLABLE_STRING_FIELD,
+)
+TAGS_KIND = KindSpec(IdentifierKind.TAG, ("tags", "tag"), free_keys=NULLABLE_STRING_FIELD)
 
 RUN_SCHEMA = SearchSchema(
     entity="runs",
     kinds=(
-        KindSpec(
-            IdentifierKind.METRIC,
-            ("metrics", "metric"),
-            free_keys=FieldSpec(ValueType.NUMBER, nullable=True),
-        ),
-        KindSpec(
-            IdentifierKind.PARAM,
-            ("params", "param", "parameters", "parameter"),
-            free_keys=_NULLABLE_STRING,
-        ),
-        KindSpec(IdentifierKind.TAG, ("tags", "tag"), free_keys=_NULLABLE_STRING),
+        METRICS_KIND,
+        PARAMS_KIND,
+        TAGS_KIND,
         KindSpec(
             IdentifierKind.ATTRIBUTE,
             ("attributes", "attribute", "attr", "run"),
             keys=MappingProxyType(
                 {
-                    "run_id": _STRING,
-                    "run_name": _STRING,
+                    "run_id": STRING_FIELD,
+                    "run_name": STRING_FIELD,
                     "status": FieldSpec(ValueType.STRING, allowed_values=RUN_STATUSES),
-                    "user_id": _STRING,
-                    "artifact_uri": _STRING,
-                    "start_time": _TIME,
+                    "user_id": STRING_FIELD,
+                    "artifact_uri": STRING_FIELD,
+                    "start_time": TIME_FIELD,
                     "end_time": FieldSpec(ValueType.INTEGER, nullable=True),
                 }
             ),
@@ -196,15 +207,15 @@ EXPERIMENT_SCHEMA = SearchSchema(
             ("attributes", "attribute", "attr"),
             keys=MappingProxyType(
                 {
-                    "name": _STRING,
-                    "creation_time": _TIME,
-                    "last_update_time": _TIME,
+                    "name": STRING_FIELD,
+                    "creation_time": TIME_FIELD,
+                    "last_update_time": TIME_FIELD,
                     # MLflow orders experiments by id but does not filter on it.
                     "experiment_id": FieldSpec(ValueType.STRING, filterable=False),
                 }
             ),
         ),
-        KindSpec(IdentifierKind.TAG, ("tags", "tag"), free_keys=_NULLABLE_STRING),
+        KindSpec(IdentifierKind.TAG, ("tags", "tag"), free_keys=NULLABLE_STRING_FIELD),
     ),
 )
 
