@@ -35,7 +35,8 @@ from trackstone.api.routes import route_named
 from trackstone.client.http import HttpClient
 from trackstone.entities import PagedList, Param, RunTag
 from trackstone.entities.logged_model import LoggedModel, LoggedModelStatus
-from trackstone.errors import InternalError, InvalidParameter, NotFound
+from trackstone.entities.validation import check_max_results
+from trackstone.errors import InternalError, NotFound
 from trackstone.search.logged_models import parse_logged_model_order_by
 from trackstone.store.logged_models import (
     LOGGED_MODELS_MAX_RESULTS_DEFAULT,
@@ -151,11 +152,7 @@ class RestLoggedModels:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
-        if not 1 <= max_results <= LOGGED_MODELS_MAX_RESULTS_LIMIT:
-            raise InvalidParameter(
-                f"max_results: must be between 1 and {LOGGED_MODELS_MAX_RESULTS_LIMIT}, "
-                f"got {max_results}"
-            )
+        check_max_results(max_results, LOGGED_MODELS_MAX_RESULTS_LIMIT)
         request = SearchLoggedModels(
             experiment_ids=list(experiment_ids),
             filter_string=filter_string,

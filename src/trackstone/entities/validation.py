@@ -27,6 +27,7 @@ __all__ = [
     "check_int64",
     "check_key",
     "check_length",
+    "check_max_results",
     "check_metric_value",
     "is_known_good_key",
 ]
@@ -135,3 +136,12 @@ def check_int64(field: str, value: object) -> int:
     if not INT64_MIN <= number <= INT64_MAX:
         raise InvalidParameter(f"{field}: {number} is outside the 64-bit integer range")
     return number
+
+
+def check_max_results(max_results: object, limit: int) -> int:
+    """Return ``max_results`` if it is an integer in 1..limit, else raise InvalidParameter."""
+    if isinstance(max_results, bool) or not isinstance(max_results, int):
+        raise InvalidParameter(f"max_results: must be an integer, got {max_results!r}")
+    if not 1 <= max_results <= limit:
+        raise InvalidParameter(f"max_results: must be between 1 and {limit}, got {max_results}")
+    return max_results

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from trackstone.entities import Experiment, PagedList, ViewType
+from trackstone.entities.validation import check_max_results
 from trackstone.search.parser import parse_experiment_filter, parse_experiment_order_by
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.experiments import load_experiments
 from trackstone.store.sql.page_token import PageToken, decode_token, encode_token, fingerprint
-from trackstone.store.sql.run_search import check_max_results
 from trackstone.store.sql.search import SqlSearch
 
 __all__ = ["EXPERIMENTS_MAX_RESULTS_LIMIT", "ExperimentSearch"]

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from trackstone.entities import Metric, PagedList
+from trackstone.entities.validation import check_max_results
 from trackstone.errors import InvalidParameter
 from trackstone.store.base import METRIC_HISTORY_MAX_RESULTS_LIMIT, MetricWithRunId
 from trackstone.store.sql import schema
@@ -101,11 +102,8 @@ class HistoryReader:
         self, run_id: str, key: str, max_results: int | None, page_token: str | None
     ) -> PagedList[Metric]:
         """Return a page of a metric's points ordered by step, then timestamp."""
-        if max_results is not None and not 1 <= max_results <= METRIC_HISTORY_MAX_RESULTS_LIMIT:
-            raise InvalidParameter(
-                f"max_results: must be between 1 and {METRIC_HISTORY_MAX_RESULTS_LIMIT}, "
-                f"got {max_results}"
-            )
+        if max_results is not None:
+            check_max_results(max_results, METRIC_HISTORY_MAX_RESULTS_LIMIT)
         marker = fingerprint("metric-history", run_id, key)
         position = decode_token(page_token, marker).position if page_token else None
         if position is not None and len(position) != 4:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from trackstone.clock import Clock
 from trackstone.entities import LifecycleStage, PagedList, Param, RunTag
 from trackstone.entities.logged_model import MODEL_ID_PREFIX, LoggedModel, LoggedModelStatus
+from trackstone.entities.validation import check_max_results
 from trackstone.errors import InvalidParameter, InvalidState, NotFound
 from trackstone.search.logged_models import (
     logged_model_matches,
@@ -174,11 +175,7 @@ class SqlLoggedModels:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
-        if not 1 <= max_results <= LOGGED_MODELS_MAX_RESULTS_LIMIT:
-            raise InvalidParameter(
-                f"max_results: must be between 1 and {LOGGED_MODELS_MAX_RESULTS_LIMIT}, "
-                f"got {max_results}"
-            )
+        check_max_results(max_results, LOGGED_MODELS_MAX_RESULTS_LIMIT)
         expression = parse_logged_model_filter(filter_string)
         order_keys = parse_logged_model_order_by(order_by)
         query_print = fingerprint(sorted(experiment_ids), filter_string, list(order_by or ()))

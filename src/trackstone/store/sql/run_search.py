@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from trackstone.entities import PagedList, Run, ViewType
-from trackstone.errors import InvalidParameter
+from trackstone.entities.validation import check_max_results
 from trackstone.search.parser import parse_run_filter, parse_run_order_by
 from trackstone.store.base import SEARCH_MAX_RESULTS_LIMIT
 from trackstone.store.sql import schema
@@ -22,18 +22,9 @@ from trackstone.store.sql.page_token import PageToken, decode_token, encode_toke
 from trackstone.store.sql.runs import load_runs
 from trackstone.store.sql.search import SqlSearch
 
-__all__ = ["RunSearch", "check_max_results"]
+__all__ = ["RunSearch"]
 
 R = schema.runs
-
-
-def check_max_results(max_results: object, limit: int) -> int:
-    """Return ``max_results`` if it is an integer in 1..limit, else raise InvalidParameter."""
-    if isinstance(max_results, bool) or not isinstance(max_results, int):
-        raise InvalidParameter(f"max_results: must be an integer, got {max_results!r}")
-    if not 1 <= max_results <= limit:
-        raise InvalidParameter(f"max_results: must be between 1 and {limit}, got {max_results}")
-    return max_results
 
 
 def _experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
