@@ -26,6 +26,7 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from trackstone.artifacts.base import FileInfo
+from trackstone.artifacts.local_files import file_target, join_artifact_path, walk_local_folder
 from trackstone.artifacts.paths import confined_path, is_inside, safe_relative_path
 from trackstone.errors import InvalidParameter, NotFound
 
@@ -141,10 +142,7 @@ class LocalArtifactRepository:
 
     def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
         """Copy a local file into the folder ``artifact_path`` (the root when None)."""
-        source = Path(local_file)
-        if source.is_dir():
-            raise InvalidParameter(f"local file {str(source)!r}: is a folder; use log_artifacts")
-        target = _join(safe_relative_path(artifact_path), source.name)
+        source, target = file_target(local_file, artifact_path)
         try:
             stream = source.open("rb")
         except FileNotFoundError:
@@ -158,27 +156,10 @@ class LocalArtifactRepository:
         Symlinks in the local tree are followed (their content is copied); a symlinked folder
         already visited is skipped so that link cycles end.
         """
-        source = Path(local_dir)
-        if not source.exists():
-            raise NotFound(f"local folder {str(source)!r} does not exist")
-        if not source.is_dir():
-            raise InvalidParameter(f"local folder {str(source)!r}: is a file; use log_artifact")
-        base = safe_relative_path(artifact_path)
-        self._make_folder(base)
-        seen = {os.path.realpath(source)}
-        for folder, dir_names, file_names in os.walk(source, followlinks=True):
-            kept = []
-            for name in sorted(dir_names):
-                real = os.path.realpath(os.path.join(folder, name))
-                if real not in seen:
-                    seen.add(real)
-                    kept.append(name)
-            dir_names[:] = kept
-            prefix = _join(base, Path(os.path.relpath(folder, source)).as_posix())
-            for name in dir_names:
-                self._make_folder(_join(prefix, name))
-            for name in sorted(file_names):
-                self.log_artifact(os.path.join(folder, name), prefix)
+        for folder, _, files in walk_local_folder(local_dir, artifact_path):
+            self._make_folder(folder)
+            for file in files:
+                self.log_artifact(file, folder)
 
     def write_artifact(self, artifact_path: str, stream: BinaryIO) -> None:
         """Write a file at ``artifact_path`` from a binary stream, replacing it atomically."""
@@ -237,7 +218,7 @@ class LocalArtifactRepository:
         for entry in entries:
             if entry.name.startswith(TEMP_PREFIX):
                 continue
-            info = self._file_info(root_real, entry, _join(relative, entry.name))
+            info = self._file_info(root_real, entry, join_artifact_path(relative, entry.name))
             if info is not None:
                 infos.append(info)
         return sorted(infos, key=lambda info: info.path)
@@ -318,7 +299,7 @@ class LocalArtifactRepository:
         with _translated(relative):
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         for entry in entries:
-            child = _join(relative, entry.name)
+            child = join_artifact_path(relative, entry.name)
             if entry.name.startswith(TEMP_PREFIX):
                 continue
             if entry.is_symlink():
@@ -350,8 +331,3 @@ class LocalArtifactRepository:
                 shutil.rmtree(real)
             else:
                 os.remove(real)
-
-
-def _join(folder: str, name: str) -> str:
-    """Join two artifact paths where either may be empty or ``.``."""
-    return safe_relative_path(f"{folder}/{name}" if folder else name)

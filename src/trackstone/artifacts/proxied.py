@@ -17,7 +17,7 @@ import io
 import logging
 import os
 import posixpath
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 
 from trackstone.api.errors import error_from_response
 from trackstone.artifacts.base import FileInfo
+from trackstone.artifacts.local_files import file_target, join_artifact_path, walk_local_folder
 from trackstone.artifacts.paths import safe_relative_path
 from trackstone.errors import InvalidParameter, NotFound, ServiceUnavailable
 
@@ -61,10 +62,6 @@ def split_proxy_url(url: str) -> tuple[str, str]:
     if parts.query or parts.fragment:
         raise InvalidParameter(f"artifact URI {url!r}: must not have a query or fragment")
     return f"{parts.scheme}://{parts.netloc}{head}", tail.lstrip("/")
-
-
-def _join(folder: str, name: str) -> str:
-    return safe_relative_path(f"{folder}/{name}" if folder else name)
 
 
 def _new_session(authorization: str | None) -> Any:
@@ -167,7 +164,8 @@ class ProxiedArtifactRepository:
     # -- requests --------------------------------------------------------------------------
 
     def _url(self, relative: str) -> str:
-        return f"{self._base_url}{ARTIFACTS_ENDPOINT}/{quote(_join(self._prefix, relative))}"
+        path = join_artifact_path(self._prefix, relative)
+        return f"{self._base_url}{ARTIFACTS_ENDPOINT}/{quote(path)}"
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Any:
         """Send one request; return the response on 2xx, else raise what the server said."""
@@ -191,10 +189,7 @@ class ProxiedArtifactRepository:
 
     def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
         """Upload a local file into the folder ``artifact_path`` (the root when None)."""
-        source = Path(local_file)
-        if source.is_dir():
-            raise InvalidParameter(f"local file {str(source)!r}: is a folder; use log_artifacts")
-        target = _join(safe_relative_path(artifact_path), source.name)
+        source, target = file_target(local_file, artifact_path)
         try:
             stream = source.open("rb")
         except FileNotFoundError:
@@ -209,25 +204,12 @@ class ProxiedArtifactRepository:
         Symlinks in the local tree are followed; a symlinked folder already visited is skipped
         so that link cycles end. Empty folders are not kept.
         """
-        source = Path(local_dir)
-        if not source.exists():
-            raise NotFound(f"local folder {str(source)!r} does not exist")
-        if not source.is_dir():
-            raise InvalidParameter(f"local folder {str(source)!r}: is a file; use log_artifact")
-        base = safe_relative_path(artifact_path)
-        uploads: list[tuple[Path, str]] = []
-        seen = {os.path.realpath(source)}
-        for folder, dir_names, file_names in os.walk(source, followlinks=True):
-            kept = []
-            for name in sorted(dir_names):
-                real = os.path.realpath(os.path.join(folder, name))
-                if real not in seen:
-                    seen.add(real)
-                    kept.append(name)
-            dir_names[:] = kept
-            prefix = _join(base, Path(os.path.relpath(folder, source)).as_posix())
-            uploads.extend((Path(folder, name), prefix) for name in sorted(file_names))
-        self._in_parallel([partial(self.log_artifact, file, prefix) for file, prefix in uploads])
+        uploads = [
+            partial(self.log_artifact, file, folder)
+            for folder, _, files in walk_local_folder(local_dir, artifact_path)
+            for file in files
+        ]
+        self._in_parallel(uploads)
 
     def write_artifact(self, artifact_path: str, stream: BinaryIO) -> None:
         """Upload a file at ``artifact_path`` from a binary stream, in chunks."""
@@ -250,7 +232,9 @@ class ProxiedArtifactRepository:
         response = self._send(
             "GET",
             f"{self._base_url}{ARTIFACTS_ENDPOINT}",
-            params={"path": _join(self._prefix, relative) if relative else self._prefix},
+            params={
+                "path": join_artifact_path(self._prefix, relative) if relative else self._prefix
+            },
         )
         with response:
             files = response.json().get("files", [])
@@ -268,7 +252,7 @@ class ProxiedArtifactRepository:
         try:
             if not isinstance(name, str) or "/" in name or not name:
                 raise InvalidParameter(f"listed name {name!r}: must be one path segment")
-            child = _join(folder, name)
+            child = join_artifact_path(folder, name)
         except InvalidParameter:
             logger.warning("ignoring listed artifact %r: not a safe name", name)
             return None
@@ -332,7 +316,7 @@ class ProxiedArtifactRepository:
             while chunk := stream.read(CHUNK_BYTES):
                 target.write(chunk)
 
-    def _in_parallel(self, tasks: list[Callable[[], object]]) -> None:
+    def _in_parallel(self, tasks: Sequence[Callable[[], object]]) -> None:
         """Run the tasks on ``max_threads`` threads; raise the first failure after all ended."""
         if len(tasks) <= 1 or self._max_threads == 1:
             for task in tasks:

@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from trackstone.artifacts.base import FileInfo
+from trackstone.artifacts.local_files import file_target, join_artifact_path, walk_local_folder
 from trackstone.artifacts.paths import safe_relative_path
 from trackstone.artifacts.s3_errors import error_for_code, translated
 from trackstone.artifacts.s3_streams import FullReads, KnownObject, ObjectBody
@@ -102,11 +103,6 @@ def _make_client(endpoint_url: str | None, max_threads: int) -> Any:
     return boto3.session.Session().client(
         "s3", endpoint_url=endpoint_url or None, config=Config(**options)
     )
-
-
-def _join(folder: str, name: str) -> str:
-    """Join two artifact paths where either may be empty or ``.``."""
-    return safe_relative_path(f"{folder}/{name}" if folder else name)
 
 
 def _is_safe_name(path: str) -> bool:
@@ -216,13 +212,7 @@ class S3ArtifactRepository:
 
     def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
         """Upload a local file into the folder ``artifact_path`` (the root when None)."""
-        source = Path(local_file)
-        if source.is_dir():
-            raise InvalidParameter(f"local file {str(source)!r}: is a folder; use log_artifacts")
-        target = _join(safe_relative_path(artifact_path), source.name)
-        if not source.exists():
-            raise NotFound(f"local file {str(source)!r} does not exist")
-        self._upload_files([(source, target)])
+        self._upload_files([file_target(local_file, artifact_path)])
 
     def log_artifacts(self, local_dir: str | Path, artifact_path: str | None = None) -> None:
         """Upload a local folder tree into ``artifact_path``, several files at a time.
@@ -230,25 +220,11 @@ class S3ArtifactRepository:
         Symlinks in the local tree are followed; a symlinked folder already visited is skipped
         so that link cycles end. Empty folders are not kept (S3 has no folders).
         """
-        source = Path(local_dir)
-        if not source.exists():
-            raise NotFound(f"local folder {str(source)!r} does not exist")
-        if not source.is_dir():
-            raise InvalidParameter(f"local folder {str(source)!r}: is a file; use log_artifact")
-        base = safe_relative_path(artifact_path)
-        uploads: list[tuple[Path, str]] = []
-        seen = {os.path.realpath(source)}
-        for folder, dir_names, file_names in os.walk(source, followlinks=True):
-            kept = []
-            for name in sorted(dir_names):
-                real = os.path.realpath(os.path.join(folder, name))
-                if real not in seen:
-                    seen.add(real)
-                    kept.append(name)
-            dir_names[:] = kept
-            prefix = _join(base, Path(os.path.relpath(folder, source)).as_posix())
-            for name in sorted(file_names):
-                uploads.append((Path(folder, name), _join(prefix, name)))
+        uploads = [
+            (file, join_artifact_path(folder, file.name))
+            for folder, _, files in walk_local_folder(local_dir, artifact_path)
+            for file in files
+        ]
         self._upload_files(uploads)
 
     def _upload_files(self, uploads: list[tuple[Path, str]]) -> None:
@@ -401,7 +377,7 @@ class S3ArtifactRepository:
                             str(target),
                             subscribers=[KnownObject(entry["Size"], entry.get("ETag"))],
                         )
-                        futures.append((_join(relative, inner), future))
+                        futures.append((join_artifact_path(relative, inner), future))
             for child, future in futures:
                 with translated(f"artifact {child!r}"):
                     future.result()
