@@ -16,6 +16,24 @@ def test_every_exported_name_loads(name: str) -> None:
     assert getattr(trackstone, name) is not None
 
 
+# Helpers for autolog code, deliberately not part of the top-level MLflow-style surface.
+INTERNAL_FLUENT_NAMES = {"current_experiment_id", "current_run_id", "get_client"}
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "trackstone.client.fluent",
+        "trackstone.client.fluent_artifacts",
+        "trackstone.client.fluent_search",
+    ],
+)
+def test_the_lazy_export_list_keeps_up_with_the_fluent_modules(module: str) -> None:
+    # trackstone/__init__.py repeats these names so that importing it stays light.
+    names = set(__import__(module, fromlist=["__all__"]).__all__) - INTERNAL_FLUENT_NAMES
+    assert names <= set(trackstone.__all__)
+
+
 def test_unknown_names_raise_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         trackstone.no_such_name  # type: ignore[attr-defined]  # noqa: B018
