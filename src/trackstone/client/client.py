@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trackstone.client.artifact_logging import ArtifactMethods
+from trackstone.client.monitoring_methods import MonitoringMethods
+from trackstone.client.registry_methods import RegistryMethods
 from trackstone.client.shutdown import after_fork_in_child, close_at_exit
 from trackstone.clock import Clock, SystemClock
 from trackstone.config import Settings
@@ -87,7 +89,7 @@ def warn_unsupported(**arguments: object) -> None:
             logger.warning("the %r argument is accepted for MLflow compatibility but ignored", name)
 
 
-class TrackstoneClient(ArtifactMethods):
+class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
     """A client for one tracking store; every call names the experiment or run it acts on.
 
     Args:
