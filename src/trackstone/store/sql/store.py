@@ -35,6 +35,7 @@ from trackstone.store.sql.batches import BatchWriter
 from trackstone.store.sql.datasets import InputWriter
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.experiment_search import ExperimentSearch
+from trackstone.store.sql.experiment_stats import SqlExperimentStats
 from trackstone.store.sql.experiments import ExperimentRepository
 from trackstone.store.sql.history import HistoryReader
 from trackstone.store.sql.logged_models import SqlLoggedModels
@@ -92,6 +93,7 @@ class SqlStore:
             self._run_search = RunSearch(self._db, compiler)
             self._experiment_search = ExperimentSearch(self._db, compiler)
             self.logged_models = SqlLoggedModels(self._db, self._clock)
+            self.experiment_stats = SqlExperimentStats(self._db)
         except BaseException:
             self._db.dispose()
             raise
