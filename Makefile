@@ -49,5 +49,9 @@ bench: setup
 bench-server: setup
 	$(BIN)/python bench/server.py
 
+.PHONY: bench-registry
+bench-registry: setup
+	$(BIN)/python bench/registry.py
+
 clean:
 	rm -rf $(VENV) trackstone-data .pytest_cache .mypy_cache .ruff_cache
