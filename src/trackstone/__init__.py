@@ -62,6 +62,11 @@ if TYPE_CHECKING:
         log_table,
         log_text,
     )
+    from trackstone.client.fluent_registry import (
+        register_model,
+        search_model_versions,
+        search_registered_models,
+    )
     from trackstone.client.fluent_search import (
         search_experiments,
         search_runs,
@@ -111,6 +116,11 @@ _FLUENT_SEARCH = (
     "search_experiments",
     "search_runs",
 )
+_FLUENT_REGISTRY = (
+    "register_model",
+    "search_model_versions",
+    "search_registered_models",
+)
 _SUBMODULES = ("artifacts", "data", "entities", "exceptions", "tracking")
 
 # name -> (module, attribute in it)
@@ -118,6 +128,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     **{name: ("trackstone.client.fluent", name) for name in _FLUENT},
     **{name: ("trackstone.client.fluent_artifacts", name) for name in _FLUENT_ARTIFACTS},
     **{name: ("trackstone.client.fluent_search", name) for name in _FLUENT_SEARCH},
+    **{name: ("trackstone.client.fluent_registry", name) for name in _FLUENT_REGISTRY},
     "ActiveRun": ("trackstone.client.context", "ActiveRun"),
     "TrackstoneClient": ("trackstone.client.client", "TrackstoneClient"),
     "MlflowClient": ("trackstone.client.client", "TrackstoneClient"),
@@ -162,7 +173,10 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
     "search_experiments",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",

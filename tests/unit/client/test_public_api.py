@@ -26,6 +26,7 @@ INTERNAL_FLUENT_NAMES = {"current_experiment_id", "current_run_id", "get_client"
         "trackstone.client.fluent",
         "trackstone.client.fluent_artifacts",
         "trackstone.client.fluent_search",
+        "trackstone.client.fluent_registry",
     ],
 )
 def test_the_lazy_export_list_keeps_up_with_the_fluent_modules(module: str) -> None:
@@ -114,6 +115,9 @@ FLUENT = [
     ("set_experiment_tag", ["key", "value"]),
     ("set_experiment_tags", ["tags"]),
     ("flush_async_logging", []),
+    ("register_model", ["model_uri", "name", "await_registration_for", "tags", "env_pack"]),
+    ("search_registered_models", ["max_results", "filter_string", "order_by"]),
+    ("search_model_versions", ["max_results", "filter_string", "order_by"]),
 ]
 
 # The same for MlflowClient methods (without ``self``).
@@ -173,6 +177,42 @@ CLIENT = [
     ("delete_run", ["run_id"]),
     ("restore_run", ["run_id"]),
     ("delete_tag", ["run_id", "key"]),
+    ("create_registered_model", ["name", "tags", "description", "deployment_job_id"]),
+    ("get_registered_model", ["name"]),
+    ("rename_registered_model", ["name", "new_name"]),
+    ("update_registered_model", ["name", "description", "deployment_job_id"]),
+    ("delete_registered_model", ["name"]),
+    ("search_registered_models", ["filter_string", "max_results", "order_by", "page_token"]),
+    ("get_latest_versions", ["name", "stages"]),
+    ("set_registered_model_tag", ["name", "key", "value"]),
+    ("delete_registered_model_tag", ["name", "key"]),
+    ("set_registered_model_alias", ["name", "alias", "version"]),
+    ("delete_registered_model_alias", ["name", "alias"]),
+    ("get_model_version_by_alias", ["name", "alias"]),
+    (
+        "create_model_version",
+        [
+            "name",
+            "source",
+            "run_id",
+            "tags",
+            "run_link",
+            "description",
+            "await_creation_for",
+            "model_id",
+        ],
+    ),
+    ("get_model_version", ["name", "version"]),
+    ("update_model_version", ["name", "version", "description"]),
+    (
+        "transition_model_version_stage",
+        ["name", "version", "stage", "archive_existing_versions"],
+    ),
+    ("delete_model_version", ["name", "version"]),
+    ("get_model_version_download_uri", ["name", "version"]),
+    ("search_model_versions", ["filter_string", "max_results", "order_by", "page_token"]),
+    ("set_model_version_tag", ["name", "version", "key", "value", "stage"]),
+    ("delete_model_version_tag", ["name", "version", "key", "stage"]),
 ]
 
 
