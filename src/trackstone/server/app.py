@@ -24,6 +24,7 @@ from trackstone.server.health import health_routes
 from trackstone.server.hosts import HostPolicy, default_allowed_hosts
 from trackstone.server.routing import api_routes, openapi_route
 from trackstone.server.security import SecurityMiddleware
+from trackstone.server.ui.routes import ui_routes
 from trackstone.store.base import TrackingStore
 
 __all__ = ["TrackstoneApp", "app_from_env", "create_app", "open_store"]
@@ -101,7 +102,13 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
 
     app = TrackstoneApp(
         outer=outer,
-        routes=[*health_routes(), openapi_route(), *api_routes(served), *artifact_proxy_routes()],
+        routes=[
+            *health_routes(),
+            openapi_route(),
+            *api_routes(served),
+            *artifact_proxy_routes(),
+            *ui_routes(),
+        ],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )

@@ -1,0 +1,67 @@
+"""The UI's page handlers: each renders a shell whose JS module fills it from the JSON API."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from trackstone.errors import NotFound
+from trackstone.server.ui.rendering import render_page
+from trackstone.store.base import TrackingStore
+
+__all__ = ["compare_page", "experiment_page", "experiments_page", "models_page", "run_page"]
+
+_MAX_COMPARED_RUNS = 100
+
+
+def _store(request: Request) -> TrackingStore:
+    store: TrackingStore = request.app.state.store
+    return store
+
+
+def _not_found(what: str) -> HTMLResponse:
+    return render_page("not_found.html", {"what": what}, status_code=404)
+
+
+async def experiments_page(request: Request) -> HTMLResponse:
+    """The experiments list (``/``)."""
+    return render_page("experiments.html", {"nav": "experiments"})
+
+
+async def experiment_page(request: Request) -> HTMLResponse:
+    """The runs table of one experiment (``/experiments/<id>``)."""
+    experiment_id = request.path_params["experiment_id"]
+    try:
+        experiment = await run_in_threadpool(_store(request).get_experiment, experiment_id)
+    except NotFound:
+        return _not_found(f"experiment {experiment_id!r}")
+    return render_page("runs.html", {"nav": "experiments", "experiment": experiment})
+
+
+async def run_page(request: Request) -> HTMLResponse:
+    """A run's page (``/runs/<run_id>``): for now its name, status and times."""
+    run_id = request.path_params["run_id"]
+    store = _store(request)
+    try:
+        run = await run_in_threadpool(store.get_run, run_id)
+        experiment = await run_in_threadpool(store.get_experiment, run.info.experiment_id)
+    except NotFound:
+        return _not_found(f"run {run_id!r}")
+    return render_page("run.html", {"nav": "experiments", "run": run, "experiment": experiment})
+
+
+async def compare_page(request: Request) -> HTMLResponse:
+    """The comparison of runs (``/compare?runs=a,b``): for now the list of chosen runs."""
+    run_ids = [
+        run_id
+        for value in request.query_params.getlist("runs")
+        for run_id in value.split(",")
+        if run_id.strip()
+    ][:_MAX_COMPARED_RUNS]
+    return render_page("compare.html", {"nav": "experiments", "run_ids": run_ids})
+
+
+async def models_page(request: Request) -> HTMLResponse:
+    """The model registry's list (``/models``): a placeholder until the registry pages exist."""
+    return render_page("models.html", {"nav": "models"})
