@@ -66,6 +66,16 @@ def _print_report(report: GcReport) -> None:
         console.print(f"  run {run_id}", markup=False)
     for experiment_id in report.experiment_ids:
         console.print(f"  experiment {experiment_id}", markup=False)
+    if report.kept_run_ids:
+        console.print(
+            f"Kept {len(report.kept_run_ids)} deleted run(s) that registered model versions "
+            f"still need (see 'trackstone models'); they are collected once no version does:",
+            markup=False,
+        )
+        for run_id in report.kept_run_ids:
+            console.print(f"  run {run_id}", markup=False)
+        for experiment_id in report.kept_experiment_ids:
+            console.print(f"  experiment {experiment_id} (holds a kept run)", markup=False)
 
 
 @click.command("gc")
@@ -103,6 +113,8 @@ def gc(
     Artifacts go first, then rows.
     Without --run-ids or --experiment-ids every deleted run and experiment is collected.
     Names of collected experiments can be used again.
+    Deleted runs that a registered model version still needs are kept (with their
+    experiment) until no version needs them.
     """
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     console = stdout_console()
@@ -126,6 +138,8 @@ def gc(
                 "dry_run": report.dry_run,
                 "run_ids": list(report.run_ids),
                 "experiment_ids": list(report.experiment_ids),
+                "kept_run_ids": list(report.kept_run_ids),
+                "kept_experiment_ids": list(report.kept_experiment_ids),
             }
         )
     else:

@@ -13,6 +13,7 @@ from trackstone import __version__
 from trackstone.cli.db import db
 from trackstone.cli.experiments import experiments
 from trackstone.cli.gc import gc
+from trackstone.cli.models import models
 from trackstone.cli.output import print_error
 from trackstone.cli.runs import runs
 from trackstone.cli.server import server
@@ -103,6 +104,7 @@ def main(ctx: click.Context, tracking_uri: str | None, debug: bool) -> None:
 
 main.add_command(experiments)
 main.add_command(runs)
+main.add_command(models)
 main.add_command(gc)
 main.add_command(db)
 main.add_command(sync)

@@ -3,7 +3,8 @@
 Exposed as ``trackstone.artifacts.download_artifacts`` (and ``list_artifacts``, ``load_text``,
 ``load_dict``, ``load_image``) so that ``import trackstone as mlflow`` runs scripts calling
 ``mlflow.artifacts.*``. An artifact URI is either ``runs:/<run_id>/<path>`` (the run's
-artifacts, found through the tracking store) or a URI an ``ArtifactRepository`` serves
+artifacts, found through the tracking store), a ``models:/`` URI (a registered model version
+or a logged model, resolved by ``model_uris``), or a URI an ``ArtifactRepository`` serves
 directly (a local path, ``file://``, ``s3://``, ``mlflow-artifacts:/``, a server's proxy URL).
 A direct URI is split into its parent (the repository root) and its last name, as MLflow
 does, so downloading ``.../artifacts/dir`` gives ``<dst_path>/dir``.
@@ -24,6 +25,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from trackstone.client.client import TrackstoneClient, warn_unsupported
+from trackstone.client.model_uris import (
+    MODELS_SCHEME,
+    RUNS_SCHEME,
+    parse_model_uri,
+    parse_runs_uri,
+    resolve_artifact_location,
+)
 from trackstone.errors import InvalidParameter
 
 if TYPE_CHECKING:
@@ -38,7 +46,6 @@ __all__ = [
     "split_artifact_uri",
 ]
 
-RUNS_SCHEME = "runs"
 # Schemes whose repositories read the path percent-decoded, so a name taken from it is too.
 _DECODED_SCHEMES = ("file", "http", "https")
 _YAML_SUFFIXES = (".yaml", ".yml")
@@ -46,11 +53,13 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class _Location:
-    """Where an artifact URI points: a run's artifact path, or a path under a root URI."""
+    """Where an artifact URI points: a run's artifact path, a path inside a ``models:/``
+    URI's files, or a path under a root URI."""
 
     path: str
     run_id: str | None = None
     root_uri: str | None = None
+    model_uri: str | None = None
 
 
 def _scheme(uri: str) -> str:
@@ -82,18 +91,6 @@ def split_artifact_uri(uri: str) -> tuple[str, str]:
     return parent, name
 
 
-def _parse_runs_uri(uri: str) -> _Location:
-    parts = urlsplit(uri)
-    if parts.netloc:
-        raise InvalidParameter(
-            f"artifact_uri {uri!r}: expected runs:/<run_id>/<path>, with no host part"
-        )
-    run_id, _, path = parts.path.lstrip("/").partition("/")
-    if not run_id:
-        raise InvalidParameter(f"artifact_uri {uri!r}: expected runs:/<run_id>/<path>")
-    return _Location(path=path.strip("/"), run_id=run_id)
-
-
 def _locate(artifact_uri: str | None, run_id: str | None, artifact_path: str | None) -> _Location:
     """Check MLflow's argument rules and say where the artifacts are."""
     if (artifact_uri is None) == (run_id is None):
@@ -107,12 +104,12 @@ def _locate(artifact_uri: str | None, run_id: str | None, artifact_path: str | N
         raise InvalidParameter(f"artifact_uri: must be a non-empty string, got {artifact_uri!r}")
     scheme = _scheme(artifact_uri)
     if scheme == RUNS_SCHEME:
-        return _parse_runs_uri(artifact_uri)
-    if scheme == "models":
-        raise InvalidParameter(
-            f"artifact_uri {artifact_uri!r}: models:/ URIs need the model registry, which "
-            "Trackstone's client does not serve yet; use runs:/<run_id>/<path>"
-        )
+        parsed = parse_runs_uri(artifact_uri)
+        return _Location(path=parsed.path, run_id=parsed.run_id)
+    if scheme == MODELS_SCHEME:
+        # Parsed now (bad URIs fail before any store opens); resolved with the client.
+        model = parse_model_uri(artifact_uri, field="artifact_uri")
+        return _Location(path=model.path, model_uri=artifact_uri)
     root_uri, name = split_artifact_uri(artifact_uri)
     return _Location(path=name, root_uri=root_uri)
 
@@ -138,6 +135,8 @@ def _repository(client: TrackstoneClient, location: _Location) -> ArtifactReposi
     if location.run_id is not None:
         client.flush(location.run_id)
         root = client.get_artifact_uri(location.run_id)
+    elif location.model_uri is not None:
+        root = resolve_artifact_location(client.store, location.model_uri).root_uri
     else:
         assert location.root_uri is not None
         root = location.root_uri
@@ -159,9 +158,10 @@ def download_artifacts(
     caller can never change the stored files through the returned path.
 
     Args:
-        artifact_uri: ``runs:/<run_id>/<path>``, or a URI an artifact repository serves
-            (local path, ``file://``, ``s3://``, ``mlflow-artifacts:/``). Exactly one of
-            ``artifact_uri`` and ``run_id``.
+        artifact_uri: ``runs:/<run_id>/<path>``, ``models:/<name>/<version>`` (or
+            ``@<alias>``, a stage, ``latest``, ``m-<model id>``; see ``model_uris``), or a URI
+            an artifact repository serves (local path, ``file://``, ``s3://``,
+            ``mlflow-artifacts:/``). Exactly one of ``artifact_uri`` and ``run_id``.
         run_id: the run whose artifacts to download (with ``artifact_path``).
         artifact_path: a path under the run's artifact root (only with ``run_id``).
         dst_path: the local folder to download into, created if missing; a new temporary
@@ -171,7 +171,7 @@ def download_artifacts(
 
     Raises:
         InvalidParameter: the arguments break the rules above, or the URI is not supported.
-        NotFound: the run or the artifact does not exist.
+        NotFound: the run, model, version, alias or the artifact does not exist.
 
     Example:
         >>> trackstone.artifacts.download_artifacts(f"runs:/{run_id}/model")  # doctest: +SKIP

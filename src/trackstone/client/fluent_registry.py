@@ -10,16 +10,9 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from trackstone.client.client import TrackstoneClient, warn_unsupported
+from trackstone.client.client import warn_unsupported
 from trackstone.client.fluent import get_client
-from trackstone.client.model_uris import (
-    ModelUriKind,
-    is_model_uri,
-    is_runs_uri,
-    parse_model_uri,
-    parse_runs_uri,
-    resolve_model_version,
-)
+from trackstone.client.model_uris import registration_source
 from trackstone.client.registry_methods import AWAIT_CREATION_FOR_S_DEFAULT
 from trackstone.entities import PagedList
 from trackstone.entities.registry import ModelVersion, RegisteredModel
@@ -34,29 +27,6 @@ __all__ = ["register_model", "search_model_versions", "search_registered_models"
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def _source_of(client: TrackstoneClient, model_uri: str) -> tuple[str, str, str]:
-    """Return (source, run_id, model_id) to register for ``model_uri``.
-
-    A version named by alias, stage or ``latest`` is pinned to its number now, so the new
-    version copies what the URI meant at registration, not what it means later.
-    """
-    if is_runs_uri(model_uri):
-        return model_uri, parse_runs_uri(model_uri, "model_uri").run_id, ""
-    if not is_model_uri(model_uri):
-        return model_uri, "", ""
-    parsed = parse_model_uri(model_uri)
-    if parsed.kind is ModelUriKind.LOGGED_MODEL:
-        from trackstone.store.logged_models import logged_models_of
-
-        model = logged_models_of(client.store).get_logged_model(parsed.model_id)
-        return model_uri, model.source_run_id, model.model_id
-    version = resolve_model_version(client.registry, parsed)
-    pinned = f"models:/{version.name}/{version.version}"
-    if parsed.path:
-        pinned += f"/{parsed.path}"
-    return pinned, version.run_id, version.model_id
 
 
 def register_model(
@@ -94,18 +64,18 @@ def register_model(
     if not isinstance(model_uri, str) or not model_uri:
         raise InvalidParameter(f"model_uri: must be a non-empty string, got {model_uri!r}")
     client = get_client()
-    source, run_id, model_id = _source_of(client, model_uri)
+    source = registration_source(client.store, model_uri)
     try:
         client.create_registered_model(name)
     except AlreadyExists:
         logger.info("registered model %r exists; creating a new version of it", name)
     version = client.create_model_version(
         name,
-        source,
-        run_id=run_id or None,
+        source.source,
+        run_id=source.run_id or None,
         tags=tags,
         await_creation_for=await_registration_for,
-        model_id=model_id or None,
+        model_id=source.model_id or None,
     )
     logger.info("created version %s of registered model %r", version.version, name)
     return version

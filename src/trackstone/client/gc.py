@@ -4,6 +4,12 @@ Artifacts go first, rows second: if deleting files fails, the run stays soft-del
 next collection retries it; a run row is never purged while its files remain. An experiment's
 own folder is removed only when nothing but empty folders is left in it once its runs' files
 are gone (a user-chosen artifact location may be shared with other data).
+
+A deleted run that a model version still needs (``RegistryStore.run_ids_in_use``: the
+version's files live in the run's artifacts, and its lineage names the run) is kept,
+deleted but present, and so is the deleted experiment holding it (its other runs are
+collected). The report lists what was kept; once no version needs the run, the next
+collection removes it.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from dataclasses import dataclass, field
 from trackstone.artifacts.base import ArtifactRepository
 from trackstone.artifacts.resolve import repository_for_uri
 from trackstone.entities import Experiment, LifecycleStage, RunInfo, ViewType
-from trackstone.errors import InvalidState
+from trackstone.errors import InvalidState, NotFound
 from trackstone.store.base import TrackingStore
+from trackstone.store.registry import registry_of
 
 __all__ = ["GcReport", "Progress", "collect_garbage"]
 
@@ -26,20 +33,31 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 _PAGE_SIZE = 1000
+# Run ids asked about per run_ids_in_use call (bounded so a REST request stays small).
+_IN_USE_CHUNK = 500
 
 
 @dataclass(frozen=True)
 class GcReport:
-    """What a collection removed (or, with ``dry_run``, would remove)."""
+    """What a collection removed (or, with ``dry_run``, would remove), and what it kept.
+
+    ``kept_run_ids`` are deleted runs a model version still needs; ``kept_experiment_ids``
+    are deleted experiments kept because they hold such runs.
+    """
 
     run_ids: tuple[str, ...] = ()
     experiment_ids: tuple[str, ...] = ()
     artifact_uris: tuple[str, ...] = ()
     dry_run: bool = False
+    kept_run_ids: tuple[str, ...] = ()
+    kept_experiment_ids: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        return not self.run_ids and not self.experiment_ids
+        """True when nothing was (or would be) removed and nothing was kept."""
+        return not (
+            self.run_ids or self.experiment_ids or self.kept_run_ids or self.kept_experiment_ids
+        )
 
 
 @dataclass
@@ -48,6 +66,8 @@ class _Plan:
     experiments: list[Experiment] = field(default_factory=list)
     # Runs that belong to a planned experiment, found when listing it; purged with it.
     experiment_runs: dict[str, list[RunInfo]] = field(default_factory=dict)
+    # Deleted runs some model version still needs: never purged (nor their experiment).
+    in_use: set[str] = field(default_factory=set)
 
 
 def collect_garbage(
@@ -72,8 +92,12 @@ def collect_garbage(
         dry_run: report what would be removed without removing anything.
         progress: called with ``(done, total)`` after each run or experiment.
 
+    Runs a model version still needs are kept (with the experiment holding them), whether
+    chosen by id or not; the report names them.
+
     Returns:
-        A ``GcReport`` naming the removed runs, experiments and artifact locations.
+        A ``GcReport`` naming the removed runs, experiments and artifact locations, and the
+        runs and experiments kept for the model registry.
 
     Raises:
         InvalidState: a given run or experiment is not deleted, or not deleted long enough.
@@ -85,31 +109,70 @@ def collect_garbage(
     plan = _plan(store, older_than_ms, run_ids, experiment_ids)
     total = len(plan.runs) + len(plan.experiments)
     artifact_uris: list[str] = []
+    purged_runs: list[str] = []
+    kept_runs: list[str] = []
+    kept_experiments: list[str] = []
     done = 0
     for run in plan.runs:
-        artifact_uris.append(run.artifact_uri)
-        if not dry_run:
-            _purge_run(store, run)
+        if run.run_id in plan.in_use:
+            kept_runs.append(run.run_id)
+        else:
+            artifact_uris.append(run.artifact_uri)
+            purged_runs.append(run.run_id)
+            if not dry_run:
+                _purge_run(store, run)
         done += 1
         if progress is not None:
             progress(done, total)
-    purged_runs = [run.run_id for run in plan.runs]
+    purged_experiments: list[str] = []
     for experiment in plan.experiments:
         runs = plan.experiment_runs[experiment.experiment_id]
-        artifact_uris.extend(run.artifact_uri for run in runs)
-        artifact_uris.append(experiment.artifact_location)
-        purged_runs.extend(run.run_id for run in runs)
-        if not dry_run:
-            _purge_experiment(store, experiment, runs)
+        needed = [run for run in runs if run.run_id in plan.in_use]
+        doomed = [run for run in runs if run.run_id not in plan.in_use]
+        artifact_uris.extend(run.artifact_uri for run in doomed)
+        purged_runs.extend(run.run_id for run in doomed)
+        if needed:
+            # Keep the experiment row (the kept runs point at it) and its folder.
+            kept_runs.extend(run.run_id for run in needed)
+            kept_experiments.append(experiment.experiment_id)
+            if not dry_run:
+                for run in doomed:
+                    _purge_run(store, run)
+        else:
+            artifact_uris.append(experiment.artifact_location)
+            purged_experiments.append(experiment.experiment_id)
+            if not dry_run:
+                _purge_experiment(store, experiment, runs)
         done += 1
         if progress is not None:
             progress(done, total)
+    if kept_runs:
+        logger.info("kept %d deleted run(s) that model versions still need", len(kept_runs))
     return GcReport(
         run_ids=tuple(purged_runs),
-        experiment_ids=tuple(e.experiment_id for e in plan.experiments),
+        experiment_ids=tuple(purged_experiments),
         artifact_uris=tuple(uri for uri in artifact_uris if uri),
         dry_run=dry_run,
+        kept_run_ids=tuple(kept_runs),
+        kept_experiment_ids=tuple(kept_experiments),
     )
+
+
+def _runs_in_use(store: TrackingStore, run_ids: Sequence[str]) -> set[str]:
+    """Return the runs among ``run_ids`` that a model version needs (none without a registry).
+
+    A registry that fails to answer fails the collection: purging blind could lose a model.
+    """
+    if not run_ids:
+        return set()
+    try:
+        registry = registry_of(store)
+    except NotFound:
+        return set()
+    in_use: set[str] = set()
+    for start in range(0, len(run_ids), _IN_USE_CHUNK):
+        in_use |= registry.run_ids_in_use(list(run_ids[start : start + _IN_USE_CHUNK]))
+    return in_use
 
 
 def _plan(
@@ -132,6 +195,9 @@ def _plan(
     )
     for experiment in experiments:
         plan.experiment_runs[experiment.experiment_id] = _runs_of(store, experiment.experiment_id)
+    candidates = [run.run_id for run in plan.runs]
+    candidates += [run.run_id for runs in plan.experiment_runs.values() for run in runs]
+    plan.in_use = _runs_in_use(store, candidates)
     return plan
 
 

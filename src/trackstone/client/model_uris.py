@@ -33,11 +33,13 @@ __all__ = [
     "ArtifactLocation",
     "ModelUri",
     "ModelUriKind",
+    "RegistrationSource",
     "RunsUri",
     "is_model_uri",
     "is_runs_uri",
     "parse_model_uri",
     "parse_runs_uri",
+    "registration_source",
     "resolve_artifact_location",
     "resolve_model_version",
 ]
@@ -95,6 +97,15 @@ class ArtifactLocation:
     root_uri: str
     path: str
     run_id: str = ""
+
+
+@dataclass(frozen=True)
+class RegistrationSource:
+    """What to register for a model URI: the ``source`` and the run and logged model behind it."""
+
+    source: str
+    run_id: str = ""
+    model_id: str = ""
 
 
 def _scheme_of(uri: str) -> str:
@@ -254,3 +265,34 @@ def resolve_artifact_location(
     version = resolve_model_version(registry, parsed)
     root = registry.get_model_version_download_uri(version.name, version.version)
     return ArtifactLocation(root, parsed.path)
+
+
+def registration_source(store: TrackingStore, model_uri: str) -> RegistrationSource:
+    """Return the source, run and logged model to register a new version from ``model_uri``.
+
+    ``runs:/`` fills the run; ``models:/m-<id>`` the logged model and its source run. A
+    version named by alias, stage or ``latest`` is pinned to its number now, so that the new
+    version copies what the URI meant at registration, not what it may mean later. Other URIs
+    are registered as given.
+
+    Raises:
+        InvalidParameter: a ``runs:/`` or ``models:/`` URI is malformed.
+        NotFound: the logged model, registered model, version or alias does not exist.
+    """
+    if is_runs_uri(model_uri):
+        return RegistrationSource(model_uri, parse_runs_uri(model_uri, "model_uri").run_id)
+    if not is_model_uri(model_uri):
+        return RegistrationSource(model_uri)
+    parsed = parse_model_uri(model_uri)
+    if parsed.kind is ModelUriKind.LOGGED_MODEL:
+        from trackstone.store.logged_models import logged_models_of
+
+        model = logged_models_of(store).get_logged_model(parsed.model_id)
+        return RegistrationSource(model_uri, model.source_run_id, model.model_id)
+    from trackstone.store.registry import registry_of
+
+    version = resolve_model_version(registry_of(store), parsed)
+    pinned = f"{MODELS_SCHEME}:/{version.name}/{version.version}"
+    if parsed.path:
+        pinned += f"/{parsed.path}"
+    return RegistrationSource(pinned, version.run_id, version.model_id)

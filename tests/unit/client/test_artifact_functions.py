@@ -118,7 +118,9 @@ def test_split_artifact_uri(uri: str, parent: str, name: str) -> None:
         ({"artifact_uri": ""}, "non-empty string"),
         ({"artifact_uri": "runs:/"}, r"expected runs:/<run_id>/<path>"),
         ({"artifact_uri": "runs://host/abc/x"}, "no host part"),
-        ({"artifact_uri": "models:/my-model/1"}, "model registry"),
+        ({"artifact_uri": "models:/my-model"}, "'models:/my-model': names no version"),
+        ({"artifact_uri": "models://host/my-model/1"}, "no host part"),
+        ({"artifact_uri": "models:/my-model/prod"}, "neither a version number, a stage"),
         ({"artifact_uri": "ftp://server/x"}, "unsupported artifact URI scheme 'ftp'"),
     ],
 )
