@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any, cast
 
 from trackstone.errors import InvalidParameter
@@ -349,7 +350,8 @@ def format_duration(seconds: float) -> str:
             return f"{int(count)}{unit}"
     if seconds == int(seconds):
         return f"{int(seconds)}s"
-    return f"{seconds!r}s"
+    # Positional digits (never 1e-05s), exactly the float's shortest repr, so it parses back.
+    return f"{Decimal(repr(float(seconds))):f}s"
 
 
 def _format_number(value: float) -> str:

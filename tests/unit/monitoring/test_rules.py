@@ -219,7 +219,15 @@ def test_parse_duration_errors_name_the_field(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(86_400, "1d"), (172_800, "2d"), (7200, "2h"), (5400, "90m"), (90, "90s"), (0.5, "0.5s")],
+    [
+        (86_400, "1d"),
+        (172_800, "2d"),
+        (7200, "2h"),
+        (5400, "90m"),
+        (90, "90s"),
+        (0.5, "0.5s"),
+        (1e-05, "0.00001s"),
+    ],
 )
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
@@ -246,7 +254,7 @@ _keys = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1)
     operator=st.sampled_from([">=", "<=", "~="]),
     threshold=st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
     relative=st.booleans(),
-    window_s=st.none() | st.integers(min_value=1, max_value=10**8).map(float),
+    window_s=st.none() | st.floats(min_value=1e-6, max_value=1e12),
 )
 def test_format_rule_reads_back_to_the_same_rule(
     metric: str, operator: Any, threshold: float, relative: bool, window_s: float | None
