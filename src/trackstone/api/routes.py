@@ -9,8 +9,6 @@ Each path is served under ``/api/2.0`` and under the ``/ajax-api/2.0`` alias MLf
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from trackstone.api import (
     artifacts,
     experiments,
@@ -23,34 +21,13 @@ from trackstone.api import (
     server_info,
 )
 from trackstone.api.messages import EmptyResponse, Request, Response
+from trackstone.api.registry_routes import REGISTRY_ROUTES
+from trackstone.api.route import Route
 
 __all__ = ["AJAX_API_PREFIX", "API_PREFIX", "ROUTES", "Route", "route_named"]
 
 API_PREFIX = "/api/2.0"
 AJAX_API_PREFIX = "/ajax-api/2.0"
-
-
-@dataclass(frozen=True)
-class Route:
-    """One endpoint: ``name`` is the handler's name (and the RestStore method's)."""
-
-    name: str
-    methods: tuple[str, ...]
-    path: str
-    request: type[Request]
-    response: type[Response]
-    summary: str
-    api_version: str = "2.0"
-
-    @property
-    def paths(self) -> tuple[str, str]:
-        """The full paths: the ``/api/...`` one first, then the ``/ajax-api/...`` alias."""
-        return (self.api_path, f"/ajax-api/{self.api_version}{self.path}")
-
-    @property
-    def api_path(self) -> str:
-        """The ``/api/<version>/...`` path clients call."""
-        return f"/api/{self.api_version}{self.path}"
 
 
 def _post(
@@ -339,6 +316,7 @@ ROUTES: tuple[Route, ...] = (
         "Describe the server's set-up to MLflow 3 clients (no secrets).",
         api_version="3.0",
     ),
+    *REGISTRY_ROUTES,
 )
 
 _BY_NAME = {route.name: route for route in ROUTES}

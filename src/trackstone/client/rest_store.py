@@ -73,6 +73,7 @@ from trackstone.api.runs import (
 from trackstone.api.scalars import INT32_MAX, INT32_MIN, run_status_name
 from trackstone.client.http import Credentials, HttpClient, HttpOptions
 from trackstone.client.rest_logged_models import RestLoggedModels
+from trackstone.client.rest_registry import RestRegistry
 from trackstone.entities import (
     DatasetInput,
     Experiment,
@@ -129,6 +130,7 @@ class RestStore:
 
     Attributes:
         logged_models: the server's MLflow 3 logged models (a ``LoggedModelStore``).
+        registry: the server's model registry (a ``RegistryStore``).
 
     Raises:
         InvalidParameter: ``base_url`` is not an http(s) URL.
@@ -151,6 +153,7 @@ class RestStore:
             credentials = Credentials.from_settings(settings)
         self._http = HttpClient(base_url, credentials, options)
         self.logged_models = RestLoggedModels(self._http)
+        self.registry = RestRegistry(self._http)
 
     @property
     def base_url(self) -> str:

@@ -47,6 +47,31 @@ _MLFLOW_TRACKING_PATHS = {
     ("DELETE", "/api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}"),
     ("POST", "/api/2.0/mlflow/logged-models/{model_id}/params"),
 }
+# The model registry, as MLflow's model_registry.proto declares each RPC's endpoints.
+_MLFLOW_REGISTRY_PATHS = {
+    ("POST", "/api/2.0/mlflow/registered-models/create"),
+    ("POST", "/api/2.0/mlflow/registered-models/rename"),
+    ("PATCH", "/api/2.0/mlflow/registered-models/update"),
+    ("DELETE", "/api/2.0/mlflow/registered-models/delete"),
+    ("GET", "/api/2.0/mlflow/registered-models/get"),
+    ("GET", "/api/2.0/mlflow/registered-models/search"),
+    ("POST", "/api/2.0/mlflow/registered-models/get-latest-versions"),
+    ("GET", "/api/2.0/mlflow/registered-models/get-latest-versions"),
+    ("POST", "/api/2.0/mlflow/registered-models/set-tag"),
+    ("DELETE", "/api/2.0/mlflow/registered-models/delete-tag"),
+    ("POST", "/api/2.0/mlflow/registered-models/alias"),
+    ("DELETE", "/api/2.0/mlflow/registered-models/alias"),
+    ("GET", "/api/2.0/mlflow/registered-models/alias"),
+    ("POST", "/api/2.0/mlflow/model-versions/create"),
+    ("PATCH", "/api/2.0/mlflow/model-versions/update"),
+    ("POST", "/api/2.0/mlflow/model-versions/transition-stage"),
+    ("DELETE", "/api/2.0/mlflow/model-versions/delete"),
+    ("GET", "/api/2.0/mlflow/model-versions/get"),
+    ("GET", "/api/2.0/mlflow/model-versions/search"),
+    ("GET", "/api/2.0/mlflow/model-versions/get-download-uri"),
+    ("POST", "/api/2.0/mlflow/model-versions/set-tag"),
+    ("DELETE", "/api/2.0/mlflow/model-versions/delete-tag"),
+}
 
 
 def _method_paths() -> list[tuple[str, str]]:
@@ -63,9 +88,9 @@ def test_handler_names_are_unique() -> None:
     assert duplicates == []
 
 
-def test_routes_cover_mlflow_tracking_endpoints_exactly() -> None:
+def test_routes_cover_mlflow_tracking_and_registry_endpoints_exactly() -> None:
     api = {(m, p) for m, p in _method_paths() if p.startswith(API_PREFIX + "/mlflow/")}
-    assert api == _MLFLOW_TRACKING_PATHS
+    assert api == _MLFLOW_TRACKING_PATHS | _MLFLOW_REGISTRY_PATHS
 
 
 def test_every_path_has_its_ajax_alias() -> None:

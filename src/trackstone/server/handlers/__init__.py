@@ -25,6 +25,7 @@ HANDLER_MODULES = (
     "metrics",
     "artifacts",
     "registry",
+    "monitoring",
     "maintenance",
     "logged_models",
     "server_info",
