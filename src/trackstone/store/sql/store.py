@@ -40,6 +40,7 @@ from trackstone.store.sql.experiments import ExperimentRepository
 from trackstone.store.sql.history import HistoryReader
 from trackstone.store.sql.logged_models import SqlLoggedModels
 from trackstone.store.sql.migrate import check_current, migrate_database
+from trackstone.store.sql.registry import SqlRegistry
 from trackstone.store.sql.run_search import RunSearch
 from trackstone.store.sql.runs import RunRepository
 from trackstone.store.sql.search import SqlSearch
@@ -62,7 +63,8 @@ class SqlStore:
         InvalidParameter: for an unsupported URI.
         ServiceUnavailable: when the database cannot be reached.
 
-    Its ``logged_models`` attribute is the ``LoggedModelStore`` of MLflow 3 logged models.
+    Its ``logged_models`` attribute is the ``LoggedModelStore`` of MLflow 3 logged models and
+    its ``registry`` attribute the ``RegistryStore`` of the model registry.
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class SqlStore:
             self._run_search = RunSearch(self._db, compiler)
             self._experiment_search = ExperimentSearch(self._db, compiler)
             self.logged_models = SqlLoggedModels(self._db, self._clock)
+            self.registry = SqlRegistry(self._db, self._clock)
             self.experiment_stats = SqlExperimentStats(self._db)
         except BaseException:
             self._db.dispose()

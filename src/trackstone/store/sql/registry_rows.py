@@ -1,0 +1,232 @@
+"""Find registry rows and build entities from them, with tags and aliases in one query per table.
+
+A page of versions or models loads its children with one query per child table (keyed by the
+page's model keys, in chunks), never one query per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from trackstone.entities.registry import (
+    ModelVersion,
+    ModelVersionStage,
+    ModelVersionStatus,
+    RegisteredModel,
+    RegisteredModelAlias,
+)
+from trackstone.errors import NotFound
+from trackstone.store.sql.registry_tables import (
+    model_aliases,
+    model_version_tags,
+    model_versions,
+    registered_model_tags,
+    registered_models,
+)
+
+__all__ = [
+    "MODEL_COLUMNS",
+    "VERSION_COLUMNS",
+    "ModelRow",
+    "find_model",
+    "find_version",
+    "models_from_rows",
+    "version_not_found",
+    "versions_from_rows",
+]
+
+M = registered_models
+V = model_versions
+MT = registered_model_tags
+VT = model_version_tags
+A = model_aliases
+_CHUNK = 5000
+
+MODEL_COLUMNS = (
+    M.c.model_pk,
+    M.c.name,
+    M.c.description,
+    M.c.user_id,
+    M.c.creation_timestamp,
+    M.c.last_updated_timestamp,
+)
+VERSION_COLUMNS = (
+    V.c.model_pk,
+    V.c.version,
+    M.c.name,
+    V.c.source,
+    V.c.storage_location,
+    V.c.run_id,
+    V.c.run_link,
+    V.c.description,
+    V.c.user_id,
+    V.c.current_stage,
+    V.c.status,
+    V.c.status_message,
+    V.c.model_id,
+    V.c.creation_timestamp,
+    V.c.last_updated_timestamp,
+)
+_STAGES = {stage.value: stage for stage in ModelVersionStage}
+_STATUSES = {status.value: status for status in ModelVersionStatus}
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """The key and name of a registered model found by name."""
+
+    model_pk: int
+    name: str
+
+
+def find_model(connection: Connection, name: object, lock: bool = False) -> ModelRow:
+    """Return the model named ``name`` (row-locked on PostgreSQL if asked); NotFound if none."""
+    if not isinstance(name, str) or not name:
+        raise NotFound(f"registered model {name!r} does not exist")
+    query = select(M.c.model_pk).where(M.c.name == name)
+    if lock and connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    model_pk = connection.execute(query).scalar()
+    if model_pk is None:
+        raise NotFound(f"registered model {name!r} does not exist")
+    return ModelRow(int(model_pk), name)
+
+
+def version_not_found(name: str, version: int) -> NotFound:
+    """Return the error for a missing version of an existing (or missing) model."""
+    return NotFound(f"model version {version} of registered model {name!r} does not exist")
+
+
+def find_version(connection: Connection, name: object, version: int) -> Any:
+    """Return the ``VERSION_COLUMNS`` row of a version; NotFound naming model or version."""
+    model = find_model(connection, name)
+    row = connection.execute(
+        select(*VERSION_COLUMNS)
+        .select_from(V.join(M, M.c.model_pk == V.c.model_pk))
+        .where(V.c.model_pk == model.model_pk, V.c.version == version)
+    ).first()
+    if row is None:
+        raise version_not_found(model.name, version)
+    return row
+
+
+def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _children(
+    connection: Connection, table: Any, value_columns: Sequence[Any], rows: Sequence[Any]
+) -> dict[tuple[int, int], list[Any]]:
+    """Return the child rows of the versions in ``rows``, keyed by (model_pk, version)."""
+    wanted = {(row[0], row[1]) for row in rows}
+    found: dict[tuple[int, int], list[Any]] = {}
+    model_pks = sorted({pk for pk, _ in wanted})
+    low = min(version for _, version in wanted)
+    high = max(version for _, version in wanted)
+    for pks in _chunks(model_pks):
+        query = select(table.c.model_pk, table.c.version, *value_columns).where(
+            table.c.model_pk.in_(pks), table.c.version >= low, table.c.version <= high
+        )
+        for child in connection.execute(query):
+            key = (child[0], child[1])
+            if key in wanted:
+                found.setdefault(key, []).append(child[2:])
+    return found
+
+
+def versions_from_rows(connection: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
+    """Build versions (with tags and aliases) from ``VERSION_COLUMNS`` rows, in their order."""
+    if not rows:
+        return []
+    tags = _children(connection, VT, (VT.c.key, VT.c.value), rows)
+    aliases = _children(connection, A, (A.c.alias,), rows)
+    versions = []
+    for row in rows:
+        key = (row[0], row[1])
+        versions.append(
+            ModelVersion(
+                name=row[2],
+                version=str(row[1]),
+                source=row[3],
+                storage_location=row[4],
+                run_id=row[5] or "",
+                run_link=row[6],
+                description=row[7],
+                user_id=row[8],
+                current_stage=_STAGES[row[9]],
+                status=_STATUSES[row[10]],
+                status_message=row[11],
+                model_id=row[12],
+                creation_timestamp=row[13],
+                last_updated_timestamp=row[14],
+                tags={tag_key: value for tag_key, value in tags.get(key, ())},
+                aliases=tuple(sorted(alias for (alias,) in aliases.get(key, ()))),
+            )
+        )
+    return versions
+
+
+def _latest_versions(
+    connection: Connection, model_pks: Sequence[int]
+) -> dict[int, list[ModelVersion]]:
+    """Return the newest version of each stage of each model, by model key."""
+    latest: dict[int, list[ModelVersion]] = {}
+    for pks in _chunks(model_pks):
+        newest = (
+            select(V.c.model_pk, func.max(V.c.version).label("version"))
+            .where(V.c.model_pk.in_(pks))
+            .group_by(V.c.model_pk, V.c.current_stage)
+            .subquery()
+        )
+        rows = connection.execute(
+            select(*VERSION_COLUMNS)
+            .select_from(
+                V.join(M, M.c.model_pk == V.c.model_pk).join(
+                    newest,
+                    and_(newest.c.model_pk == V.c.model_pk, newest.c.version == V.c.version),
+                )
+            )
+            .order_by(V.c.model_pk, V.c.version)
+        ).all()
+        for row, version in zip(rows, versions_from_rows(connection, rows), strict=True):
+            latest.setdefault(row[0], []).append(version)
+    return latest
+
+
+def models_from_rows(connection: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
+    """Build models (tags, aliases, latest versions) from ``MODEL_COLUMNS`` rows, in order."""
+    if not rows:
+        return []
+    model_pks = sorted({row[0] for row in rows})
+    tags: dict[int, dict[str, str]] = {}
+    aliases: dict[int, list[RegisteredModelAlias]] = {}
+    for pks in _chunks(model_pks):
+        for model_pk, key, value in connection.execute(
+            select(MT.c.model_pk, MT.c.key, MT.c.value).where(MT.c.model_pk.in_(pks))
+        ):
+            tags.setdefault(model_pk, {})[key] = value
+        for model_pk, alias, version in connection.execute(
+            select(A.c.model_pk, A.c.alias, A.c.version)
+            .where(A.c.model_pk.in_(pks))
+            .order_by(A.c.model_pk, A.c.alias)
+        ):
+            aliases.setdefault(model_pk, []).append(RegisteredModelAlias(alias, str(version)))
+    latest = _latest_versions(connection, model_pks)
+    return [
+        RegisteredModel(
+            name=row[1],
+            description=row[2],
+            user_id=row[3],
+            creation_timestamp=row[4],
+            last_updated_timestamp=row[5],
+            tags=tags.get(row[0], {}),
+            aliases=tuple(aliases.get(row[0], ())),
+            latest_versions=tuple(latest.get(row[0], ())),
+        )
+        for row in rows
+    ]
