@@ -280,7 +280,10 @@ def registration_source(store: TrackingStore, model_uri: str) -> RegistrationSou
         NotFound: the logged model, registered model, version or alias does not exist.
     """
     if is_runs_uri(model_uri):
-        return RegistrationSource(model_uri, parse_runs_uri(model_uri, "model_uri").run_id)
+        run = parse_runs_uri(model_uri, "model_uri")
+        # Spelled canonically (lower-case scheme), the way stores recognise it.
+        canonical = f"{RUNS_SCHEME}:/{run.run_id}" + (f"/{run.path}" if run.path else "")
+        return RegistrationSource(canonical, run.run_id)
     if not is_model_uri(model_uri):
         return RegistrationSource(model_uri)
     parsed = parse_model_uri(model_uri)
