@@ -36,7 +36,7 @@ from trackstone.entities.registry import (
     ModelVersionTag,
     RegisteredModel,
 )
-from trackstone.errors import AlreadyExists
+from trackstone.errors import AlreadyExists, InvalidParameter
 from trackstone.search.format import format_value
 from trackstone.store.registry import (
     MODEL_VERSIONS_MAX_RESULTS_LIMIT,
@@ -249,13 +249,14 @@ def _describe_version(lineage: ModelVersionLineage) -> None:
 
 
 @models.command("describe")
-@click.argument("target", metavar="NAME[/VERSION|/STAGE|/latest|@ALIAS]")
+@click.argument("target", metavar="TARGET")
 @json_option
 @pass_state
 def describe_model(state: CliState, target: str, as_json: bool) -> None:
     """Show a model (versions, aliases, tags, latest per stage), or one version with lineage.
 
-    NAME alone shows the model; NAME/3, NAME/Production, NAME/latest or NAME@champion (or
+    TARGET is NAME, NAME/VERSION, NAME/STAGE, NAME/latest or NAME@ALIAS. NAME alone shows the
+    model; NAME/3, NAME/Production, NAME/latest or NAME@champion (or
     the same as a models:/ URI) show that version with the run, params, metrics and
     datasets it came from.
     """
@@ -264,7 +265,10 @@ def describe_model(state: CliState, target: str, as_json: bool) -> None:
     if "/" not in reference and "@" not in reference:
         _describe_model(registry, reference, as_json)
         return
-    parsed = parse_model_uri(f"{MODELS_SCHEME}:/{reference}", field="model")
+    try:
+        parsed = parse_model_uri(f"{MODELS_SCHEME}:/{reference}", field="TARGET")
+    except InvalidParameter as error:
+        raise click.UsageError(error.message) from None
     version = resolve_model_version(registry, parsed)
     lineage = registry.get_model_version_lineage(version.name, version.version)
     if as_json:
