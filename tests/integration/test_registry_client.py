@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import trackstone
+from support.server_process import start_server
 from trackstone.artifacts import download_artifacts, list_artifacts, load_dict, load_text
 from trackstone.artifacts.resolve import repository_for_uri
 from trackstone.client.client import TrackstoneClient
@@ -323,3 +324,33 @@ def test_fluent_searches_page_through_everything(client: TrackstoneClient) -> No
     assert [v.version for v in versions] == ["2", "1"]
     assert len(trackstone.search_model_versions()) == 4
     assert len(trackstone.search_model_versions(max_results=3)) == 3
+
+
+# -- against a server --------------------------------------------------------------------
+
+
+def test_the_registry_through_a_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (*_ENV, "TRACKSTONE_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
+    server = start_server(tmp_path / "server")
+    trackstone.set_tracking_uri(server.url)
+    try:
+        client = get_client()
+        run_id = _train(client, "remote")
+        version = trackstone.register_model(f"runs:/{run_id}/model", "churn", tags={"k": "v"})
+        client.set_registered_model_alias("churn", "champion", version.version)
+        client.transition_model_version_stage("churn", version.version, "staging")
+
+        local = download_artifacts("models:/churn@champion", dst_path=str(tmp_path / "out"))
+        assert _files(Path(local))["weights.txt"] == "remote"
+        assert load_text("models:/churn/Staging/weights.txt") == "remote"
+        lineage = client.get_model_version_lineage("churn", "1")
+        assert lineage.run is not None and lineage.run.data.params == {"label": "remote"}
+        found = trackstone.search_model_versions(filter_string="name = 'churn'")
+        assert [(v.version, v.run_id, dict(v.tags)) for v in found] == [("1", run_id, {"k": "v"})]
+        with pytest.raises(NotFound):
+            download_artifacts("models:/churn@nobody", dst_path=str(tmp_path / "none"))
+    finally:
+        trackstone.set_tracking_uri(tmp_path / "unused")  # closes the client of this test
+        server.stop()
