@@ -86,27 +86,26 @@ class ModelMetadata:
         return conf
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the YAML mapping, without keys whose value is None."""
+        """Return the YAML mapping: known keys whose value is None are left out."""
+        known: dict[str, Any] = {
+            "artifact_path": self.artifact_path,
+            "flavors": {name: dict(conf) for name, conf in self.flavors.items()},
+            "mlflow_version": self.mlflow_version,
+            "model_size_bytes": self.model_size_bytes,
+            "model_uuid": self.model_uuid,
+            "run_id": self.run_id,
+            "saved_input_example_info": (
+                dict(self.saved_input_example_info)
+                if self.saved_input_example_info is not None
+                else None
+            ),
+            "signature": self.signature.to_dict() if self.signature is not None else None,
+            "utc_time_created": self.utc_time_created,
+            "metadata": dict(self.metadata) if self.metadata is not None else None,
+        }
         out: dict[str, Any] = dict(self.extra)
-        out.update(
-            {
-                "artifact_path": self.artifact_path,
-                "flavors": {name: dict(conf) for name, conf in self.flavors.items()},
-                "mlflow_version": self.mlflow_version,
-                "model_size_bytes": self.model_size_bytes,
-                "model_uuid": self.model_uuid,
-                "run_id": self.run_id,
-                "saved_input_example_info": (
-                    dict(self.saved_input_example_info)
-                    if self.saved_input_example_info is not None
-                    else None
-                ),
-                "signature": self.signature.to_dict() if self.signature is not None else None,
-                "utc_time_created": self.utc_time_created,
-                "metadata": dict(self.metadata) if self.metadata is not None else None,
-            }
-        )
-        return {key: value for key, value in out.items() if value is not None}
+        out.update({key: value for key, value in known.items() if value is not None})
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = MLMODEL_FILE_NAME) -> ModelMetadata:
