@@ -40,7 +40,7 @@ def render_page(
 
     Every template sees ``version`` (for cache-busting asset URLs) and ``vendor_ready``.
     """
-    values = {"version": __version__, "vendor_ready": vendor_ready(), **(context or {})}
+    values = {"version": __version__, "vendor_ready": vendor_ready(), "nav": "", **(context or {})}
     body = _environment().get_template(template).render(values)
     return HTMLResponse(
         body,

@@ -255,6 +255,7 @@ function renderBody() {
   const rows = visibleRuns().map((item) => runRow(item, all));
   body.replaceChildren(...rows);
   empty.hidden = state.runs.length > 0;
+  empty.textContent = filterError.hidden ? "No runs match." : "Correct the filter to see runs.";
   const n = state.runs.length;
   count.textContent = `${n}${state.nextToken ? "+" : ""} run${n === 1 ? "" : "s"} loaded`;
   loadMoreButton.hidden = !state.nextToken;
