@@ -1,0 +1,142 @@
+"""The real ``mlflow`` 3.x client's model registry calls against a real ``trackstone server``.
+
+Each script in ``mlflow_scripts/`` runs once, in MLflow's own virtualenv, against a fresh server
+of its own, and prints a JSON object of named results; the tables below say what each result
+must be. MLflow decides what every call sends (paths, methods, bodies) and how it reads ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.mlflow_env import MlflowEnv, mlflow_env  # noqa: F401  (fixture)
+from support.server_process import ServerProcess, start_server
+
+pytestmark = pytest.mark.slow
+
+SCRIPTS = Path(__file__).parent / "mlflow_scripts"
+DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
+INVALID = "INVALID_PARAMETER_VALUE"
+TAKEN = "RESOURCE_ALREADY_EXISTS"
+
+
+@pytest.fixture(scope="module")
+def script_results(
+    mlflow_env: MlflowEnv,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str], Any]]:
+    """Return ``results(script_name)``: the script's JSON, run once against its own server."""
+    cache: dict[str, Any] = {}
+    servers: list[ServerProcess] = []
+
+    def results(name: str) -> Any:
+        if name not in cache:
+            root = tmp_path_factory.mktemp(name.removesuffix(".py"))
+            server = start_server(root / "server")
+            servers.append(server)
+            try:
+                cache[name] = mlflow_env.run_script(SCRIPTS / name, server.url, root / "work")
+            except AssertionError as error:
+                raise AssertionError(f"{error}\n--- server log ---\n{server.log()}") from None
+        return cache[name]
+
+    try:
+        yield results
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("create.name", "churn"),
+        ("create.tags", {"team": "growth"}),
+        ("create.description", "first"),
+        ("create.has_timestamps", True),
+        ("update.description", "second"),
+        ("update.get_description", "second"),
+        ("tags.after_set_and_delete", {"team": "retention"}),
+        ("rename.name", "scratch-renamed"),
+        ("rename.old_missing", DOES_NOT_EXIST),
+        ("delete.missing_after", DOES_NOT_EXIST),
+        ("versions.numbers", ["1", "2", "3"]),
+        ("versions.status", "READY"),
+        ("versions.run_id_matches", True),
+        ("versions.source", True),
+        ("versions.tags", {"kind": "baseline"}),
+        ("versions.stage", "None"),
+        ("update_version.description", "v2 tuned"),
+        ("version_tags.after", {"validated": "yes"}),
+        ("download_uri.under_run", True),
+        ("alias.moves_to", "2"),
+        ("alias.on_version", ["champion"]),
+        ("alias.on_model", {"champion": "2", "challenger": "3"}),
+        ("alias.deleted", DOES_NOT_EXIST),
+        ("stage.moved", "Production"),
+        ("stage.all", ["Archived", "Staging", "Production"]),
+        ("latest.production", ["3"]),
+        ("latest.all", [["Archived", "1"], ["Production", "3"], ["Staging", "2"]]),
+        ("latest.on_model", [["Archived", "1"], ["Production", "3"], ["Staging", "2"]]),
+        ("search_models.like", ["fraud-a", "fraud-b", "fraud-c"]),
+        ("search_models.tag", ["fraud-a", "fraud-b", "fraud-c"]),
+        ("search_models.pages", [["fraud-c", "fraud-b"], ["fraud-a", "churn"]]),
+        ("search_versions.by_name", ["3", "2", "1"]),
+        ("search_versions.by_run", 3),
+        ("search_versions.by_tag", ["2"]),
+        ("search_versions.pages", [["1", "2"], ["3"]]),
+        ("delete_version.missing_after", DOES_NOT_EXIST),
+        ("delete_version.next_number", "4"),
+        ("delete_model.versions_gone", 0),
+    ],
+)
+def test_registry_calls(script_results: Callable[[str], Any], key: str, expected: object) -> None:
+    assert script_results("registry.py")[key] == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("error.create_duplicate", TAKEN),
+        ("error.get_missing", DOES_NOT_EXIST),
+        ("error.rename_to_taken", TAKEN),
+        ("error.delete_missing", DOES_NOT_EXIST),
+        ("error.version_of_missing_model", DOES_NOT_EXIST),
+        ("error.get_missing_version", DOES_NOT_EXIST),
+        ("error.bad_stage", INVALID),
+        ("error.bad_filter", INVALID),
+        ("error.max_results_too_big", INVALID),
+    ],
+)
+def test_registry_error_codes(
+    script_results: Callable[[str], Any], key: str, expected: str
+) -> None:
+    assert script_results("registry.py")[key] == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("versions", ["1", "2"]),
+        ("version_1.model_id_matches", True),
+        ("version_1.run_id_matches", True),
+        ("version_1.source", True),
+        ("version_2.source_is_logged_model", True),
+        ("version_2.run_id_matches", True),
+        ("logged_model.version_tag", [{"name": "iris", "version": "1"}]),
+        ("load.by_number", True),
+        ("load.by_alias", True),
+        ("load.latest", True),
+        ("download_uri.scheme", "mlflow-artifacts"),
+        ("error.load_missing_version", DOES_NOT_EXIST),
+        ("error.load_missing_alias", DOES_NOT_EXIST),
+    ],
+)
+def test_register_and_load_models(
+    script_results: Callable[[str], Any], key: str, expected: object
+) -> None:
+    assert script_results("register_model.py")[key] == expected

@@ -1,0 +1,353 @@
+"""Model registry and monitoring endpoints on the wire: methods, body/query forms, JSON, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from support.asgi_client import TestClient
+
+MLFLOW = "/api/2.0/mlflow"
+TRACKSTONE = "/api/2.0/trackstone/model-versions"
+NOW_MS = 1_800_000_000_000
+
+
+def call(
+    client: TestClient,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    status: int = 200,
+) -> dict[str, Any]:
+    response = client.request(method, path, json=body, params=params)
+    assert response.status_code == status, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def new_run(client: TestClient, metrics: dict[str, float] | None = None) -> str:
+    run = call(client, "POST", f"{MLFLOW}/runs/create", {"experiment_id": "0"})["run"]
+    run_id: str = run["info"]["run_id"]
+    call(
+        client,
+        "POST",
+        f"{MLFLOW}/runs/log-batch",
+        {
+            "run_id": run_id,
+            "params": [{"key": "C", "value": "0.5"}],
+            "metrics": [
+                {"key": key, "value": value, "timestamp": 1, "step": 0}
+                for key, value in (metrics or {}).items()
+            ],
+        },
+    )
+    return run_id
+
+
+def registered(client: TestClient, name: str = "churn", versions: int = 1) -> str:
+    """Create a model with ``versions`` versions from one run; return the run id."""
+    run_id = new_run(client, {"accuracy": 0.9, "latency_ms": 20.0})
+    call(client, "POST", f"{MLFLOW}/registered-models/create", {"name": name})
+    for _ in range(versions):
+        call(
+            client,
+            "POST",
+            f"{MLFLOW}/model-versions/create",
+            {"name": name, "source": f"runs:/{run_id}/model", "run_id": run_id},
+        )
+    return run_id
+
+
+def test_create_and_get_answer_mlflow_shapes(client: TestClient) -> None:
+    created = call(
+        client,
+        "POST",
+        f"{MLFLOW}/registered-models/create",
+        {"name": "churn", "tags": [{"key": "team", "value": "growth"}], "description": "d"},
+    )["registered_model"]
+    assert {key: created[key] for key in ("name", "tags", "description")} == {
+        "name": "churn",
+        "tags": [{"key": "team", "value": "growth"}],
+        "description": "d",
+    }
+    assert isinstance(created["creation_timestamp"], int)
+    run_id = new_run(client)
+    version = call(
+        client,
+        "POST",
+        f"{MLFLOW}/model-versions/create",
+        {"name": "churn", "source": f"runs:/{run_id}/model", "run_id": run_id},
+    )["model_version"]
+    assert {key: version[key] for key in ("name", "version", "current_stage", "status")} == {
+        "name": "churn",
+        "version": "1",
+        "current_stage": "None",
+        "status": "READY",
+    }
+    model = call(client, "GET", f"{MLFLOW}/registered-models/get", params={"name": "churn"})
+    assert [item["version"] for item in model["registered_model"]["latest_versions"]] == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "params"),
+    [
+        ("GET", None, {"name": "churn", "version": "2"}),
+        ("GET", None, {"name": "churn", "version": 2}),
+    ],
+)
+def test_get_version_by_query_string(
+    client: TestClient, method: str, body: Any, params: dict[str, Any]
+) -> None:
+    registered(client, versions=2)
+    version = call(client, method, f"{MLFLOW}/model-versions/get", body, params)
+    assert version["model_version"]["version"] == "2"
+
+
+@pytest.mark.parametrize("version", ["2", 2])
+def test_a_version_may_be_a_number_in_a_json_body(client: TestClient, version: object) -> None:
+    registered(client, versions=2)
+    call(
+        client,
+        "POST",
+        f"{MLFLOW}/registered-models/alias",
+        {"name": "churn", "alias": "champion", "version": version},
+    )
+    found = call(
+        client,
+        "GET",
+        f"{MLFLOW}/registered-models/alias",
+        params={"name": "churn", "alias": "champion"},
+    )
+    assert (found["model_version"]["version"], found["model_version"]["aliases"]) == (
+        "2",
+        ["champion"],
+    )
+
+
+@pytest.mark.parametrize("form", ["json", "query"])
+def test_deletes_take_a_json_body_or_a_query_string(client: TestClient, form: str) -> None:
+    registered(client)
+    call(
+        client,
+        "POST",
+        f"{MLFLOW}/registered-models/set-tag",
+        {"name": "churn", "key": "k", "value": "v"},
+    )
+    fields = {"name": "churn", "key": "k"}
+    body, params = (fields, None) if form == "json" else (None, fields)
+    call(client, "DELETE", f"{MLFLOW}/registered-models/delete-tag", body, params)
+    model = call(client, "GET", f"{MLFLOW}/registered-models/get", params={"name": "churn"})
+    assert "tags" not in model["registered_model"]
+
+
+def test_patch_updates_take_a_json_body(client: TestClient) -> None:
+    registered(client)
+    updated = call(
+        client,
+        "PATCH",
+        f"{MLFLOW}/model-versions/update",
+        {"name": "churn", "version": "1", "description": "tuned"},
+    )
+    assert updated["model_version"]["description"] == "tuned"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_get_latest_versions_answers_both_methods(client: TestClient, method: str) -> None:
+    registered(client, versions=2)
+    call(
+        client,
+        "POST",
+        f"{MLFLOW}/model-versions/transition-stage",
+        {"name": "churn", "version": "1", "stage": "production"},
+    )
+    fields = {"name": "churn", "stages": ["Production"]}
+    body, params = (None, fields) if method == "GET" else (fields, None)
+    latest = call(client, method, f"{MLFLOW}/registered-models/get-latest-versions", body, params)
+    assert [(v["version"], v["current_stage"]) for v in latest["model_versions"]] == [
+        ("1", "Production")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "code", "message"),
+    [
+        ("/registered-models/search", {"max_results": 1001}, 400, "INVALID_PARAMETER_VALUE",
+         "max_results"),
+        ("/model-versions/search", {"max_results": 200_001}, 400, "INVALID_PARAMETER_VALUE",
+         "max_results"),
+        ("/registered-models/get", {}, 400, "INVALID_PARAMETER_VALUE", "name"),
+        ("/registered-models/get", {"name": "nope"}, 404, "RESOURCE_DOES_NOT_EXIST", "nope"),
+        ("/model-versions/get", {"name": "churn", "version": "9"}, 404,
+         "RESOURCE_DOES_NOT_EXIST", "9"),
+        ("/model-versions/get", {"name": "churn", "version": "x"}, 400,
+         "INVALID_PARAMETER_VALUE", "version"),
+        ("/registered-models/alias", {"name": "churn", "alias": "nobody"}, 404,
+         "RESOURCE_DOES_NOT_EXIST", "nobody"),
+    ],
+)  # fmt: skip
+def test_bad_reads_answer_the_mlflow_error(
+    client: TestClient,
+    path: str,
+    params: dict[str, Any],
+    status: int,
+    code: str,
+    message: str,
+) -> None:
+    registered(client)
+    error = call(client, "GET", MLFLOW + path, params=params, status=status)
+    assert error["error_code"] == code
+    assert message in error["message"]
+
+
+def test_creating_a_taken_name_answers_already_exists(client: TestClient) -> None:
+    registered(client)
+    response = client.post(f"{MLFLOW}/registered-models/create", json={"name": "churn"})
+    assert response.status_code in (400, 409)
+    assert response.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
+
+
+def test_download_uri_points_under_the_run(client: TestClient) -> None:
+    run_id = registered(client)
+    uri = call(
+        client,
+        "GET",
+        f"{MLFLOW}/model-versions/get-download-uri",
+        params={"name": "churn", "version": "1"},
+    )["artifact_uri"]
+    assert uri.endswith(f"/{run_id}/artifacts/model")
+
+
+# -- Trackstone-only ---------------------------------------------------------------------
+
+
+def test_lineage_answers_the_version_its_run_and_experiment(client: TestClient) -> None:
+    run_id = registered(client)
+    lineage = call(client, "GET", f"{TRACKSTONE}/lineage", params={"name": "churn", "version": 1})
+    assert lineage["model_version"]["version"] == "1"
+    assert lineage["run"]["info"]["run_id"] == run_id
+    assert lineage["run"]["data"]["params"] == [{"key": "C", "value": "0.5"}]
+    assert lineage["experiment"]["experiment_id"] == "0"
+
+
+def test_production_metrics_round_trip_with_a_time_range(client: TestClient) -> None:
+    registered(client)
+    points = [
+        {"key": "accuracy", "value": 0.8, "timestamp": 10},
+        {"key": "accuracy", "value": "NaN", "timestamp": 20},
+        {"key": "latency_ms", "value": 21.0, "timestamp": 30},
+    ]
+    call(
+        client,
+        "POST",
+        f"{TRACKSTONE}/production-metrics/log",
+        {"name": "churn", "version": "1", "metrics": points},
+    )
+    found = call(
+        client,
+        "GET",
+        f"{TRACKSTONE}/production-metrics/get",
+        params={"name": "churn", "version": "1", "key": "accuracy", "start_timestamp": 15},
+    )
+    assert found == {"metrics": [{"key": "accuracy", "value": "NaN", "timestamp": 20}]}
+
+
+def test_baseline_comes_from_the_run_until_set_explicitly(client: TestClient) -> None:
+    registered(client)
+    where = {"name": "churn", "version": "1"}
+    from_run = call(client, "GET", f"{TRACKSTONE}/baseline/get", params=where)
+    assert from_run["origin"] == "source_run"
+    assert {item["key"]: item["value"] for item in from_run["metrics"]} == {
+        "accuracy": 0.9,
+        "latency_ms": 20.0,
+    }
+    call(
+        client,
+        "POST",
+        f"{TRACKSTONE}/baseline/set",
+        {**where, "metrics": [{"key": "accuracy", "value": 0.95}]},
+    )
+    explicit = call(client, "GET", f"{TRACKSTONE}/baseline/get", params=where)
+    assert explicit == {"metrics": [{"key": "accuracy", "value": 0.95}], "origin": "explicit"}
+
+
+def test_baseline_refuses_a_repeated_key(client: TestClient) -> None:
+    registered(client)
+    error = call(
+        client,
+        "POST",
+        f"{TRACKSTONE}/baseline/set",
+        {
+            "name": "churn",
+            "version": "1",
+            "metrics": [{"key": "a", "value": 1}, {"key": "a", "value": 2}],
+        },
+        status=400,
+    )
+    assert "metrics[1].key" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected_passed", "expected_checks"),
+    [
+        ([0.89, 0.91], True, [True, True]),
+        ([0.70, 0.72], False, [False, True]),
+    ],
+)
+def test_check_judges_production_values_against_the_baseline(
+    client: TestClient,
+    observed: list[float],
+    expected_passed: bool,
+    expected_checks: list[bool],
+) -> None:
+    registered(client)
+    points = [{"key": "accuracy", "value": value, "timestamp": NOW_MS - 1000} for value in observed]
+    points.append({"key": "latency_ms", "value": 20.5, "timestamp": NOW_MS - 1000})
+    call(
+        client,
+        "POST",
+        f"{TRACKSTONE}/production-metrics/log",
+        {"name": "churn", "version": 1, "metrics": points},
+    )
+    report = call(
+        client,
+        "POST",
+        f"{TRACKSTONE}/check",
+        {
+            "name": "churn",
+            "version": 1,
+            "now_ms": NOW_MS,
+            "rules": [
+                "accuracy>=-2%@1h",
+                {"metric": "latency_ms", "operator": "<=", "threshold": 5},
+            ],
+        },
+    )["report"]
+    assert (report["name"], report["version"], report["baseline_origin"]) == (
+        "churn",
+        "1",
+        "source_run",
+    )
+    assert report["checked_at"] == NOW_MS
+    assert report["passed"] is expected_passed
+    assert [check["passed"] for check in report["checks"]] == expected_checks
+    assert report["checks"][0]["observations"] == len(observed)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"name": "churn", "version": 1, "rules": ["accuracy=>1"]}, 400, "rules[0]"),
+        ({"name": "churn", "version": 1, "rules": []}, 400, "rules"),
+        ({"name": "churn", "version": 1, "rules": [{"metric": "a"}]}, 400, "rules[0]"),
+        ({"name": "churn", "version": 7, "rules": ["a>=0"]}, 404, "7"),
+        ({"name": "nope", "version": 1, "rules": ["a>=0"]}, 404, "nope"),
+    ],
+)
+def test_check_refuses_bad_rules_and_unknown_versions(
+    client: TestClient, body: dict[str, Any], status: int, message: str
+) -> None:
+    registered(client)
+    error = call(client, "POST", f"{TRACKSTONE}/check", body, status=status)
+    assert message in error["message"]
