@@ -3,6 +3,7 @@
 A new backend adds one context manager to ``_FACTORIES`` and one ``pytest.param`` to
 ``BACKENDS``. ``store`` is fresh for each test; ``shared_store`` lives for a whole module, for
 tables of read-only checks over one population (it must not be changed by those tests).
+``registry`` is the model registry of ``store``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from trackstone.clock import ManualClock
 from trackstone.store.base import TrackingStore
+from trackstone.store.registry import RegistryStore, registry_of
 
 StoreFactory = Callable[
     [pytest.FixtureRequest, Path, ManualClock], AbstractContextManager[TrackingStore]
@@ -123,6 +125,12 @@ def store(
     """Open a fresh, empty store on each backend; close it after the test."""
     with _FACTORIES[request.param](request, tmp_path, clock) as opened:
         yield opened
+
+
+@pytest.fixture
+def registry(store: TrackingStore) -> RegistryStore:
+    """Return the model registry of ``store`` (every backend keeps one)."""
+    return registry_of(store)
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,6 @@ from trackstone.search.ast import Comparison, Expression, Identifier, Identifier
 from trackstone.search.evaluate import Scalar, holds
 from trackstone.search.parser import parse_filter, parse_order_by
 from trackstone.search.schema import (
-    NULLABLE_STRING_FIELD,
     STRING_FIELD,
     TIME_FIELD,
     FieldSpec,
@@ -62,7 +61,12 @@ _T = TypeVar("_T")
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 PROMPT_TAG_DEFAULT = "false"
 
-_TAGS = KindSpec(IdentifierKind.TAG, ("tags", "tag"), free_keys=NULLABLE_STRING_FIELD)
+# Tags filter but do not sort, as in MLflow.
+_TAGS = KindSpec(
+    IdentifierKind.TAG,
+    ("tags", "tag"),
+    free_keys=FieldSpec(ValueType.STRING, nullable=True, sortable=False),
+)
 _TIME_ALIASES = {
     "creation_time": "creation_timestamp",
     "last_updated_time": "last_updated_timestamp",
