@@ -176,11 +176,19 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def _breach(rule: Rule, deviation: float) -> str:
-    kind = "relative deviation" if rule.relative else "deviation"
+    if rule.relative:
+        # Relative deviations read best as percentages: "-3.556% is below -2%".
+        kind, shown, limit = (
+            "relative deviation",
+            f"{deviation * 100:+.4g}%",
+            f"{rule.threshold * 100:g}%",
+        )
+    else:
+        kind, shown, limit = "deviation", f"{deviation:+.6g}", f"{rule.threshold:g}"
     if rule.operator == "~=":
-        return f"{kind} {deviation:+.6g} is further than {rule.threshold:g} from 0"
+        return f"{kind} {shown} is further than {limit} from 0"
     side = "below" if rule.operator == ">=" else "above"
-    return f"{kind} {deviation:+.6g} is {side} the threshold {rule.threshold:g}"
+    return f"{kind} {shown} is {side} the threshold {limit}"
 
 
 def _holds(rule: Rule, deviation: float) -> bool:
