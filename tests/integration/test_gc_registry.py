@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -154,3 +155,47 @@ def test_the_gc_command_says_what_it_kept(store: SqlStore, uri: str, tmp_path: P
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.stdout)["kept_run_ids"] == [needed]
     assert _stage(store, needed) is LifecycleStage.DELETED
+
+
+class _RegistryRacingGc:
+    """A registry that, right after answering gc's first question, sees a version registered
+    from ``run_id`` by someone else (the moment between gc's plan and its removals)."""
+
+    def __init__(self, store: SqlStore, run_id: str) -> None:
+        self._store = store
+        self._run_id = run_id
+        self.questions = 0
+
+    def run_ids_in_use(self, run_ids: Sequence[str]) -> set[str]:
+        answer = self._store.registry.run_ids_in_use(run_ids)
+        self.questions += 1
+        if self.questions == 1:
+            _register(self._store, "late", self._run_id)
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store.registry, name)
+
+
+class _StoreWithRacingRegistry:
+    """The store gc sees: the real one, with the racing registry."""
+
+    def __init__(self, inner: SqlStore, registry: _RegistryRacingGc) -> None:
+        self._inner = inner
+        self.registry = registry
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_version_registered_while_gc_runs_keeps_its_run(store: SqlStore, tmp_path: Path) -> None:
+    experiment_id = store.create_experiment("race")
+    run_id = _run_with_model(store, experiment_id, tmp_path)
+    store.delete_run(run_id)
+    racing = _RegistryRacingGc(store, run_id)
+
+    report = collect_garbage(_StoreWithRacingRegistry(store, racing))  # type: ignore[arg-type]
+
+    assert racing.questions >= 2
+    assert (report.run_ids, report.kept_run_ids) == ((), (run_id,))
+    assert _stage(store, run_id) is LifecycleStage.DELETED

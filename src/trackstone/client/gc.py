@@ -8,8 +8,9 @@ are gone (a user-chosen artifact location may be shared with other data).
 A deleted run that a model version still needs (``RegistryStore.run_ids_in_use``: the
 version's files live in the run's artifacts, and its lineage names the run) is kept,
 deleted but present, and so is the deleted experiment holding it (its other runs are
-collected). The report lists what was kept; once no version needs the run, the next
-collection removes it.
+collected). The registry is asked when planning and again just before each removal, so a
+version registered meanwhile is honoured. The report lists what was kept; once no version
+needs the run, the next collection removes it.
 """
 
 from __future__ import annotations
@@ -108,54 +109,81 @@ def collect_garbage(
     """
     plan = _plan(store, older_than_ms, run_ids, experiment_ids)
     total = len(plan.runs) + len(plan.experiments)
-    artifact_uris: list[str] = []
-    purged_runs: list[str] = []
-    kept_runs: list[str] = []
-    kept_experiments: list[str] = []
+    outcome = _Outcome()
     done = 0
     for run in plan.runs:
-        if run.run_id in plan.in_use:
-            kept_runs.append(run.run_id)
-        else:
-            artifact_uris.append(run.artifact_uri)
-            purged_runs.append(run.run_id)
-            if not dry_run:
-                _purge_run(store, run)
+        _collect_run(store, plan, run, outcome, dry_run)
         done += 1
         if progress is not None:
             progress(done, total)
-    purged_experiments: list[str] = []
     for experiment in plan.experiments:
-        runs = plan.experiment_runs[experiment.experiment_id]
-        needed = [run for run in runs if run.run_id in plan.in_use]
-        doomed = [run for run in runs if run.run_id not in plan.in_use]
-        artifact_uris.extend(run.artifact_uri for run in doomed)
-        purged_runs.extend(run.run_id for run in doomed)
-        if needed:
-            # Keep the experiment row (the kept runs point at it) and its folder.
-            kept_runs.extend(run.run_id for run in needed)
-            kept_experiments.append(experiment.experiment_id)
-            if not dry_run:
-                for run in doomed:
-                    _purge_run(store, run)
-        else:
-            artifact_uris.append(experiment.artifact_location)
-            purged_experiments.append(experiment.experiment_id)
-            if not dry_run:
-                _purge_experiment(store, experiment, runs)
+        _collect_experiment(store, plan, experiment, outcome, dry_run)
         done += 1
         if progress is not None:
             progress(done, total)
-    if kept_runs:
-        logger.info("kept %d deleted run(s) that model versions still need", len(kept_runs))
+    if outcome.kept_runs:
+        logger.info("kept %d deleted run(s) that model versions still need", len(outcome.kept_runs))
     return GcReport(
-        run_ids=tuple(purged_runs),
-        experiment_ids=tuple(purged_experiments),
-        artifact_uris=tuple(uri for uri in artifact_uris if uri),
+        run_ids=tuple(outcome.purged_runs),
+        experiment_ids=tuple(outcome.purged_experiments),
+        artifact_uris=tuple(uri for uri in outcome.artifact_uris if uri),
         dry_run=dry_run,
-        kept_run_ids=tuple(kept_runs),
-        kept_experiment_ids=tuple(kept_experiments),
+        kept_run_ids=tuple(outcome.kept_runs),
+        kept_experiment_ids=tuple(outcome.kept_experiments),
     )
+
+
+@dataclass
+class _Outcome:
+    """What a collection did so far."""
+
+    artifact_uris: list[str] = field(default_factory=list)
+    purged_runs: list[str] = field(default_factory=list)
+    purged_experiments: list[str] = field(default_factory=list)
+    kept_runs: list[str] = field(default_factory=list)
+    kept_experiments: list[str] = field(default_factory=list)
+
+
+def _recheck(store: TrackingStore, plan: _Plan, runs: Sequence[RunInfo], dry_run: bool) -> None:
+    """Ask again right before removing: a version may have been registered since planning."""
+    if not dry_run:
+        plan.in_use |= _runs_in_use(store, [r.run_id for r in runs if r.run_id not in plan.in_use])
+
+
+def _collect_run(
+    store: TrackingStore, plan: _Plan, run: RunInfo, outcome: _Outcome, dry_run: bool
+) -> None:
+    _recheck(store, plan, [run], dry_run)
+    if run.run_id in plan.in_use:
+        outcome.kept_runs.append(run.run_id)
+        return
+    outcome.artifact_uris.append(run.artifact_uri)
+    outcome.purged_runs.append(run.run_id)
+    if not dry_run:
+        _purge_run(store, run)
+
+
+def _collect_experiment(
+    store: TrackingStore, plan: _Plan, experiment: Experiment, outcome: _Outcome, dry_run: bool
+) -> None:
+    runs = plan.experiment_runs[experiment.experiment_id]
+    _recheck(store, plan, runs, dry_run)
+    needed = [run for run in runs if run.run_id in plan.in_use]
+    doomed = [run for run in runs if run.run_id not in plan.in_use]
+    outcome.artifact_uris.extend(run.artifact_uri for run in doomed)
+    outcome.purged_runs.extend(run.run_id for run in doomed)
+    if needed:
+        # Keep the experiment row (the kept runs point at it) and its folder.
+        outcome.kept_runs.extend(run.run_id for run in needed)
+        outcome.kept_experiments.append(experiment.experiment_id)
+        if not dry_run:
+            for run in doomed:
+                _purge_run(store, run)
+        return
+    outcome.artifact_uris.append(experiment.artifact_location)
+    outcome.purged_experiments.append(experiment.experiment_id)
+    if not dry_run:
+        _purge_experiment(store, experiment, runs)
 
 
 def _runs_in_use(store: TrackingStore, run_ids: Sequence[str]) -> set[str]:
