@@ -1,16 +1,19 @@
-"""Production monitoring end to end on an embedded SQLite store: a model drifts and the check
-notices, through the client and through ``trackstone models check`` (exit codes, JSON)."""
+"""Production monitoring end to end: a model drifts and the check notices, through the client
+and through ``trackstone models check`` (exit codes, JSON), on an embedded SQLite store and
+through a real server on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from support.app_server import AppServer
 from trackstone.cli.main import main
 from trackstone.client.client import TrackstoneClient
 from trackstone.clock import ManualClock
@@ -36,12 +39,49 @@ def clock() -> ManualClock:
     return ManualClock(start_ms=START_MS)
 
 
-@pytest.fixture
-def client(tmp_path: Path, clock: ManualClock) -> Iterator[TrackstoneClient]:
-    settings = Settings(data_dir=tmp_path / "data", spool_dir=tmp_path / "spool")
-    opened = TrackstoneClient(settings=settings, clock=clock)
-    yield opened
-    opened.close()
+@pytest.fixture(scope="module")
+def app_server() -> Iterator[AppServer]:
+    with AppServer.start() as server:
+        yield server
+
+
+@contextmanager
+def _tracking_uri(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+) -> Iterator[str | None]:
+    """None (the client's embedded SQLite store), or the URL of a real server over one."""
+    if request.param == "embedded":
+        yield None
+        return
+    from trackstone.config import ServerSettings
+    from trackstone.server.app import create_app
+    from trackstone.store.sql.store import SqlStore
+
+    server: AppServer = request.getfixturevalue("app_server")
+    backing = SqlStore(
+        f"sqlite:///{tmp_path / 'server.db'}", str(tmp_path / "artifacts"), clock=clock
+    )
+    settings = ServerSettings(
+        backend_store_uri=f"sqlite:///{tmp_path / 'server.db'}",
+        artifacts_destination=str(tmp_path / "artifacts"),
+    )
+    try:
+        with server.mounted(create_app(settings, store=backing)) as url:
+            yield url
+    finally:
+        backing.close()
+
+
+@pytest.fixture(params=["embedded", "rest"])
+def client(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+) -> Iterator[TrackstoneClient]:
+    """A client on an embedded SQLite store, or on a real server (RestStore.registry)."""
+    with _tracking_uri(request, tmp_path, clock) as url:
+        settings = Settings(data_dir=tmp_path / "data", spool_dir=tmp_path / "spool")
+        opened = TrackstoneClient(url, settings=settings, clock=clock)
+        yield opened
+        opened.close()
 
 
 @pytest.fixture
