@@ -254,3 +254,29 @@ def test_a_logged_model_changed_in_the_store_is_refused(data_dir: Path) -> None:
         trackstone.pyfunc.load_model(info.model_uri)
     with pytest.raises(InvalidState, match=r"'requirements\.txt' changed"):
         trackstone.sklearn.load_model(info.model_uri)
+
+
+def test_registered_model_name_registers_a_version_loadable_by_models_uri(
+    data_dir: Path,
+) -> None:
+    import trackstone.sklearn
+
+    case = _sklearn()
+    with trackstone.start_run():
+        first = trackstone.sklearn.log_model(case.model, name="m", registered_model_name="churn")
+    with trackstone.start_run():
+        second = trackstone.sklearn.log_model(
+            case.model, name="m", input_example=FRAME[:2], registered_model_name="churn"
+        )
+    assert (first.registered_model_version, second.registered_model_version) == (1, 2)
+    trackstone.MlflowClient(data_dir).set_registered_model_alias("churn", "champion", "1")
+    expected = case.predict(FRAME)
+    for uri, run_id in [
+        ("models:/churn/1", first.run_id),
+        ("models:/churn/2", second.run_id),
+        ("models:/churn@champion", first.run_id),
+    ]:
+        model = trackstone.pyfunc.load_model(uri)
+        assert model.metadata.run_id == run_id, uri
+        _same(model.predict(FRAME), expected)
+    _same(trackstone.sklearn.load_model("models:/churn/2").predict(FRAME), expected)
