@@ -1,6 +1,6 @@
 """Production monitoring end to end: a model drifts and the check notices, through the client
-and through ``trackstone models check`` (exit codes, JSON), on an embedded SQLite store and
-through a real server on 127.0.0.1."""
+and through ``trackstone models check`` (exit codes, JSON), on an embedded SQLite store, on
+PostgreSQL and through a real server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -49,9 +49,12 @@ def app_server() -> Iterator[AppServer]:
 def _tracking_uri(
     request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
 ) -> Iterator[str | None]:
-    """None (the client's embedded SQLite store), or the URL of a real server over one."""
+    """None (the client's embedded SQLite store), a PostgreSQL URI, or a real server's URL."""
     if request.param == "embedded":
         yield None
+        return
+    if request.param == "postgres":
+        yield request.getfixturevalue("postgres_uri")
         return
     from trackstone.config import ServerSettings
     from trackstone.server.app import create_app
@@ -72,11 +75,11 @@ def _tracking_uri(
         backing.close()
 
 
-@pytest.fixture(params=["embedded", "rest"])
+@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres), "rest"])
 def client(
     request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
 ) -> Iterator[TrackstoneClient]:
-    """A client on an embedded SQLite store, or on a real server (RestStore.registry)."""
+    """A client on SQLite, on PostgreSQL, or on a real server (RestStore.registry)."""
     with _tracking_uri(request, tmp_path, clock) as url:
         settings = Settings(data_dir=tmp_path / "data", spool_dir=tmp_path / "spool")
         opened = TrackstoneClient(url, settings=settings, clock=clock)
