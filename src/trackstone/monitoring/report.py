@@ -21,7 +21,8 @@ class Rule:
 
     The deviation is ``observed - baseline`` when ``relative`` is False, else
     ``(observed - baseline) / |baseline|``. ``observed`` is the mean of the production values
-    of the last ``window_s`` seconds (all of them when None).
+    of the last ``window_s`` seconds (when None: the check's default window, else all values up
+    to the check's instant). Text form and parsing: ``trackstone.monitoring.rules``.
     """
 
     metric: str
