@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ import pandas as pd
 import pytest
 import yaml
 
+import trackstone
 import trackstone.pyfunc
 import trackstone.sklearn
 from support.mlflow_env import MlflowEnv, mlflow_env  # noqa: F401  (fixture)
+from support.server_process import ServerProcess, start_server
 from trackstone.models.hashes import HASH_FILE_NAME
 
 SCRIPTS = Path(__file__).parent / "mlflow_scripts"
@@ -108,3 +111,52 @@ def test_trackstone_loads_a_model_mlflow_saved(
 
     estimator = trackstone.sklearn.load_model(model_dir.as_uri())
     assert [int(value) for value in estimator.predict(FRAME)] == result["predictions"]
+
+
+_ENV = ("TRACKSTONE_TRACKING_URI", "MLFLOW_TRACKING_URI", "TRACKSTONE_DATA_DIR")
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
+    """Start a Trackstone server and point the fluent API at it."""
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
+    started = start_server(tmp_path / "server")
+    trackstone.set_tracking_uri(started.url)
+    try:
+        yield started
+    finally:
+        while trackstone.active_run() is not None:
+            trackstone.end_run()
+        trackstone.set_tracking_uri(tmp_path / "unused")
+        started.stop()
+
+
+def test_mlflow_loads_by_runs_uri_a_model_trackstone_logged_to_a_server(
+    mlflow_env: MlflowEnv,  # noqa: F811
+    server: ServerProcess,
+    tmp_path: Path,
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit(FRAME, LABELS)
+    with trackstone.start_run():
+        info = trackstone.sklearn.log_model(model, name="model", input_example=FRAME.head(4))
+    expected = [int(value) for value in model.predict(FRAME)]
+
+    result = mlflow_env.run_script(
+        SCRIPTS / "model_format_load.py",
+        server.url,
+        tmp_path / "work",
+        info.model_uri,
+        str(_data_file(tmp_path)),
+    )
+
+    assert result["pyfunc.predictions"] == expected
+    assert result["sklearn.predictions"] == expected
+    assert result["input_example.rows"] == 4
+    assert result["warnings"] == []
+    # and back through the server with Trackstone's own loader
+    loaded = trackstone.pyfunc.load_model(info.model_uri)
+    assert [int(value) for value in loaded.predict(FRAME)] == expected
