@@ -7,6 +7,7 @@ at the end, so a failure (an unserializable model, a bad example) leaves nothing
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import shutil
@@ -28,9 +29,16 @@ from trackstone.models.environment import (
 from trackstone.models.hashes import write_hashes
 from trackstone.models.input_example import save_input_example
 from trackstone.models.mlmodel import PYFUNC_FLAVOR, ModelMetadata, write_mlmodel
-from trackstone.models.signature import ModelSignature, infer_signature, signature_from
+from trackstone.models.signature import (
+    ModelSignature,
+    infer_output_schema,
+    infer_schema,
+    signature_from,
+)
 
 __all__ = ["Flavor", "SaveOptions", "save_model_dir"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,9 +82,21 @@ def _signature(flavor: Flavor, options: SaveOptions) -> ModelSignature | None:
         return None
     if options.signature is not None:
         return signature_from(options.signature)
-    if options.input_example is None:
+    example = options.input_example
+    if example is None:
         return None
-    return infer_signature(options.input_example, flavor.predict(options.input_example))
+    inputs = infer_schema(example)
+    try:
+        outputs = infer_output_schema(example, flavor.predict(example))
+    except Exception:
+        # The model's own predict (or an odd output type) must not cost the user the saved
+        # model: keep the input schema, as MLflow does, and say why the output is missing.
+        logger.warning(
+            "could not infer the output schema from the input example; saving without it",
+            exc_info=True,
+        )
+        outputs = None
+    return ModelSignature(inputs, outputs)
 
 
 def _requirements(flavor: Flavor, options: SaveOptions) -> list[str]:

@@ -16,6 +16,7 @@ In an MLmodel file each schema is stored as a JSON *string*, as MLflow stores it
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "ModelSignature",
     "Schema",
     "TensorSpec",
+    "infer_output_schema",
     "infer_schema",
     "infer_signature",
     "signature_from",
@@ -229,9 +231,13 @@ def _numeric_type(kind: str, itemsize: int) -> str | None:
     return None
 
 
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _type_of_values(values: Sequence[Any], column: str) -> str:
     """Type of an object column from its values: all str, all bytes or all bool."""
-    present = [value for value in values if value is not None and value == value]
+    present = [value for value in values if not _is_missing(value)]
     for python_type, name in ((str, "string"), (bytes, "binary"), (bool, "boolean")):
         if present and all(isinstance(value, python_type) for value in present):
             return name
@@ -298,6 +304,17 @@ def infer_schema(data: Any) -> Schema:
     )
 
 
+def infer_output_schema(model_input: Any, model_output: Any) -> Schema:
+    """Infer the output schema; a 1-D prediction array for tabular input is one column."""
+    import numpy as np
+    import pandas as pd
+
+    tabular = isinstance(model_input, (pd.DataFrame, pd.Series))
+    if tabular and isinstance(model_output, np.ndarray) and model_output.ndim == 1:
+        model_output = pd.Series(model_output)
+    return infer_schema(model_output)
+
+
 def infer_signature(model_input: Any, model_output: Any = None) -> ModelSignature:
     """Infer a signature from example input and, optionally, the model's output on it.
 
@@ -307,13 +324,6 @@ def infer_signature(model_input: Any, model_output: Any = None) -> ModelSignatur
     Example:
         >>> signature = infer_signature(frame, model.predict(frame))  # doctest: +SKIP
     """
-    import numpy as np
-    import pandas as pd
-
     inputs = infer_schema(model_input)
-    outputs = None
-    if model_output is not None:
-        if not inputs.is_tensor and isinstance(model_output, np.ndarray) and model_output.ndim == 1:
-            model_output = pd.Series(model_output)
-        outputs = infer_schema(model_output)
+    outputs = infer_output_schema(model_input, model_output) if model_output is not None else None
     return ModelSignature(inputs, outputs)

@@ -173,3 +173,21 @@ def test_pyfunc_orders_columns_and_names_arrays_by_signature(tmp_path: Path) -> 
     np.testing.assert_array_equal(model.predict(np.array([[5.0, 1.0]])), [10.0])
     with pytest.raises(InvalidParameter, match=r"missing column\(s\) \['y'\]"):
         model.predict(FRAME[["x"]])
+
+
+class Broken(Doubler):
+    """An estimator whose predict fails: saving must still work, without an output schema."""
+
+    def predict(self, data: Any) -> Any:
+        raise RuntimeError("not fitted")
+
+
+def test_a_failing_predict_saves_the_input_schema_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="trackstone.models.save"):
+        metadata = trackstone.sklearn.save_model(Broken(), tmp_path / "m", input_example=FRAME)
+    assert metadata.signature is not None and metadata.signature.outputs is None
+    assert metadata.signature.inputs is not None
+    assert metadata.signature.inputs.names() == ["x", "y"]
+    assert "could not infer the output schema" in caplog.text

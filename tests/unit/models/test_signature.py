@@ -43,6 +43,10 @@ INFERENCE_CASES = [
     (pd.DataFrame({"b": [True]}), [{"type": "boolean", "name": "b", "required": True}]),
     (pd.DataFrame({"s": ["a", None]}), [{"type": "string", "name": "s", "required": True}]),
     (
+        pd.DataFrame({"s": pd.Series(["a", float("nan")], dtype=object)}),
+        [{"type": "string", "name": "s", "required": True}],
+    ),
+    (
         pd.DataFrame({"s": pd.Series(["a"], dtype=object)}),
         [{"type": "string", "name": "s", "required": True}],
     ),
@@ -94,6 +98,7 @@ def test_infer_schema(data: Any, expected: list[dict[str, Any]]) -> None:
 REFUSED_CASES = [
     # data, part of the message
     (pd.DataFrame({"mixed": [1, "a"]}), "column 'mixed'"),
+    (pd.DataFrame({"arrays": [np.zeros(2), np.ones(2)]}), "column 'arrays'"),
     (pd.DataFrame({"big": np.array([1], dtype=np.uint64)}), "column 'big'"),
     (np.array([object()], dtype=object), "object array"),
     ([1, 2, 3], "cannot infer a schema from list"),
