@@ -18,11 +18,12 @@ from trackstone.api.registry import VersionValue, WireModelVersion
 from trackstone.api.runs import WireRun
 from trackstone.api.scalars import Int64, MetricValue, wire_number
 from trackstone.entities.registry import Baseline, BaselineOrigin, ProductionMetric
-from trackstone.entities.validation import MAX_RECORDS_PER_BATCH
 from trackstone.errors import InvalidParameter
 from trackstone.monitoring.report import BaselineReport, MetricCheck, Rule
 
 __all__ = [
+    "PRODUCTION_METRICS_PER_CALL",
+    "RUN_IDS_IN_USE_PER_CALL",
     "BaselineOriginValue",
     "CheckModelVersion",
     "CheckModelVersionResponse",
@@ -33,6 +34,8 @@ __all__ = [
     "GetProductionMetricsResponse",
     "LogProductionMetrics",
     "ModelVersionLineageResponse",
+    "RunIdsInUse",
+    "RunIdsInUseResponse",
     "SetModelVersionBaseline",
     "WireBaselineValue",
     "WireMetricCheck",
@@ -47,6 +50,11 @@ __all__ = [
     "report_to_wire",
     "rule_from_wire",
 ]
+
+# The SQL store takes up to 10,000 points per call, all or none; the wire keeps that limit so
+# a batch is atomic whichever store holds the registry.
+PRODUCTION_METRICS_PER_CALL = 10_000
+RUN_IDS_IN_USE_PER_CALL = 1000
 
 BaselineOriginValue = Literal["explicit", "source_run", "none"]
 RuleOperatorValue = Literal[">=", "<=", "~="]
@@ -85,6 +93,21 @@ class ModelVersionLineageResponse(Response, kw_only=True):
     experiment: WireExperiment | None = None
 
 
+class RunIdsInUse(Request, kw_only=True, frozen=True):
+    """POST trackstone/model-versions/run-ids-in-use: which runs some version still needs
+    (it names the run, or its files live in the run's artifacts); a read, for gc."""
+
+    run_ids: Annotated[list[str], msgspec.Meta(max_length=RUN_IDS_IN_USE_PER_CALL)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class RunIdsInUseResponse(Response, kw_only=True):
+    """Those of the run ids asked that are in use."""
+
+    run_ids: list[str] = msgspec.field(default_factory=list)
+
+
 # -- production metrics ------------------------------------------------------------------
 
 
@@ -94,7 +117,7 @@ class LogProductionMetrics(Request, kw_only=True, frozen=True):
     name: str
     version: VersionValue
     metrics: Annotated[
-        list[WireProductionMetric], msgspec.Meta(max_length=MAX_RECORDS_PER_BATCH)
+        list[WireProductionMetric], msgspec.Meta(max_length=PRODUCTION_METRICS_PER_CALL)
     ] = msgspec.field(default_factory=list)
 
 

@@ -134,6 +134,8 @@ class CreateRegisteredModel(Request, kw_only=True, frozen=True):
     name: str
     tags: list[WireTag] = msgspec.field(default_factory=list)
     description: str = ""
+    # A Trackstone addition (MLflow's server takes the user from authentication).
+    user_id: str = ""
 
 
 class RegisteredModelResponse(Response, kw_only=True):
@@ -249,6 +251,8 @@ class CreateModelVersion(Request, kw_only=True, frozen=True):
     run_link: str = ""
     description: str = ""
     model_id: str = ""
+    # A Trackstone addition (MLflow's server takes the user from authentication).
+    user_id: str = ""
 
 
 class ModelVersionResponse(Response, kw_only=True):

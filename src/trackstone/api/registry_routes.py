@@ -208,6 +208,14 @@ REGISTRY_ROUTES: tuple[Route, ...] = (
         "Get a model version with its source run and experiment in one call (Trackstone only).",
     ),
     _row(
+        "run_ids_in_use",
+        "POST",
+        f"{_TRACKSTONE}/run-ids-in-use",
+        monitoring.RunIdsInUse,
+        monitoring.RunIdsInUseResponse,
+        "Tell which of some runs a model version still needs, for gc (Trackstone only).",
+    ),
+    _row(
         "log_production_metrics",
         "POST",
         f"{_TRACKSTONE}/production-metrics/log",

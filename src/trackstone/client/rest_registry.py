@@ -19,6 +19,7 @@ from trackstone.api.encoding import encode
 from trackstone.api.experiments import experiment_from_wire
 from trackstone.api.messages import EmptyResponse, Request, Response
 from trackstone.api.monitoring import (
+    RUN_IDS_IN_USE_PER_CALL,
     GetModelVersionBaseline,
     GetModelVersionBaselineResponse,
     GetModelVersionLineage,
@@ -26,6 +27,8 @@ from trackstone.api.monitoring import (
     GetProductionMetricsResponse,
     LogProductionMetrics,
     ModelVersionLineageResponse,
+    RunIdsInUse,
+    RunIdsInUseResponse,
     SetModelVersionBaseline,
     WireBaselineValue,
     baseline_from_wire,
@@ -80,7 +83,7 @@ from trackstone.entities.registry import (
     RegisteredModel,
     RegisteredModelTag,
 )
-from trackstone.entities.validation import check_max_results
+from trackstone.entities.validation import check_int64, check_max_results, check_metric_value
 from trackstone.errors import InternalError, InvalidParameter
 from trackstone.store.registry import (
     MODEL_VERSIONS_MAX_RESULTS_DEFAULT,
@@ -109,8 +112,6 @@ _UNSAFE_CALLS = frozenset(
         "delete_model_version_tag",
     }
 )
-# Run ids asked about per search in ``run_ids_in_use`` (keeps the filter text short).
-_RUN_IDS_PER_SEARCH = 100
 
 
 class RestRegistry:
@@ -150,11 +151,11 @@ class RestRegistry:
         description: str = "",
         user_id: str = "",
     ) -> RegisteredModel:
-        # The server records who asked from its own authentication, not from the body.
         request = CreateRegisteredModel(
             name=name,
             tags=[WireTag(tag.key, tag.value) for tag in tags],
             description=description,
+            user_id=user_id,
         )
         response = self._call("create_registered_model", request, RegisteredModelResponse)
         return _model(response.registered_model)
@@ -247,6 +248,7 @@ class RestRegistry:
             tags=[WireTag(tag.key, tag.value) for tag in tags],
             run_link=run_link,
             description=description,
+            user_id=user_id,
             model_id=model_id,
         )
         response = self._call("create_model_version", request, ModelVersionResponse)
@@ -331,24 +333,13 @@ class RestRegistry:
         )
 
     def run_ids_in_use(self, run_ids: Sequence[str]) -> set[str]:
-        # Asked through MLflow's own search (``run_id IN (...)``), so it works on any server.
-        # A quote cannot be written inside the filter's string literals, and no store makes
-        # run ids with one, so such an id is in use by nothing.
-        wanted = sorted({run_id for run_id in run_ids if run_id and "'" not in run_id})
-        found: set[str] = set()
-        for start in range(0, len(wanted), _RUN_IDS_PER_SEARCH):
-            chunk = wanted[start : start + _RUN_IDS_PER_SEARCH]
-            listed = ", ".join(f"'{run_id}'" for run_id in chunk)
-            token: str | None = None
-            while True:
-                page = self.search_model_versions(
-                    f"run_id IN ({listed})", MODEL_VERSIONS_MAX_RESULTS_DEFAULT, None, token
-                )
-                found.update(version.run_id for version in page if version.run_id in chunk)
-                token = page.token
-                if not token:
-                    break
-        return found
+        wanted = sorted({run_id for run_id in run_ids if run_id})
+        used: set[str] = set()
+        for start in range(0, len(wanted), RUN_IDS_IN_USE_PER_CALL):
+            request = RunIdsInUse(run_ids=wanted[start : start + RUN_IDS_IN_USE_PER_CALL])
+            response = self._call("run_ids_in_use", request, RunIdsInUseResponse)
+            used.update(response.run_ids)
+        return used
 
     # -- production monitoring -----------------------------------------------------------
 
@@ -358,7 +349,10 @@ class RestRegistry:
         request = LogProductionMetrics(
             name=name,
             version=_version(version),
-            metrics=[production_metric_to_wire(metric) for metric in metrics],
+            metrics=[
+                production_metric_to_wire(_checked_point(index, metric))
+                for index, metric in enumerate(metrics)
+            ],
         )
         self._call("log_production_metrics", request, EmptyResponse)
 
@@ -389,7 +383,10 @@ class RestRegistry:
         request = SetModelVersionBaseline(
             name=name,
             version=_version(version),
-            metrics=[WireBaselineValue(key, wire_number(value)) for key, value in metrics.items()],
+            metrics=[
+                WireBaselineValue(key, wire_number(check_metric_value(f"metrics[{key!r}]", value)))
+                for key, value in metrics.items()
+            ],
         )
         self._call("set_model_version_baseline", request, EmptyResponse)
 
@@ -408,6 +405,16 @@ def _version(version: str | int) -> str | int:
             f"version: must be a string of digits or an integer, got {version!r}"
         )
     return version
+
+
+def _checked_point(index: int, metric: ProductionMetric) -> ProductionMetric:
+    """Return a point whose value and timestamp can be sent, else InvalidParameter naming them."""
+    field = f"metrics[{index}]"
+    return ProductionMetric(
+        metric.key,
+        check_metric_value(f"{field}.value", metric.value),
+        check_int64(f"{field}.timestamp", metric.timestamp),
+    )
 
 
 def _stage_text(stage: ModelVersionStage | str) -> str:

@@ -351,3 +351,22 @@ def test_check_refuses_bad_rules_and_unknown_versions(
     registered(client)
     error = call(client, "POST", f"{TRACKSTONE}/check", body, status=status)
     assert message in error["message"]
+
+
+def test_run_ids_in_use_names_only_the_runs_versions_need(client: TestClient) -> None:
+    used_run = registered(client)
+    unused_run = new_run(client)
+    answer = call(
+        client,
+        "POST",
+        f"{TRACKSTONE}/run-ids-in-use",
+        {"run_ids": [used_run, unused_run, "f" * 32]},
+    )
+    assert answer == {"run_ids": [used_run]}
+
+
+def test_user_id_is_kept_when_a_client_sends_it(client: TestClient) -> None:
+    created = call(
+        client, "POST", f"{MLFLOW}/registered-models/create", {"name": "m", "user_id": "ana"}
+    )
+    assert created["registered_model"]["user_id"] == "ana"

@@ -17,6 +17,8 @@ from trackstone.api.monitoring import (
     GetProductionMetricsResponse,
     LogProductionMetrics,
     ModelVersionLineageResponse,
+    RunIdsInUse,
+    RunIdsInUseResponse,
     SetModelVersionBaseline,
     baseline_to_wire,
     baseline_values_from_wire,
@@ -39,6 +41,7 @@ __all__ = [
     "get_model_version_lineage",
     "get_production_metrics",
     "log_production_metrics",
+    "run_ids_in_use",
     "set_model_version_baseline",
 ]
 
@@ -58,6 +61,13 @@ async def get_model_version_lineage(request: Request, store: TrackingStore) -> R
             ),
         )
     )
+
+
+async def run_ids_in_use(request: Request, store: TrackingStore) -> Response:
+    """Answer those of the run ids asked that some model version still needs."""
+    message = await parse(request, RunIdsInUse)
+    used = await run_in_threadpool(registry_of(store).run_ids_in_use, message.run_ids)
+    return respond(RunIdsInUseResponse(run_ids=sorted(used)))
 
 
 async def log_production_metrics(request: Request, store: TrackingStore) -> Response:

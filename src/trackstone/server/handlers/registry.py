@@ -89,6 +89,7 @@ async def create_registered_model(request: Request, store: TrackingStore) -> Res
         message.name,
         registered_model_tags_from_wire(message.tags),
         message.description,
+        message.user_id,
     )
     return respond(RegisteredModelResponse(registered_model=registered_model_to_wire(model)))
 
@@ -218,7 +219,7 @@ async def create_model_version(request: Request, store: TrackingStore) -> Respon
         model_version_tags_from_wire(message.tags),
         message.run_link,
         message.description,
-        "",
+        message.user_id,
         message.model_id,
     )
     return _version_response(version)
