@@ -120,22 +120,23 @@ def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
 
 
 def _children(
-    connection: Connection, table: Any, value_columns: Sequence[Any], rows: Sequence[Any]
+    connection: Connection,
+    table: Any,
+    value_columns: Sequence[Any],
+    wanted: set[tuple[int, int]],
 ) -> dict[tuple[int, int], list[Any]]:
-    """Return the child rows of the versions in ``rows``, keyed by (model_pk, version)."""
-    wanted = {(row[0], row[1]) for row in rows}
+    """Return the child rows of the ``wanted`` (model_pk, version) pairs, keyed by pair."""
+    versions = [version for _, version in wanted]
+    low, high = min(versions), max(versions)
     found: dict[tuple[int, int], list[Any]] = {}
-    model_pks = sorted({pk for pk, _ in wanted})
-    low = min(version for _, version in wanted)
-    high = max(version for _, version in wanted)
-    for pks in _chunks(model_pks):
+    for pks in _chunks(sorted({pk for pk, _ in wanted})):
         query = select(table.c.model_pk, table.c.version, *value_columns).where(
             table.c.model_pk.in_(pks), table.c.version >= low, table.c.version <= high
         )
-        for child in connection.execute(query):
-            key = (child[0], child[1])
+        for pk, version, *values in connection.execute(query).all():
+            key = (pk, version)
             if key in wanted:
-                found.setdefault(key, []).append(child[2:])
+                found.setdefault(key, []).append(values)
     return found
 
 
@@ -143,29 +144,36 @@ def versions_from_rows(connection: Connection, rows: Sequence[Any]) -> list[Mode
     """Build versions (with tags and aliases) from ``VERSION_COLUMNS`` rows, in their order."""
     if not rows:
         return []
-    tags = _children(connection, VT, (VT.c.key, VT.c.value), rows)
-    aliases = _children(connection, A, (A.c.alias,), rows)
+    wanted = {(pk, number) for pk, number, *_ in rows}
+    tags = _children(connection, VT, (VT.c.key, VT.c.value), wanted)
+    aliases = _children(connection, A, (A.c.alias,), wanted)
+    no_tags: dict[str, str] = {}
+    stages, statuses = _STAGES, _STATUSES
     versions = []
+    # A search page may hold 200,000 rows: unpack each row once, skip empty children.
     for row in rows:
-        key = (row[0], row[1])
+        (pk, number, name, source, location, run_id, run_link, description, user_id) = row[:9]
+        (stage, status, status_message, model_id, created, updated) = row[9:15]
+        version_tags = tags.get((pk, number))
+        version_aliases = aliases.get((pk, number))
         versions.append(
             ModelVersion(
-                name=row[2],
-                version=str(row[1]),
-                source=row[3],
-                storage_location=row[4],
-                run_id=row[5] or "",
-                run_link=row[6],
-                description=row[7],
-                user_id=row[8],
-                current_stage=_STAGES[row[9]],
-                status=_STATUSES[row[10]],
-                status_message=row[11],
-                model_id=row[12],
-                creation_timestamp=row[13],
-                last_updated_timestamp=row[14],
-                tags={tag_key: value for tag_key, value in tags.get(key, ())},
-                aliases=tuple(sorted(alias for (alias,) in aliases.get(key, ()))),
+                name=name,
+                version=str(number),
+                creation_timestamp=created,
+                last_updated_timestamp=updated,
+                source=source,
+                run_id=run_id or "",
+                description=description,
+                user_id=user_id,
+                current_stage=stages[stage],
+                status=statuses[status],
+                status_message=status_message,
+                run_link=run_link,
+                model_id=model_id,
+                storage_location=location,
+                tags=dict(version_tags) if version_tags else no_tags,
+                aliases=tuple(sorted(a for (a,) in version_aliases)) if version_aliases else (),
             )
         )
     return versions
