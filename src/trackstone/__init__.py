@@ -121,7 +121,20 @@ _FLUENT_REGISTRY = (
     "search_model_versions",
     "search_registered_models",
 )
-_SUBMODULES = ("artifacts", "data", "entities", "exceptions", "tracking")
+# Loaded on first attribute access (`mlflow.pyfunc.load_model(...)` works without an import).
+_SUBMODULES = (
+    "artifacts",
+    "data",
+    "entities",
+    "exceptions",
+    "lightgbm",
+    "models",
+    "pyfunc",
+    "pytorch",
+    "sklearn",
+    "tracking",
+    "xgboost",
+)
 
 # name -> (module, attribute in it)
 _LAZY: dict[str, tuple[str, str]] = {

@@ -82,3 +82,21 @@ def test_run_status_from_string_refuses_unknown_names() -> None:
 )
 def test_settings_run_id_from_the_environment(environ: dict[str, str], run_id: str | None) -> None:
     assert Settings.from_env(environ).run_id == run_id
+
+
+@pytest.mark.parametrize(
+    ("name", "function"),
+    [
+        ("pyfunc", "load_model"),
+        ("sklearn", "log_model"),
+        ("xgboost", "load_model"),
+        ("lightgbm", "save_model"),
+        ("pytorch", "log_model"),
+        ("models", "infer_signature"),
+    ],
+)
+def test_model_modules_load_on_attribute_access(name: str, function: str) -> None:
+    """``import mlflow`` scripts call ``mlflow.sklearn.log_model`` without importing it first."""
+    module = getattr(trackstone, name)
+    assert module.__name__ == f"trackstone.{name}"
+    assert callable(getattr(module, function))
