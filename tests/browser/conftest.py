@@ -111,6 +111,10 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
     def on_console(message: Any) -> None:
         # A 4xx answer is logged by Chromium too; the UI shows those itself (bad filters).
+        # Messages of sandboxed artifact previews (srcdoc frames) are theirs, not the page's:
+        # "Blocked script execution" there is the sandbox doing its job.
+        if message.location.get("url") == "about:srcdoc":
+            return
         if message.type == "error" and not _CLIENT_ERROR_LOG.match(message.text):
             problems.append(f"console {message.type}: {message.text}")
 
