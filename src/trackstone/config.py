@@ -194,6 +194,10 @@ _SERVER_ENV: dict[str, tuple[Callable[[str], object], tuple[str, ...]]] = {
     "s3_endpoint_url": (str, ("TRACKSTONE_S3_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL")),
     "migrate": (_flag, ("TRACKSTONE_MIGRATE",)),
     "data_dir": (Path, ("TRACKSTONE_DATA_DIR",)),
+    "db_pool_size": (int, ("TRACKSTONE_DB_POOL_SIZE",)),
+    "db_max_overflow": (int, ("TRACKSTONE_DB_MAX_OVERFLOW",)),
+    "db_pool_timeout_s": (float, ("TRACKSTONE_DB_POOL_TIMEOUT_S",)),
+    "keep_alive_timeout_s": (float, ("TRACKSTONE_KEEP_ALIVE_TIMEOUT_S",)),
 }
 
 
@@ -220,6 +224,10 @@ class ServerSettings:
         s3_endpoint_url: the endpoint of an S3-compatible artifact store (None: AWS S3).
         migrate: apply pending schema migrations on start (else refuse to start on an old schema).
         data_dir: the folder of the default database and artifacts.
+        db_pool_size, db_max_overflow, db_pool_timeout_s: each process's database connection
+            pool: connections kept open, extra ones allowed under load, and how long a request
+            waits for one before it is answered 503.
+        keep_alive_timeout_s: how long an idle HTTP keep-alive connection stays open.
     """
 
     host: str = "127.0.0.1"
@@ -236,8 +244,22 @@ class ServerSettings:
     s3_endpoint_url: str | None = None
     migrate: bool = True
     data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    db_pool_timeout_s: float = 30.0
+    keep_alive_timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
+        for name in (
+            "db_pool_size",
+            "db_max_overflow",
+            "db_pool_timeout_s",
+            "keep_alive_timeout_s",
+        ):
+            value = getattr(self, name)
+            low = 1 if name == "db_pool_size" else 0
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+                raise InvalidParameter(f"{name}: must be a number >= {low}, got {value!r}")
         uri = normalize_tracking_uri(self.backend_store_uri or str(self.data_dir))
         object.__setattr__(self, "backend_store_uri", uri)
         if not self.artifacts_destination:
@@ -266,7 +288,8 @@ class ServerSettings:
                 values[name] = parse(value)
             except ValueError:
                 variable = next(v for v in variables if env.get(v))
-                raise InvalidParameter(f"{variable}: must be an integer, got {value!r}") from None
+                kind = "a number" if parse is float else "an integer"
+                raise InvalidParameter(f"{variable}: must be {kind}, got {value!r}") from None
         data_dir = _first(env, "TRACKSTONE_DATA_DIR")
         if data_dir:
             values["data_dir"] = Path(data_dir)
@@ -290,6 +313,10 @@ class ServerSettings:
             "TRACKSTONE_S3_ENDPOINT_URL": self.s3_endpoint_url or "",
             "TRACKSTONE_MIGRATE": "1" if self.migrate else "0",
             "TRACKSTONE_DATA_DIR": str(self.data_dir),
+            "TRACKSTONE_DB_POOL_SIZE": str(self.db_pool_size),
+            "TRACKSTONE_DB_MAX_OVERFLOW": str(self.db_max_overflow),
+            "TRACKSTONE_DB_POOL_TIMEOUT_S": str(self.db_pool_timeout_s),
+            "TRACKSTONE_KEEP_ALIVE_TIMEOUT_S": str(self.keep_alive_timeout_s),
         }
 
     def store_settings(self) -> Settings:

@@ -100,6 +100,29 @@ def _warn_if_exposed(host: str, allowed_hosts: tuple[str, ...]) -> None:
     help="Refuse request bodies larger than this with 413. Default: 64 MiB.",
 )
 @click.option(
+    "--db-pool-size",
+    type=click.IntRange(min=1),
+    help="Database connections each worker keeps open. Default: 5.",
+)
+@click.option(
+    "--db-max-overflow",
+    type=click.IntRange(min=0),
+    help="Extra database connections each worker may open under load. Default: 10.",
+)
+@click.option(
+    "--db-pool-timeout",
+    "db_pool_timeout_s",
+    type=click.FloatRange(min=0),
+    help="Seconds a request waits for a free database connection before a 503. Default: 30.",
+)
+@click.option(
+    "--timeout-keep-alive",
+    "keep_alive_timeout_s",
+    type=click.FloatRange(min=0),
+    help="Seconds an idle keep-alive connection stays open; keep it above your load "
+    "balancer's upstream idle timeout. Default: 5.",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=None,
     help="Apply pending database migrations on start (default), or refuse to start on an "
@@ -118,6 +141,10 @@ def server(
     allowed_hosts: str | None,
     cors_allowed_origins: str | None,
     max_request_bytes: int | None,
+    db_pool_size: int | None,
+    db_max_overflow: int | None,
+    db_pool_timeout_s: float | None,
+    keep_alive_timeout_s: float | None,
     migrate: bool | None,
 ) -> None:
     """Run the tracking server (MLflow REST API) on HOST:PORT.
@@ -141,6 +168,10 @@ def server(
         allowed_hosts=_csv(allowed_hosts),
         cors_allowed_origins=_csv(cors_allowed_origins),
         max_request_bytes=max_request_bytes,
+        db_pool_size=db_pool_size,
+        db_max_overflow=db_max_overflow,
+        db_pool_timeout_s=db_pool_timeout_s,
+        keep_alive_timeout_s=keep_alive_timeout_s,
         migrate=migrate,
     )
     _warn_if_exposed(settings.host, settings.allowed_hosts)
@@ -149,6 +180,7 @@ def server(
         "port": settings.port,
         "log_config": _log_config(),
         "server_header": False,
+        "timeout_keep_alive": settings.keep_alive_timeout_s,
     }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **options)

@@ -60,9 +60,15 @@ def open_store(settings: ServerSettings) -> TrackingStore:
         raise InvalidParameter(
             f"backend store URI: must be sqlite:///... or postgresql://..., got a {scheme!r} URI"
         )
+    from trackstone.store.sql.engine import PoolOptions
     from trackstone.store.sql.store import SqlStore
 
-    return SqlStore(uri, settings.default_artifact_root, upgrade=settings.migrate)
+    pool = PoolOptions(
+        size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        timeout_s=settings.db_pool_timeout_s,
+    )
+    return SqlStore(uri, settings.default_artifact_root, upgrade=settings.migrate, pool=pool)
 
 
 def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> TrackstoneApp:

@@ -50,6 +50,10 @@ def test_without_serving_artifacts_the_root_is_the_destination(tmp_path: Path) -
          "s3://bucket/x"),
         ("MLFLOW_ARTIFACTS_DESTINATION", "s3://bucket/y", "artifacts_destination",
          "s3://bucket/y"),
+        ("TRACKSTONE_DB_POOL_SIZE", "20", "db_pool_size", 20),
+        ("TRACKSTONE_DB_MAX_OVERFLOW", "0", "db_max_overflow", 0),
+        ("TRACKSTONE_DB_POOL_TIMEOUT_S", "2.5", "db_pool_timeout_s", 2.5),
+        ("TRACKSTONE_KEEP_ALIVE_TIMEOUT_S", "75", "keep_alive_timeout_s", 75.0),
     ],
 )  # fmt: skip
 def test_environment_variables(variable: str, value: str, field: str, expected: object) -> None:
@@ -72,6 +76,39 @@ def test_a_bad_number_names_the_variable() -> None:
         ServerSettings.from_env({"TRACKSTONE_PORT": "x"})
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TRACKSTONE_DB_POOL_TIMEOUT_S": "soon"}, "_TIMEOUT_S: must be a number, got .soon."),
+        ({"TRACKSTONE_DB_POOL_SIZE": "0"}, "db_pool_size: must be a number >= 1, got 0"),
+        ({"TRACKSTONE_DB_MAX_OVERFLOW": "-1"}, "db_max_overflow: must be a number >= 0, got -1"),
+        ({"TRACKSTONE_KEEP_ALIVE_TIMEOUT_S": "-2"}, "keep_alive_timeout_s: must be a number >= 0"),
+    ],
+)
+def test_bad_pool_and_keep_alive_settings_name_the_setting(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InvalidParameter, match=message):
+        ServerSettings.from_env(env)
+
+
+def test_the_server_store_uses_the_configured_pool(tmp_path: Path) -> None:
+    from trackstone.server.app import open_store
+
+    settings = ServerSettings(
+        backend_store_uri=f"sqlite:///{tmp_path / 'x.db'}",
+        db_pool_size=3,
+        db_max_overflow=1,
+        db_pool_timeout_s=0.5,
+    )
+    store = open_store(settings)
+    try:
+        pool = store._db.engine.pool  # the seam SQLAlchemy offers to read a pool's shape
+        assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 1, 0.5)  # type: ignore[attr-defined]
+    finally:
+        store.close()
+
+
 def test_workers_rebuild_the_same_settings_from_the_environment(tmp_path: Path) -> None:
     settings = ServerSettings(
         host="10.0.0.1",
@@ -85,6 +122,10 @@ def test_workers_rebuild_the_same_settings_from_the_environment(tmp_path: Path) 
         max_request_bytes=10,
         migrate=False,
         data_dir=tmp_path,
+        db_pool_size=7,
+        db_max_overflow=3,
+        db_pool_timeout_s=1.5,
+        keep_alive_timeout_s=30.0,
     )
     assert ServerSettings.from_env(settings.to_env()) == settings
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.pool import StaticPool
 from trackstone.errors import InvalidParameter
 from trackstone.store.sql.errors import translate_errors
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "Database", "sqlalchemy_url"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "SQLITE_POOL", "Database", "PoolOptions", "sqlalchemy_url"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_OPTION = "trackstone_write"
@@ -55,7 +56,31 @@ def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _create_sqlite_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class PoolOptions:
+    """The connection pool of one process: ``size`` kept open, up to ``max_overflow`` more
+    under load, ``timeout_s`` to wait for a free one (then 503), ``recycle_s`` max age."""
+
+    size: int = 5
+    max_overflow: int = 10
+    timeout_s: float = 30.0
+    recycle_s: int = 1800
+
+    def __post_init__(self) -> None:
+        for name, value, low in (
+            ("size", self.size, 1),
+            ("max_overflow", self.max_overflow, 0),
+            ("timeout_s", self.timeout_s, 0),
+            ("recycle_s", self.recycle_s, 1),
+        ):
+            if not value >= low:
+                raise InvalidParameter(f"database pool {name}: must be >= {low}, got {value!r}")
+
+
+SQLITE_POOL = PoolOptions(size=8, max_overflow=16)
+
+
+def _create_sqlite_engine(url: str, pool: PoolOptions) -> Engine:
     path = url[len("sqlite:///") :]
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
@@ -64,22 +89,23 @@ def _create_sqlite_engine(url: str) -> Engine:
         kwargs["poolclass"] = StaticPool
     else:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["pool_size"] = 8
-        kwargs["max_overflow"] = 16
+        kwargs["pool_size"] = pool.size
+        kwargs["max_overflow"] = pool.max_overflow
+        kwargs["pool_timeout"] = pool.timeout_s
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
 
-def _create_postgres_engine(url: str) -> Engine:
+def _create_postgres_engine(url: str, pool: PoolOptions) -> Engine:
     return create_engine(
         url,
-        pool_size=5,
-        max_overflow=10,
+        pool_size=pool.size,
+        max_overflow=pool.max_overflow,
         pool_pre_ping=True,
-        pool_recycle=1800,
-        pool_timeout=30,
+        pool_recycle=pool.recycle_s,
+        pool_timeout=pool.timeout_s,
     )
 
 
@@ -91,13 +117,13 @@ class Database:
         >>> with db.write() as conn: ...
     """
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, pool: PoolOptions | None = None) -> None:
         url = sqlalchemy_url(uri)
         with translate_errors():
             if url.startswith("sqlite"):
-                self.engine = _create_sqlite_engine(url)
+                self.engine = _create_sqlite_engine(url, pool or SQLITE_POOL)
             else:
-                self.engine = _create_postgres_engine(url)
+                self.engine = _create_postgres_engine(url, pool or PoolOptions())
         self.dialect: str = self.engine.dialect.name
         self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
 

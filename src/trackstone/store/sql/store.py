@@ -33,7 +33,7 @@ from trackstone.store.base import (
 )
 from trackstone.store.sql.batches import BatchWriter
 from trackstone.store.sql.datasets import InputWriter
-from trackstone.store.sql.engine import Database
+from trackstone.store.sql.engine import Database, PoolOptions
 from trackstone.store.sql.experiment_search import ExperimentSearch
 from trackstone.store.sql.experiment_stats import SqlExperimentStats
 from trackstone.store.sql.experiments import ExperimentRepository
@@ -58,6 +58,7 @@ class SqlStore:
         clock: the time source for creation, update and deletion times.
         upgrade: apply pending schema migrations on open (default); when False, a schema
             that is behind raises ``InvalidState`` telling to run ``trackstone db upgrade``.
+        pool: the database connection pool (None: the engine's defaults).
 
     Raises:
         InvalidParameter: for an unsupported URI.
@@ -74,11 +75,12 @@ class SqlStore:
         clock: Clock | None = None,
         *,
         upgrade: bool = True,
+        pool: PoolOptions | None = None,
     ) -> None:
         self.uri = uri
         self.artifact_root = artifact_root
         self._clock: Clock = clock if clock is not None else SystemClock()
-        self._db = Database(uri)
+        self._db = Database(uri, pool)
         try:
             if upgrade:
                 migrate_database(self._db)
