@@ -6,11 +6,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from trackstone.errors import NotFound
+from trackstone.errors import InvalidParameter, NotFound
 from trackstone.server.ui.rendering import render_page
 from trackstone.store.base import TrackingStore
+from trackstone.store.registry import registry_of
 
-__all__ = ["compare_page", "experiment_page", "experiments_page", "models_page", "run_page"]
+__all__ = [
+    "compare_page",
+    "experiment_page",
+    "experiments_page",
+    "model_page",
+    "model_version_page",
+    "models_page",
+    "run_page",
+]
 
 _MAX_COMPARED_RUNS = 100
 
@@ -40,7 +49,7 @@ async def experiment_page(request: Request) -> HTMLResponse:
 
 
 async def run_page(request: Request) -> HTMLResponse:
-    """A run's page (``/runs/<run_id>``): for now its name, status and times."""
+    """A run's page (``/runs/<run_id>``): a shell that ``run.js`` fills from the JSON API."""
     run_id = request.path_params["run_id"]
     store = _store(request)
     try:
@@ -63,5 +72,27 @@ async def compare_page(request: Request) -> HTMLResponse:
 
 
 async def models_page(request: Request) -> HTMLResponse:
-    """The model registry's list (``/models``): a placeholder until the registry pages exist."""
+    """The model registry's list (``/models``)."""
     return render_page("models.html", {"nav": "models"})
+
+
+async def model_page(request: Request) -> HTMLResponse:
+    """A registered model with its versions, aliases and tags (``/models/<name>``)."""
+    name = request.path_params["name"]
+    try:
+        model = await run_in_threadpool(registry_of(_store(request)).get_registered_model, name)
+    except NotFound:
+        return _not_found(f"registered model {name!r}")
+    return render_page("model.html", {"nav": "models", "model": model})
+
+
+async def model_version_page(request: Request) -> HTMLResponse:
+    """One model version (``/models/<name>/versions/<version>``)."""
+    name = request.path_params["name"]
+    version = request.path_params["version"]
+    try:
+        registry = registry_of(_store(request))
+        model_version = await run_in_threadpool(registry.get_model_version, name, version)
+    except (NotFound, InvalidParameter):  # a version that is not a number names nothing
+        return _not_found(f"version {version!r} of registered model {name!r}")
+    return render_page("model_version.html", {"nav": "models", "model_version": model_version})
