@@ -10,6 +10,8 @@ from trackstone.server.ui.pages import (
     compare_page,
     experiment_page,
     experiments_page,
+    model_page,
+    model_version_page,
     models_page,
     run_page,
 )
@@ -28,6 +30,8 @@ def ui_routes() -> list[BaseRoute]:
         Route("/runs/{run_id}", run_page, methods=["GET"]),
         Route("/compare", compare_page, methods=["GET"]),
         Route("/models", models_page, methods=["GET"]),
+        Route("/models/{name}", model_page, methods=["GET"]),
+        Route("/models/{name}/versions/{version}", model_version_page, methods=["GET"]),
         Route(EXPERIMENT_STATS_PATH, experiment_stats, methods=["GET"]),
         Mount(STATIC_PREFIX, app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
