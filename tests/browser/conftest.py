@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from browser.registry_sample_data import fill_registry_data
 from browser.sample_data import fill_sample_data
 from support.server_process import ServerProcess, start_server
 from trackstone import TrackstoneClient
@@ -72,6 +73,12 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     finally:
         client.close()
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def registry_ids(ui_server: UiServer) -> dict[str, str]:
+    """Register the sample models (once per test process); return their runs' ids by name."""
+    return fill_registry_data(ui_server.client)
 
 
 @pytest.fixture(scope="session")
