@@ -131,6 +131,7 @@ def test_registry_error_codes(
         ("load.by_number", True),
         ("load.by_alias", True),
         ("load.latest", True),
+        ("load.by_stage", True),
         ("download_uri.scheme", "mlflow-artifacts"),
         ("error.load_missing_version", DOES_NOT_EXIST),
         ("error.load_missing_alias", DOES_NOT_EXIST),

@@ -1,5 +1,5 @@
 """MLflow 3's registration flow: ``log_model(registered_model_name=...)``, ``register_model``,
-then loading the registered versions back by ``models:/<name>/<version>`` and ``@alias``."""
+then loading the registered versions back by version, ``@alias``, ``latest`` and stage."""
 
 from __future__ import annotations
 
@@ -32,10 +32,12 @@ registered = mlflow.register_model(f"runs:/{other_run.info.run_id}/model", "iris
 version_1 = client.get_model_version("iris", "1")
 version_2 = client.get_model_version("iris", registered.version)
 client.set_registered_model_alias("iris", "champion", registered.version)
+client.transition_model_version_stage("iris", "1", "Production")
 
 by_number = mlflow.pyfunc.load_model("models:/iris/1")
 by_alias = mlflow.pyfunc.load_model("models:/iris@champion")
 by_latest = mlflow.sklearn.load_model("models:/iris/latest")
+by_stage = mlflow.pyfunc.load_model("models:/iris/Production")
 expected_first = first.predict(features).tolist()
 expected_second = second.predict(features).tolist()
 model_tag = client.get_logged_model(logged.model_id).tags.get("mlflow.modelVersions")
@@ -58,6 +60,7 @@ emit(
         "load.by_number": by_number.predict(features).tolist() == expected_first,
         "load.by_alias": by_alias.predict(features).tolist() == expected_second,
         "load.latest": by_latest.predict(features).tolist() == expected_second,
+        "load.by_stage": by_stage.predict(features).tolist() == expected_first,
         "download_uri.scheme": client.get_model_version_download_uri("iris", "1").split(":")[0],
         "error.load_missing_version": error_code_of(
             lambda: mlflow.pyfunc.load_model("models:/iris/7")
