@@ -61,7 +61,7 @@ async def run_page(request: Request) -> HTMLResponse:
 
 
 async def compare_page(request: Request) -> HTMLResponse:
-    """The comparison of runs (``/compare?runs=a,b``): for now the list of chosen runs."""
+    """The comparison of runs (``/compare?runs=a,b``); its JS module loads and compares them."""
     run_ids = [
         run_id
         for value in request.query_params.getlist("runs")
