@@ -62,6 +62,8 @@ function showVersion() {
   tags.show(version.tags);
   replaceChildren($("head-stage"), stageBadge(version.current_stage));
   replaceChildren($("current-stage"), stageBadge(version.current_stage));
+  if (!stageChosen) fillStageSelect($("stage-target"), version.current_stage || "None");
+  updateArchive();
   const aliases = [...(version.aliases || [])].sort();
   replaceChildren($("head-aliases"), aliases.map((alias) => aliasChip(alias)));
   replaceChildren(
@@ -164,8 +166,13 @@ function kvRows(prefix, rows, numeric = false) {
 
 // -- stage, aliases, delete ------------------------------------------------------------
 
-fillStageSelect($("stage-target"), "Production");
-linkArchiveCheckbox($("stage-target"), $("stage-archive"), $("stage-archive-label"));
+// The stage list starts at the version's stage until the user picks another.
+let stageChosen = false;
+fillStageSelect($("stage-target"), "None");
+const updateArchive = linkArchiveCheckbox($("stage-target"), $("stage-archive"), $("stage-archive-label"));
+$("stage-target").addEventListener("change", () => {
+  stageChosen = true;
+});
 
 $("stage-form").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -149,21 +149,24 @@ export function tagEditor({ label, onSet, onDelete }) {
   }
 
   function row(tag) {
-    const valueCell = el("td", { className: "tag-value" }, tag.value);
+    const keyCell = el("th", { scope: "row", className: "tag-key" }, tag.key);
+    const line = el("tr", { "data-tag-key": tag.key });
     const buttons = el(
       "td",
       { className: "actions" },
       el(
         "div",
         {},
-        el("button", { type: "button", className: "small", "aria-label": `Edit tag ${tag.key}`, onClick: () => edit(tag, valueCell) }, "Edit"),
+        el("button", { type: "button", className: "small", "aria-label": `Edit tag ${tag.key}`, onClick: () => edit(tag, line, keyCell) }, "Edit"),
         el("button", { type: "button", className: "small danger", "aria-label": `Delete tag ${tag.key}`, onClick: () => attempt(() => onDelete(tag.key)) }, "Delete"),
       ),
     );
-    return el("tr", { "data-tag-key": tag.key }, el("th", { scope: "row", className: "tag-key" }, tag.key), valueCell, buttons);
+    line.append(keyCell, el("td", { className: "tag-value" }, tag.value), buttons);
+    return line;
   }
 
-  function edit(tag, cell) {
+  // The value and the buttons make room for one form: value, Save, Cancel.
+  function edit(tag, line, keyCell) {
     const input = el("input", { type: "text", "aria-label": `Value of tag ${tag.key}`, maxlength: "5000" });
     input.value = tag.value;
     const cancel = () => render();
@@ -173,16 +176,14 @@ export function tagEditor({ label, onSet, onDelete }) {
     input.addEventListener("keydown", (event) => {
       if (event.key === "Escape") cancel();
     });
-    replaceChildren(
-      cell,
-      el(
-        "form",
-        { className: "tag-edit", onSubmit: (event) => { event.preventDefault(); save(); } },
-        input,
-        el("button", { type: "submit", className: "small primary" }, "Save"),
-        el("button", { type: "button", className: "small", onClick: cancel }, "Cancel"),
-      ),
+    const form = el(
+      "form",
+      { className: "tag-edit", onSubmit: (event) => { event.preventDefault(); save(); } },
+      input,
+      el("button", { type: "submit", className: "small primary" }, "Save"),
+      el("button", { type: "button", className: "small", onClick: cancel }, "Cancel"),
     );
+    line.replaceChildren(keyCell, el("td", { colspan: "2", className: "tag-edit-cell" }, form));
     input.focus();
     input.select();
   }
