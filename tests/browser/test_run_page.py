@@ -237,3 +237,7 @@ def test_live_refresh_picks_up_a_new_point(
         "s => document.querySelector(s).uplot.data[0].at(-1) === 500",
         arg='figure.chart[data-metric="loss"]',
     )
+    # Ending the run stops the polling: the page says so and shows the final status.
+    ui_server.client.set_terminated(sample.running, "FINISHED")
+    page.locator("#run-status", has_text="FINISHED").wait_for()
+    page.locator("#live-indicator").wait_for(state="hidden")

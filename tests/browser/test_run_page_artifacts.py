@@ -108,6 +108,7 @@ def test_markdown_preview_is_safe(page: Any, ui_server: UiServer, sample: RunSam
     assert body.locator("h1").inner_text() == "Notes"
     links = body.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert links == ["https://example.org/docs"]  # the javascript: link is text only
+    assert "and bad." in body.inner_text()  # the whole target was consumed, then dropped
     assert body.locator("img").count() == 0
     assert "<img src=x onerror=alert(1)>" in body.inner_text()
     assert body.locator("table td").all_text_contents() == ["1", "2"]
@@ -142,3 +143,13 @@ def test_active_content_stays_in_a_sandbox(
         frame.wait_for_function("() => document.querySelector('img')?.complete")
         assert frame.evaluate("() => document.querySelector('img').naturalWidth") == 120
     assert page.title() != "PWNED"
+
+
+def test_a_linked_artifact_opens_in_its_folder(
+    page: Any, ui_server: UiServer, sample: RunSample
+) -> None:
+    page.goto(f"{ui_server.url}/runs/{sample.full}#artifacts&artifact=model/MLmodel")
+    page.locator(".preview-body[data-kind='mlmodel']").wait_for()
+    current = page.locator("button.tree-file[aria-current='true']")
+    assert current.get_attribute("data-path") == "model/MLmodel"
+    assert page.locator("#tab-artifacts").get_attribute("aria-selected") == "true"

@@ -281,8 +281,8 @@ function specTable(title, spec) {
 function describeValue(value, depth = 0) {
   if (value === null || value === undefined) return el("span", { className: "muted" }, "—");
   if (typeof value === "object" && !Array.isArray(value) && depth < 3) {
-    return el("dl", { className: "mini-facts nested" },
-      Object.entries(value).flatMap(([key, item]) => [el("dt", {}, key), el("dd", {}, describeValue(item, depth + 1))]));
+    return el("ul", { className: "nested-list" },
+      Object.entries(value).map(([key, item]) => el("li", {}, el("span", { className: "muted" }, `${key}: `), describeValue(item, depth + 1))));
   }
   if (typeof value === "object") return el("code", {}, JSON.stringify(value));
   return String(value);

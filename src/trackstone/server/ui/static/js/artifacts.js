@@ -33,6 +33,7 @@ class ArtifactBrowser {
     this.preview = $("artifact-preview");
     this.selected = null;
     this.generation = 0;
+    this.loading = new WeakMap(); // folder button -> the promise of its last toggle
   }
 
   async list(path) {
@@ -48,11 +49,28 @@ class ArtifactBrowser {
       $("artifacts-empty").hidden = files.length > 0;
       replaceChildren(this.tree, files.map((file) => this.node(file, 1)));
       const wanted = new URLSearchParams(location.hash.slice(1)).get("artifact");
-      const first = wanted ? files.find((file) => file.path === wanted) : files.find((file) => !file.is_dir);
-      if (first && !first.is_dir) this.select(first);
+      if (!(wanted && (await this.reveal(wanted)))) {
+        const first = files.find((file) => !file.is_dir);
+        if (first) this.select(first);
+      }
     } catch (error) {
       replaceChildren(this.tree, el("li", { className: "muted tree-error" }, `Could not list the artifacts: ${error.message}`));
     }
+  }
+
+  /** Unfold the folders above `path` and select it; tell whether it was found. */
+  async reveal(path) {
+    const parts = path.split("/");
+    for (let depth = 1; depth < parts.length; depth += 1) {
+      const button = this.tree.querySelector(`button.tree-dir[data-path="${CSS.escape(parts.slice(0, depth).join("/"))}"]`);
+      if (!button) return false;
+      if (button.getAttribute("aria-expanded") !== "true") button.click();
+      await this.loading.get(button);
+    }
+    const file = this.tree.querySelector(`button.tree-file[data-path="${CSS.escape(path)}"]`);
+    if (!file) return false;
+    file.click();
+    return true;
   }
 
   node(file, level) {
@@ -61,7 +79,7 @@ class ArtifactBrowser {
       const children = el("ul", { role: "group", hidden: true });
       const button = el("button", { type: "button", className: "tree-item tree-dir", "aria-expanded": "false", "data-path": file.path },
         el("span", { className: "twisty", "aria-hidden": "true" }, "▸"), el("span", { className: "tree-name" }, name));
-      button.addEventListener("click", () => this.toggle(button, children, file, level));
+      button.addEventListener("click", () => this.loading.set(button, this.toggle(button, children, file, level)));
       return el("li", { className: `level-${Math.min(level, 8)}` }, button, children);
     }
     const kind = previewKind(name);

@@ -89,8 +89,14 @@ class MetricChart {
   }
 
   async load() {
-    this.overview = await this.fetchPoints();
-    if (this.detail) this.detail.points = await this.fetchPoints(this.detail);
+    // The points are fetched while the chart library may still be loading.
+    const [overview, detail] = await Promise.all([
+      this.fetchPoints(),
+      this.detail ? this.fetchPoints(this.detail) : null,
+    ]);
+    this.overview = overview;
+    if (this.detail && detail) this.detail.points = detail;
+    await this.owner.ready;
     this.draw({ keepZoom: Boolean(this.detail) });
   }
 
@@ -227,6 +233,10 @@ class Charts {
     this.options = { xAxis: "step", logScale: false, smoothing: 0, startMs: 0 };
     this.container = $("charts");
     this.ready = this.loadLibrary();
+    this.ready.catch((error) => {
+      $("charts-unavailable").hidden = false;
+      $("charts-unavailable").textContent = `Charts are unavailable: ${error.message}.`;
+    });
     this.wireControls();
     this.observer = new ResizeObserver(debounce(() => this.charts.forEach((chart) => chart.resize()), 100));
     this.observer.observe(this.container);
@@ -247,12 +257,6 @@ class Charts {
     this.run = run;
     this.keys = (run.data.metrics || []).map((metric) => metric.key).sort();
     this.options.startMs = Number(run.info.start_time || 0);
-    try {
-      await this.ready;
-    } catch (error) {
-      replaceChildren(this.container, el("p", { className: "empty" }, `Charts are unavailable: ${error.message}.`));
-      return;
-    }
     this.renderPicker();
     await this.sync();
   }

@@ -39,8 +39,9 @@ function link(text, target) {
 const INLINE = [
   { kind: "escape", pattern: /\\([\\`*_[\]()<>#+\-.!|~])/y },
   { kind: "code", pattern: /(`+)([\s\S]+?)\1/y },
-  { kind: "image", pattern: /!\[([^\]]*)\]\(([^)\s]*)(?:\s+"[^"]*")?\)/y },
-  { kind: "link", pattern: /\[([^\]]+)\]\(([^)\s]*)(?:\s+"[^"]*")?\)/y },
+  // Targets may hold one level of balanced parentheses: [a](https://x.org/f(1)).
+  { kind: "image", pattern: /!\[([^\]]*)\]\(((?:[^()\s]|\([^()\s]*\))*)(?:\s+"[^"]*")?\)/y },
+  { kind: "link", pattern: /\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))*)(?:\s+"[^"]*")?\)/y },
   { kind: "autolink", pattern: /<((?:https?:\/\/|mailto:)[^\s<>]+)>/y },
   { kind: "strong", pattern: /(\*\*|__)(?=\S)([\s\S]*?\S)\1/y },
   { kind: "em", pattern: /(\*|_)(?=\S)([\s\S]*?\S)\1/y },

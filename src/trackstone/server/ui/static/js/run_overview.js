@@ -77,7 +77,7 @@ export function renderOverview(run) {
     $("run-facts"),
     fact("Run ID", el("code", { id: "run-id" }, info.run_id)),
     fact("Experiment", el("a", { href: `/experiments/${encodeURIComponent(info.experiment_id)}` }, $("experiment-link").textContent)),
-    fact("Status", info.status, info.lifecycle_stage === "deleted" ? el("span", { className: "badge badge-deleted" }, "deleted") : ""),
+    fact("Status", el("span", { className: `status status-${info.status.toLowerCase()}` }, info.status), info.lifecycle_stage === "deleted" ? el("span", { className: "badge badge-deleted" }, "deleted") : ""),
     fact("Started", el("span", { id: "run-start" }, formatTime(start))),
     fact("Ended", el("span", { id: "run-end" }, formatTime(end))),
     fact("Duration", el("span", { id: "run-duration" }, duration, info.status === "RUNNING" && duration ? " (running)" : "")),
