@@ -16,6 +16,7 @@ from browser.compare_sample_data import (
     loss_history,
 )
 from browser.conftest import UiServer
+from trackstone.entities import Param
 
 _BY_NAME = {run.name: run for run in COMPARE_RUNS}
 _MLP = "<img src=x onerror=alert(1)> mlp"
@@ -426,3 +427,66 @@ def test_page_fits_the_window(
         assert box is not None and box["width"] >= 300
         assert box["x"] >= 0
     assert page.locator("#scatter-chart circle.point").count() == len(_ALL)
+
+
+def test_many_runs_fold_their_cards_and_keep_distinct_colours(
+    page: Any, ui_server: UiServer
+) -> None:
+    client = ui_server.client
+    experiment_id = client.create_experiment("compare-many")
+    run_ids = []
+    for index in range(14):
+        run = client.create_run(experiment_id, run_name=f"trial-{index:02d}")
+        client.log_batch(run.info.run_id, params=[Param("seed", str(index))])
+        run_ids.append(run.info.run_id)
+    client.flush()
+    page.goto(f"{ui_server.url}/compare?runs={','.join(run_ids)}")
+    page.wait_for_selector("#main:not([aria-busy])")
+    cards = page.locator("#compared-runs .run-card")
+    assert cards.count() == 14
+    assert page.locator("#compared-runs .run-card:visible").count() == 10
+    page.get_by_role("button", name="Show all 14 runs").click()
+    assert page.locator("#compared-runs .run-card:visible").count() == 14
+    colours = page.eval_on_selector_all(
+        "#compared-runs .swatch",
+        "swatches => swatches.map(s => getComputedStyle(s).backgroundColor)",
+    )
+    assert len(set(colours)) == 14
+    page.get_by_role("button", name="Show fewer").click()
+    assert page.locator("#compared-runs .run-card:visible").count() == 10
+    # Runs without metrics still compare their params; the overlay says there is nothing to draw.
+    assert _differing_keys(page, "params") == {"seed"}
+    assert "no metrics" in (page.locator("#overlay-chart").text_content() or "")
+
+
+def test_overlay_hover_reads_each_runs_value_at_the_cursor(
+    page: Any, ui_server: UiServer, ids: dict[str, str]
+) -> None:
+    names = ["cnn-small", "transformer"]
+    _open(page, ui_server, ids, names)
+    page.wait_for_selector('#overlay-chart[data-series="2"] canvas')
+    over = page.locator("#overlay-chart .u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 5, box["y"] + 5)
+    # Past cnn-small's last step (299) but within transformer's 800 steps.
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2, steps=4)
+    position = page.locator("#overlay-position")
+    page.wait_for_function(
+        "() => /^step \\d+$/.test(document.getElementById('overlay-position').textContent)"
+    )
+    step = int((position.text_content() or "").split()[1])
+    assert 299 < step < 800
+    values = {
+        name: page.locator(
+            f'#overlay-legend li[data-run-id="{ids[name]}"] .series-value'
+        ).text_content()
+        for name in names
+    }
+    expected = dict(loss_history(_BY_NAME["transformer"]))[step]
+    assert values == {"cnn-small": "–", "transformer": f"{expected:.6g}"}
+    page.mouse.move(0, 0)
+    page.wait_for_function(
+        "() => document.getElementById('overlay-position').textContent === 'Latest values'"
+    )

@@ -9,6 +9,7 @@ import { createScatter } from "./scatter.js";
 
 const main = document.getElementById("main");
 const UPLOT_URL = "/static/vendor/uplot/uPlot.esm.js";
+const FOLDED_CARDS = 10;
 
 function duration(run) {
   const { start_time: start, end_time: end } = run.info;
@@ -46,6 +47,28 @@ function runCard(item) {
   );
 }
 
+/** List the runs as cards; past a couple of rows the list folds behind a "Show all" button. */
+function showCards(runs) {
+  const list = document.getElementById("compared-runs");
+  replaceChildren(list, runs.map(runCard));
+  if (runs.length <= FOLDED_CARDS) return;
+  const toggle = el("button", { type: "button", className: "small cards-toggle", "aria-controls": "compared-runs" });
+  let folded = true;
+  const update = () => {
+    [...list.children].forEach((card, index) => {
+      card.hidden = folded && index >= FOLDED_CARDS;
+    });
+    toggle.setAttribute("aria-expanded", String(!folded));
+    toggle.textContent = folded ? `Show all ${runs.length} runs` : "Show fewer";
+  };
+  toggle.addEventListener("click", () => {
+    folded = !folded;
+    update();
+  });
+  update();
+  list.after(toggle);
+}
+
 async function importChartLibrary() {
   if (main.dataset.vendorReady !== "true") return null;
   try {
@@ -75,7 +98,7 @@ async function start() {
   const problems = explainProblems(missing, runs.length);
   if (problems) showMessage(problems, { isError: runs.length < 2 });
   document.getElementById("compare-count").textContent = `${runs.length} run${runs.length === 1 ? "" : "s"}`;
-  replaceChildren(document.getElementById("compared-runs"), runs.map(runCard));
+  showCards(runs);
   if (runs.length < 2) return;
   const experiments = new Set(runs.map((item) => item.experimentId));
   document.getElementById("compare-count").textContent +=

@@ -48,6 +48,30 @@ function seriesOf(points, runs, mode, log) {
   return { series, dropped };
 }
 
+// Above this many cells (runs x distinct x values) the x values are snapped to a grid first:
+// runs timed independently share no x, and a 100-run union would make uPlot crawl.
+const MAX_ALIGNED_CELLS = 1_500_000;
+const GRID_POSITIONS = 4000;
+
+/** Snap every run's xs to a shared grid when aligning them as they are would be too big. */
+function coarsen(runs, series) {
+  const all = runs.flatMap((item) => series.get(item.id).xs);
+  const distinct = new Set(all).size;
+  if (distinct * runs.length <= MAX_ALIGNED_CELLS) return series;
+  // A loop, not Math.min(...all): spreading 100,000 arguments overflows the stack.
+  let [low, high] = [Infinity, -Infinity];
+  for (const x of all) [low, high] = [Math.min(low, x), Math.max(high, x)];
+  const width = (high - low) / GRID_POSITIONS || 1;
+  const snapped = new Map();
+  for (const [runId, { xs, ys, count }] of series) {
+    const byX = new Map();
+    xs.forEach((x, i) => byX.set(low + Math.round((x - low) / width) * width, ys[i]));
+    const keys = [...byX.keys()].sort((a, b) => a - b);
+    snapped.set(runId, { xs: keys, ys: keys.map((x) => byX.get(x)), count });
+  }
+  return snapped;
+}
+
 /** Align every run's series on the union of their x values (null where a run has no point). */
 function align(runs, series) {
   const xs = [...new Set(runs.flatMap((item) => series.get(item.id).xs))].sort((a, b) => a - b);
@@ -63,9 +87,10 @@ function align(runs, series) {
   return [xs, ...columns];
 }
 
-/** The y of a run's point nearest to `x` (binary search in its own sorted xs). */
+/** The y of a run's point nearest to `x` (binary search in its own sorted xs); null outside
+ * the run's own range, so a run that stopped early reads as no value rather than its last. */
 function nearest({ xs, ys }, x) {
-  if (!xs.length) return null;
+  if (!xs.length || x < xs[0] || x > xs[xs.length - 1]) return null;
   let low = 0;
   let high = xs.length - 1;
   while (high - low > 1) {
@@ -86,7 +111,7 @@ export function createOverlay(runs, metricKeys, uPlot) {
   const [metricSelect, xSelect, logBox] = [$("overlay-metric"), $("overlay-x"), $("overlay-log")];
   const [target, note, legend, position] = [$("overlay-chart"), $("overlay-note"), $("overlay-legend"), $("overlay-position")];
   const cache = new Map(); // metric key -> points of every run
-  const state = { chart: null, series: null, generation: 0 };
+  const state = { chart: null, series: null, generation: 0, focused: null };
 
   replaceChildren(metricSelect, metricKeys.map((key) => el("option", { value: key }, key)));
   const preferred = metricKeys.find((key) => /loss/i.test(key)) || metricKeys[0];
@@ -108,7 +133,11 @@ export function createOverlay(runs, metricKeys, uPlot) {
       swatch.style.background = item.color;
       return el(
         "li",
-        { "data-run-id": item.id, "data-points": count, className: count ? "" : "no-data" },
+        {
+          "data-run-id": item.id,
+          "data-points": count,
+          className: [count ? "" : "no-data", item.id === state.focused ? "focused" : ""].join(" ").trim(),
+        },
         swatch,
         el("span", { className: "series-name", title: item.name }, item.name),
         el("span", { className: "series-value" }, !count ? "no data" : value === null ? "–" : formatNumber(value)),
@@ -118,7 +147,7 @@ export function createOverlay(runs, metricKeys, uPlot) {
   }
 
   function axisValues(mode) {
-    if (mode === "relative") return (_, splits) => splits.map((value) => formatDuration(Math.round(value * 1000)));
+    if (mode === "relative") return (_, splits) => splits.map((value) => (value ? formatDuration(Math.round(value * 1000)) : "0"));
     if (mode === "step") return (_, splits) => splits.map((value) => formatNumber(value));
     return undefined; // uPlot's own time labels
   }
@@ -126,7 +155,8 @@ export function createOverlay(runs, metricKeys, uPlot) {
   function draw(points) {
     const mode = xSelect.value;
     const log = logBox.checked;
-    const { series, dropped } = seriesOf(points, runs, mode, log);
+    const { series: exact, dropped } = seriesOf(points, runs, mode, log);
+    const series = coarsen(runs, exact);
     state.series = series;
     const data = align(runs, series);
     state.chart?.destroy();
@@ -158,6 +188,12 @@ export function createOverlay(runs, metricKeys, uPlot) {
           ...runs.map((item) => ({ label: item.name, stroke: item.color, width: 1.6, spanGaps: true, points: { show: false } })),
         ],
         hooks: {
+          setSeries: [
+            (chart, seriesIndex) => {
+              state.focused = seriesIndex === null ? null : runs[seriesIndex - 1]?.id;
+              for (const item of legend.children) item.classList.toggle("focused", item.dataset.runId === state.focused);
+            },
+          ],
           setCursor: [
             (chart) => {
               const index = chart.cursor.idx;

@@ -2,16 +2,18 @@
 import { el, replaceChildren } from "./dom.js";
 
 const OFFSET_PX = 14;
+let owner = null; // the element whose tooltip shows, so another one's leave does not hide it
 
 function box() {
   return document.getElementById("chart-tooltip");
 }
 
 /**
- * Show the tooltip for `item` (a compared run) with `rows` of `[label, value]` near the
- * viewport point (`x`, `y`). Text only: names and values are never parsed as HTML.
+ * Show the tooltip of `element` for `item` (a compared run) with `rows` of `[label, value]`
+ * near the viewport point (`x`, `y`). Text only: names and values are never parsed as HTML.
  */
-export function showTooltip(item, rows, x, y) {
+export function showTooltip(element, item, rows, x, y) {
+  owner = element;
   const tooltip = box();
   const swatch = el("span", { className: "swatch", "aria-hidden": "true" });
   swatch.style.background = item.color;
@@ -31,9 +33,12 @@ export function showTooltip(item, rows, x, y) {
 /** Show the tooltip beside an element (for keyboard focus, where there is no pointer). */
 export function showTooltipAt(item, rows, element) {
   const rect = element.getBoundingClientRect();
-  showTooltip(item, rows, rect.right, rect.top + rect.height / 2);
+  showTooltip(element, item, rows, rect.right, rect.top + rect.height / 2);
 }
 
-export function hideTooltip() {
+/** Hide the tooltip if `element` (or, without it, anyone) shows it. */
+export function hideTooltip(element = null) {
+  if (element !== null && element !== owner) return;
+  owner = null;
   box().hidden = true;
 }

@@ -156,10 +156,10 @@ export function createParallel(runs, columns) {
       );
     };
     group.addEventListener("pointerenter", () => activate(true));
-    group.addEventListener("pointermove", (event) => showTooltip(item, rows, event.clientX, event.clientY));
+    group.addEventListener("pointermove", (event) => showTooltip(group, item, rows, event.clientX, event.clientY));
     group.addEventListener("pointerleave", () => {
       activate(false);
-      hideTooltip();
+      hideTooltip(group);
     });
     group.addEventListener("focus", () => {
       activate(true);
@@ -167,7 +167,7 @@ export function createParallel(runs, columns) {
     });
     group.addEventListener("blur", () => {
       activate(false);
-      hideTooltip();
+      hideTooltip(group);
     });
     return group;
   }

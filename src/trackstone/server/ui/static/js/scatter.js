@@ -110,10 +110,10 @@ export function createScatter(runs, columns) {
       "data-x": String(xValue),
       "data-y": String(yValue),
     });
-    circle.addEventListener("pointermove", (event) => showTooltip(item, rows, event.clientX, event.clientY));
-    circle.addEventListener("pointerleave", hideTooltip);
+    circle.addEventListener("pointermove", (event) => showTooltip(circle, item, rows, event.clientX, event.clientY));
+    circle.addEventListener("pointerleave", () => hideTooltip(circle));
     circle.addEventListener("focus", () => showTooltipAt(item, rows, circle));
-    circle.addEventListener("blur", hideTooltip);
+    circle.addEventListener("blur", () => hideTooltip(circle));
     return circle;
   }
 
