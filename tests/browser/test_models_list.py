@@ -95,6 +95,9 @@ def test_create_a_model_then_refuse_the_same_name(
     page.get_by_role("button", name="Create").click()
     page.wait_for_selector("#message:has-text('Created model “created-in-browser”')")
     assert ui_server.client.get_registered_model("created-in-browser").name == "created-in-browser"
+    assert page.get_by_role("link", name="Open it").get_attribute("href") == (
+        "/models/created-in-browser"
+    )
     page.get_by_label("New model").fill(CHURN_MODEL)
     page.get_by_role("button", name="Create").click()
     page.wait_for_selector("#message.message-error")
@@ -103,7 +106,6 @@ def test_create_a_model_then_refuse_the_same_name(
         == f"registered model '{CHURN_MODEL}' already exists"
     )
     assert page.get_by_label("New model").get_attribute("aria-invalid") == "true"
-    page.get_by_role("link", name="created-in-browser").first.wait_for()
 
 
 @pytest.fixture(scope="module")

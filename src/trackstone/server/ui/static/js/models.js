@@ -104,7 +104,7 @@ function modelRow(model) {
   return el(
     "tr",
     { "data-model-name": model.name },
-    el("td", { className: "name-cell" }, el("a", { href: modelUrl(model.name), className: "model-link" }, model.name)),
+    el("td", { className: "name-cell" }, el("a", { href: modelUrl(model.name), className: "model-link", title: model.name }, model.name)),
     el(
       "td",
       { className: "latest-cell" },
