@@ -292,25 +292,29 @@ def _answer_items(answer: dict[str, Any]) -> list[str]:
     return [m["name"] for m in answer.get("registered_models", [])]
 
 
-def run_query(client: Client, query: Query) -> tuple[list[str], int]:
-    """Send a search (every page when ``paged``); return the items and the number of pages."""
+def run_query(client: Client, query: Query) -> tuple[list[str], int, int]:
+    """Send a search (every page when ``paged``); return the items, pages and answer bytes.
+
+    Each answer is decoded inside the timing: the next page's token is in it.
+    """
     items: list[str] = []
-    token, pages = None, 0
+    token, pages, size = None, 0, 0
     while True:
         params = dict(query.params)
         if token:
             params["page_token"] = token
-        answer = json.loads(client.send("GET", query.endpoint, **params))
-        pages += 1
+        raw = client.send("GET", query.endpoint, **params)
+        answer = json.loads(raw)
+        pages, size = pages + 1, size + len(raw)
         items += _answer_items(answer)
         token = answer.get("next_page_token")
         if not query.paged or not token:
-            return items, pages
+            return items, pages, size
 
 
 def measure_query(client: Client, query: Query, repeats: int) -> dict[str, Any]:
     """One warm-up (whose answer is checked), then ``repeats`` timed runs: median and p90."""
-    items, pages = run_query(client, query)
+    items, pages, size = run_query(client, query)
     durations = []
     for _ in range(repeats):
         start = time.perf_counter_ns()
@@ -327,6 +331,7 @@ def measure_query(client: Client, query: Query, repeats: int) -> dict[str, Any]:
         "first": items[:3],
         "digest": hashlib.sha256("\n".join(items).encode()).hexdigest()[:16],
         "requests": pages,
+        "answer_bytes": size,
         "repeats": repeats,
         "p50_ms": statistics.median(ordered) / 1e6,
         "p90_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))] / 1e6,
