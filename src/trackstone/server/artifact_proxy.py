@@ -62,6 +62,7 @@ __all__ = [
     "MultipartUnsupported",
     "artifact_proxy_routes",
     "artifact_upload_prefixes",
+    "download_response",
 ]
 
 logger = logging.getLogger(__name__)
@@ -202,6 +203,14 @@ async def _download(request: Request, path: str) -> Response:
     if not path:
         raise InvalidParameter("artifact path '': is a folder, not a file")
     repo = await _destination(request)
+    return await download_response(repo, path)
+
+
+async def download_response(repo: ArtifactRepository, path: str) -> Response:
+    """Stream the file ``path`` of ``repo`` as an attachment, passive types only, ``nosniff``.
+
+    Shared by every route that hands out artifact files, so they all send the same headers.
+    """
     stream = await run_in_threadpool(repo.open_artifact, path)
     name = posixpath.basename(path)
     headers = {
