@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -23,6 +24,8 @@ from support.server_process import ServerProcess, start_server
 SECRET = b"TOP-SECRET-SENTINEL-7f3a"
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 MPU = "/api/2.0/mlflow-artifacts/mpu/create"
+VERSION_FILES = "/model-versions/get-artifact"
+VERSION_QUERY = "name=m&version=1"
 
 
 @dataclass(frozen=True)
@@ -67,36 +70,57 @@ def _plant_symlinks(folder: Path, outside: Path) -> None:
     (planted / "filelink").symlink_to(outside / "secret.txt")
 
 
-@pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    base = tmp_path_factory.mktemp("traversal")
+def _post(server: ServerProcess, endpoint: str, fields: dict[str, str]) -> dict[str, Any]:
+    status, body = _request(
+        server, "POST", f"/api/2.0/mlflow/{endpoint}", json.dumps(fields).encode()
+    )
+    assert status == 200, body
+    answer: dict[str, Any] = json.loads(body)
+    return answer
+
+
+def _start_target(base: Path, *flags: str) -> Target:
+    """Start a server with one run, symlinks planted in its folder and a version of it."""
     outside = base / "outside"
     outside.mkdir()
     secret = outside / "secret.txt"
     secret.write_bytes(SECRET)
     # The server's data folder holds the database: also outside the artifact root.
-    server = start_server(base / "server")
+    server = start_server(base / "server", *flags)
     try:
-        status, body = _request(
-            server, "POST", "/api/2.0/mlflow/experiments/create", json.dumps({"name": "e"}).encode()
-        )
-        assert status == 200, body
-        experiment_id = json.loads(body)["experiment_id"]
-        status, body = _request(
-            server,
-            "POST",
-            "/api/2.0/mlflow/runs/create",
-            json.dumps({"experiment_id": experiment_id}).encode(),
-        )
-        assert status == 200, body
-        info = json.loads(body)["run"]["info"]
-        run_folder = info["artifact_uri"].removeprefix("mlflow-artifacts:/")
+        experiment_id = _post(server, "experiments/create", {"name": "e"})["experiment_id"]
+        info = _post(server, "runs/create", {"experiment_id": experiment_id})["run"]["info"]
+        artifact_uri = info["artifact_uri"]
         destination = base / "server" / "artifacts"
         _plant_symlinks(destination, outside)
-        _plant_symlinks(destination.joinpath(*run_folder.split("/")), outside)
-        yield Target(server, info["run_id"], run_folder, outside, secret)
-    finally:
+        if artifact_uri.startswith("mlflow-artifacts:/"):
+            run_folder = artifact_uri.removeprefix("mlflow-artifacts:/")
+            _plant_symlinks(destination.joinpath(*run_folder.split("/")), outside)
+        else:
+            run_folder = ""
+            _plant_symlinks(Path(artifact_uri), outside)
+        # A version whose files are the whole run folder (planted links included).
+        _post(server, "registered-models/create", {"name": "m"})
+        _post(server, "model-versions/create", {"name": "m", "source": f"runs:/{info['run_id']}"})
+    except BaseException:
         server.stop()
+        raise
+    return Target(server, info["run_id"], run_folder, outside, secret)
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    served = _start_target(tmp_path_factory.mktemp("traversal"))
+    yield served
+    served.server.stop()
+
+
+@pytest.fixture(scope="module")
+def local_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    """A server without the proxy: runs keep their artifacts under a local root."""
+    served = _start_target(tmp_path_factory.mktemp("traversal-local"), "--no-serve-artifacts")
+    yield served
+    served.server.stop()
 
 
 # Each attack as it is written into a URL path (already percent-encoded where needed) and as
@@ -145,6 +169,18 @@ def _route_request(
             f"/api/2.0/mlflow/artifacts/list?run_id={target.run_id}&path={value}",
             None,
         ),
+        "get-artifact": ("GET", f"/get-artifact?run_uuid={target.run_id}&path={value}", None),
+        "get-artifact-ajax": (
+            "GET",
+            f"/ajax-api/2.0/mlflow/get-artifact?run_id={target.run_id}&path={value}",
+            None,
+        ),
+        "version-get-artifact": ("GET", f"{VERSION_FILES}?{VERSION_QUERY}&path={value}", None),
+        "version-get-artifact-ajax": (
+            "GET",
+            f"/ajax-api/2.0/mlflow{VERSION_FILES}?{VERSION_QUERY}&path={value}",
+            None,
+        ),
         "mpu-folder": ("POST", f"{MPU}/{in_path}", b'{"path": "x.bin", "num_parts": 1}'),
         "mpu-file-name": (
             "POST",
@@ -155,6 +191,13 @@ def _route_request(
     return requests[route]
 
 
+# Routes that read through a run's own artifact repository: they work without the proxy too.
+FILE_ROUTES = [
+    "get-artifact",
+    "get-artifact-ajax",
+    "version-get-artifact",
+    "version-get-artifact-ajax",
+]
 ROUTES = [
     "download",
     "download-in-run",
@@ -166,6 +209,7 @@ ROUTES = [
     "run-list",
     "mpu-folder",
     "mpu-file-name",
+    *FILE_ROUTES,
 ]
 # Multipart routes write nothing on a local root: a path that passes the syntactic checks
 # (a symlink, or a file name of which only the base name is used) gets 501 there.
@@ -204,6 +248,22 @@ def test_attack_is_refused_and_nothing_outside_changes(
 
 
 @pytest.mark.parametrize(
+    ("route", "attack"), [(r, a) for r in FILE_ROUTES for a in sorted(ATTACKS)]
+)
+def test_file_routes_without_the_proxy_refuse_attacks(
+    local_target: Target, route: str, attack: str
+) -> None:
+    in_path, in_value = (_fill(text, local_target.secret) for text in ATTACKS[attack])
+    before = local_target.snapshot()
+    method, url, body = _route_request(route, local_target, in_path, in_value)
+    status, answer = _request(local_target.server, method, url, body)
+    assert status in (400, 404), answer
+    assert SECRET not in answer
+    assert str(local_target.server.log_path.parent) not in answer.decode("utf-8", errors="replace")
+    assert local_target.snapshot() == before
+
+
+@pytest.mark.parametrize(
     "location",
     ["{outside}", "file://{outside}", "{outside}/../outside", "mlflow-artifacts:/../../outside"],
 )
@@ -230,15 +290,21 @@ def test_experiments_cannot_point_outside_the_roots(target: Target, location: st
         ("x.txt", "text/plain; charset=utf-8"),
     ],
 )
+@pytest.mark.parametrize("route", ["proxy", "get-artifact"])
 def test_active_content_is_served_as_a_download(
-    target: Target, name: str, content_type: str
+    target: Target, name: str, content_type: str, route: str
 ) -> None:
     payload = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"
-    status, _ = _request(target.server, "PUT", f"{PROXY}/active/{name}", payload)
+    stored = f"{target.run_folder}/active/{name}"
+    status, _ = _request(target.server, "PUT", f"{PROXY}/{stored}", payload)
     assert status == 200
+    urls = {
+        "proxy": f"{PROXY}/{stored}",
+        "get-artifact": f"/get-artifact?run_id={target.run_id}&path=active/{name}",
+    }
     connection = target.server.connection()
     try:
-        connection.request("GET", f"{PROXY}/active/{name}")
+        connection.request("GET", urls[route])
         response = connection.getresponse()
         assert response.read() == payload
         assert response.getheader("Content-Type") == content_type

@@ -5,6 +5,7 @@ import { formatBytes, previewKind, renderPreview } from "./artifact_previews.js"
 import { el, replaceChildren } from "./dom.js";
 
 const PROXY = "/ajax-api/2.0/mlflow-artifacts/artifacts";
+const RUN_FILES = `${AJAX}/get-artifact`;
 const PROXY_URI = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.*)$/i;
 const KIND_ICONS = { image: "▣", svg: "▣", csv: "▦", json: "{}", yaml: "≡", mlmodel: "◆", markdown: "¶", html: "⟨⟩" };
 const $ = (id) => document.getElementById(id);
@@ -13,8 +14,9 @@ const encodePath = (path) => path.split("/").map(encodeURIComponent).join("/");
 const baseName = (path) => path.slice(path.lastIndexOf("/") + 1);
 
 /**
- * The URL that downloads `path` of a run's artifacts, or null when the server does not serve
- * that run's artifact URI over HTTP.
+ * The URL that downloads `path` of a run's artifacts: the proxy's route for proxied artifact
+ * URIs, else get-artifact, which reads through the run's own repository (a server started with
+ * --no-serve-artifacts). Both confine the path and send files as inert attachments.
  */
 export function artifactUrl(run, path) {
   const uri = run.info.artifact_uri || "";
@@ -23,7 +25,7 @@ export function artifactUrl(run, path) {
     const root = proxied[1].replace(/\/+$/, "");
     return `${PROXY}/${encodePath(root ? `${root}/${path}` : path)}`;
   }
-  return null;
+  return `${RUN_FILES}?${new URLSearchParams({ run_id: run.info.run_id, path })}`;
 }
 
 class ArtifactBrowser {
@@ -123,15 +125,9 @@ class ArtifactBrowser {
       el("span", { className: "muted mono wrap" }, file.path),
       el("span", { className: "muted" }, formatBytes(file.file_size)),
       el("span", { className: "spacer" }),
-      url ? el("a", { className: "button", href: url, download: name, "data-role": "download" }, "Download") : "");
+      el("a", { className: "button", href: url, download: name, "data-role": "download" }, "Download"));
     const body = el("div", { className: "preview-body", "aria-busy": "true" }, el("p", { className: "muted" }, "Loading…"));
     replaceChildren(this.preview, head, body);
-    if (url === null) {
-      // Only the mlflow-artifacts proxy serves files; its routes confine every path.
-      replaceChildren(body, el("p", { className: "muted" }, "This run's artifacts are not stored behind the server's artifact proxy, so the browser cannot open them; use the client to download them."));
-      body.removeAttribute("aria-busy");
-      return;
-    }
     try {
       const { kind, nodes } = await renderPreview({ name, path: file.path, url, size: file.file_size });
       if (generation !== this.generation) return;
