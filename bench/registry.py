@@ -1,10 +1,11 @@
 """Benchmark the model registry: `trackstone server` vs `mlflow server`, same REST calls, SQLite.
 
 Usage: ``.venv/bin/python bench/registry.py [--quick] [--skip-mlflow]`` (``make bench-registry``).
-Each server starts on a loopback port with a fresh SQLite file in a temporary directory, one
-server at a time; the same plain HTTP client (``registry_workload.py``) populates its registry
-(100 models x 100 versions), times create-model-version and the searches; the table prints
-figures and ratios, and the raw figures go to ``bench/results/registry-<time>.json``.
+Both servers start on loopback ports with fresh SQLite files in a temporary directory and run
+side by side; the same plain HTTP client (``registry_workload.py``) populates each registry in
+turn (100 models x 100 versions), then times create-model-version and the searches with the
+servers taking turns; the table prints figures and ratios, and the raw figures go to
+``bench/results/registry-<time>.json``.
 """
 
 from __future__ import annotations
@@ -20,48 +21,73 @@ from pathlib import Path
 from typing import Any
 
 from registry_report import figures, print_report
-from registry_workload import FULL, QUICK, RegistrySizes, run_all
+from registry_workload import FULL, QUICK, RegistrySizes, Target, measure, prepare
 from rich.console import Console
 from rich.text import Text
 from run import DriverFailed, ensure_mlflow_venv
-from server_processes import ServerFailed, free_port, mlflow_command, start, trackstone_command
+from server_processes import (
+    RunningServer,
+    ServerFailed,
+    free_port,
+    mlflow_command,
+    start,
+    trackstone_command,
+)
 from server_workload import RequestFailed
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 _MLFLOW_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 _REPORT_WIDTH = 130
+System = tuple[str, Path, dict[str, str]]  # name, python of its venv, extra environment
 
 
-def bench_server(
-    console: Console,
-    name: str,
-    command: list[str],
-    folder: Path,
-    env: dict[str, str],
-    sizes: RegistrySizes,
-) -> dict[str, Any]:
-    """Start one server fresh, populate its registry and time it; return the figures."""
-    load_at_start = os.getloadavg()
-    with console.status(f"Starting {name}...") as status:
-        server = start(name, command, folder, env)
+def bench_servers(
+    console: Console, systems: list[System], scratch: Path, sizes: RegistrySizes
+) -> dict[str, dict[str, Any]]:
+    """Start every server, populate each in turn, then time them taking turns; return figures.
+
+    The servers run side by side for the timed part so that the machine's load (a shared
+    machine is rarely quiet) weighs on both alike; during each one's population the others
+    are idle.
+    """
+    servers: list[RunningServer] = []
+    targets: list[Target] = []
+    results: dict[str, dict[str, Any]] = {}
+    with console.status("Starting servers...") as status:
+
+        def progress(step: str) -> None:
+            status.update(f"{step}...")
+
         try:
-            console.print(f"{name}: healthy after {server.seconds_to_healthy:.2f} s")
-
-            def progress(step: str) -> None:
-                status.update(f"{name}: {step}...")
-
+            for name, python, env in systems:
+                folder = scratch / name
+                command = (
+                    trackstone_command(folder, free_port(), 1)
+                    if name == "trackstone"
+                    else mlflow_command(python, folder, free_port(), 1)
+                )
+                progress(f"starting {name}")
+                servers.append(start(name, command, folder, env))
+                console.print(f"{name}: healthy after {servers[-1].seconds_to_healthy:.2f} s")
+                results[name] = {"command": [Path(command[0]).name, *command[1:]]}
+            for server in servers:
+                target, populated = prepare(server.name, server.url, sizes, progress)
+                targets.append(target)
+                results[server.name]["workloads"] = {"population": populated}
+                console.print(f"{server.name}: populated in {populated['wall_s']:.1f} s")
+            load_at_start = os.getloadavg()
             started = time.perf_counter()
-            workloads = run_all(server.url, sizes, progress)
-            console.print(f"{name}: workload done in {time.perf_counter() - started:.1f} s")
+            for name, figures in measure(targets, sizes, progress).items():
+                results[name]["workloads"].update(figures)
+                results[name]["load_average"] = {"start": load_at_start, "end": os.getloadavg()}
+            console.print(f"measured in {time.perf_counter() - started:.1f} s")
         finally:
-            server.stop()
-    return {
-        "command": [Path(command[0]).name, *command[1:]],
-        "load_average_at_start": load_at_start,
-        "load_average_at_end": os.getloadavg(),
-        "workloads": workloads,
-    }
+            for target in targets:
+                target.client.close()
+            for server in servers:
+                server.stop()
+    return results
 
 
 def consistency_warnings(results: dict[str, dict[str, Any]], sizes: RegistrySizes) -> list[str]:
@@ -117,9 +143,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _commands(args: argparse.Namespace, console: Console) -> list[tuple[str, Path, dict[str, str]]]:
+def _systems(args: argparse.Namespace, console: Console) -> list[System]:
     """Return (name, python, extra environment) of each server to run, Trackstone first."""
-    systems = []
+    systems: list[System] = []
     if not args.skip_trackstone:
         systems.append(("trackstone", Path(sys.executable), {}))
     if not args.skip_mlflow:
@@ -138,20 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     results: dict[str, dict[str, Any]] = {}
     try:
+        systems = _systems(args, console)
+        if not systems:
+            console.print("nothing to run (both servers skipped)")
+            return 1
         with tempfile.TemporaryDirectory(prefix="trackstone-registry-bench-") as scratch:
-            for name, python, env in _commands(args, console):
-                folder = Path(scratch) / name
-                command = (
-                    trackstone_command(folder, free_port(), 1)
-                    if name == "trackstone"
-                    else mlflow_command(python, folder, free_port(), 1)
-                )
-                results[name] = bench_server(console, name, command, folder, env, sizes)
+            results = bench_servers(console, systems, Path(scratch), sizes)
     except (DriverFailed, ServerFailed, RequestFailed) as error:
         console.print(Text.assemble(("registry bench failed: ", "red"), str(error)))
-        return 1
-    if not results:
-        console.print("nothing to run (both servers skipped)")
         return 1
     print_report(results, console)
     for warning in consistency_warnings(results, sizes):

@@ -25,10 +25,12 @@ __all__ = [
     "QUICK",
     "Query",
     "RegistrySizes",
+    "Target",
     "Version",
+    "measure",
     "model_queries",
     "populate",
-    "run_all",
+    "prepare",
     "version_queries",
 ]
 
@@ -181,17 +183,30 @@ def populate(
     }
 
 
-def measure_creates(client: Client, sizes: RegistrySizes, run_ids: list[str]) -> dict[str, Any]:
+@dataclass
+class Target:
+    """One server under test: its name, its REST session and the ids of its runs."""
+
+    name: str
+    client: Client
+    run_ids: list[str]
+
+
+def measure_creates(targets: list[Target], sizes: RegistrySizes) -> dict[str, dict[str, float]]:
     """Create the last versions of every model one request at a time, round robin; time each.
 
-    They land on a registry already holding all the other versions, so the figure is that of
-    a loaded registry.
+    They land on registries already holding all the other versions. The servers take turns
+    (in alternating order), so a busy moment of the machine falls on both alike.
     """
     untimed = sizes.versions_per_model - sizes.timed_versions_per_model
     tail = sorted(
         (v for v in population(sizes) if v.version > untimed), key=lambda v: (v.version, v.name)
     )
-    return latency_stats([_create_version(client, version, run_ids) for version in tail])
+    durations: dict[str, list[int]] = {target.name: [] for target in targets}
+    for index, version in enumerate(tail):
+        for target in _turns(targets, index):
+            durations[target.name].append(_create_version(target.client, version, target.run_ids))
+    return {name: latency_stats(figures) for name, figures in durations.items()}
 
 
 @dataclass(frozen=True)
@@ -312,15 +327,12 @@ def run_query(client: Client, query: Query) -> tuple[list[str], int, int]:
             return items, pages, size
 
 
-def measure_query(client: Client, query: Query, repeats: int) -> dict[str, Any]:
-    """One warm-up (whose answer is checked), then ``repeats`` timed runs: median and p90."""
-    items, pages, size = run_query(client, query)
-    durations = []
-    for _ in range(repeats):
-        start = time.perf_counter_ns()
-        run_query(client, query)
-        durations.append(time.perf_counter_ns() - start)
-    ordered = sorted(durations)
+def _turns(targets: list[Target], index: int) -> list[Target]:
+    return targets if index % 2 == 0 else targets[::-1]
+
+
+def _summary(query: Query, answer: tuple[list[str], int, int]) -> dict[str, Any]:
+    items, pages, size = answer
     return {
         "label": query.label,
         "endpoint": query.endpoint,
@@ -332,11 +344,44 @@ def measure_query(client: Client, query: Query, repeats: int) -> dict[str, Any]:
         "digest": hashlib.sha256("\n".join(items).encode()).hexdigest()[:16],
         "requests": pages,
         "answer_bytes": size,
-        "repeats": repeats,
+    }
+
+
+def _percentiles(durations: list[int]) -> dict[str, float]:
+    ordered = sorted(durations)
+    return {
+        "repeats": len(ordered),
         "p50_ms": statistics.median(ordered) / 1e6,
         "p90_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))] / 1e6,
         "mean_ms": statistics.fmean(ordered) / 1e6,
     }
+
+
+def measure_searches(
+    targets: list[Target], sizes: RegistrySizes, progress: Callable[[str], None]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each search: one warm-up per server (its answer is checked), then timed repeats.
+
+    The servers take turns on every repeat, in alternating order. Returns each server's
+    figures per search: median and p90 of the whole paging, and what it answered.
+    """
+    queries = {t.name: [*version_queries(sizes, t.run_ids), *model_queries(sizes)] for t in targets}
+    figures: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
+    for index in range(len(queries[targets[0].name])):
+        progress(f"search {queries[targets[0].name][index].label}")
+        durations: dict[str, list[int]] = {}
+        for target in targets:
+            query = queries[target.name][index]
+            figures[target.name].append(_summary(query, run_query(target.client, query)))
+            durations[target.name] = []
+        for repeat in range(sizes.search_repeats):
+            for target in _turns(targets, repeat):
+                start = time.perf_counter_ns()
+                run_query(target.client, queries[target.name][index])
+                durations[target.name].append(time.perf_counter_ns() - start)
+        for target in targets:
+            figures[target.name][-1].update(_percentiles(durations[target.name]))
+    return figures
 
 
 def create_runs(client: Client, count: int) -> list[str]:
@@ -352,23 +397,26 @@ def create_runs(client: Client, count: int) -> list[str]:
     ]
 
 
-def run_all(base_url: str, sizes: RegistrySizes, progress: Callable[[str], None]) -> dict[str, Any]:
-    """Populate one server, time creates and searches; return the figures."""
+def prepare(
+    name: str, base_url: str, sizes: RegistrySizes, progress: Callable[[str], None]
+) -> tuple[Target, dict[str, Any]]:
+    """Create the runs and populate one server; return it as a target and the population figures."""
     client = Client(base_url)
-    try:
-        run_ids = create_runs(client, sizes.runs)
-        progress(
-            f"populating {sizes.models} models, "
-            f"{sizes.models * (sizes.versions_per_model - sizes.timed_versions_per_model)} "
-            f"versions ({sizes.threads} threads)"
-        )
-        populated = populate(base_url, client, sizes, run_ids)
-        progress(f"create-model-version x {sizes.models * sizes.timed_versions_per_model}, timed")
-        creates = measure_creates(client, sizes, run_ids)
-        searches = []
-        for query in [*version_queries(sizes, run_ids), *model_queries(sizes)]:
-            progress(f"search {query.label}")
-            searches.append(measure_query(client, query, sizes.search_repeats))
-    finally:
-        client.close()
-    return {"population": populated, "create_version": creates, "searches": searches}
+    run_ids = create_runs(client, sizes.runs)
+    untimed = sizes.models * (sizes.versions_per_model - sizes.timed_versions_per_model)
+    progress(
+        f"{name}: populating {sizes.models} models, {untimed} versions ({sizes.threads} threads)"
+    )
+    return Target(name, client, run_ids), populate(base_url, client, sizes, run_ids)
+
+
+def measure(
+    targets: list[Target], sizes: RegistrySizes, progress: Callable[[str], None]
+) -> dict[str, dict[str, Any]]:
+    """Time creates and searches on every populated server, taking turns; return the figures."""
+    progress(f"create-model-version x {sizes.models * sizes.timed_versions_per_model}, timed")
+    creates = measure_creates(targets, sizes)
+    searches = measure_searches(targets, sizes, progress)
+    return {
+        t.name: {"create_version": creates[t.name], "searches": searches[t.name]} for t in targets
+    }
