@@ -10,7 +10,7 @@ from trackstone.entities import Metric
 from trackstone.entities.registry import Baseline, BaselineOrigin, ProductionMetric
 from trackstone.errors import InvalidParameter, NotFound
 from trackstone.store.base import TrackingStore
-from trackstone.store.registry import RegistryStore
+from trackstone.store.registry import PRODUCTION_METRICS_PER_CALL, RegistryStore
 
 P = ProductionMetric
 
@@ -162,3 +162,20 @@ def test_a_bad_baseline_is_refused_and_the_old_one_kept(
         churn.set_model_version_baseline("churn", 1, metrics)  # type: ignore[arg-type]
 
     assert dict(churn.get_model_version_baseline("churn", 1).metrics) == {"acc": 0.9}
+
+
+def test_a_batch_of_the_shared_limit_is_stored(churn: RegistryStore) -> None:
+    batch = [P("acc", 0.5, timestamp) for timestamp in range(PRODUCTION_METRICS_PER_CALL)]
+
+    churn.log_production_metrics("churn", 1, batch)
+
+    assert len(churn.get_production_metrics("churn", 1)) == PRODUCTION_METRICS_PER_CALL
+
+
+def test_a_batch_above_the_shared_limit_is_refused_whole(churn: RegistryStore) -> None:
+    batch = [P("acc", 0.5, timestamp) for timestamp in range(PRODUCTION_METRICS_PER_CALL + 1)]
+
+    with pytest.raises(InvalidParameter, match=f"at most {PRODUCTION_METRICS_PER_CALL} points"):
+        churn.log_production_metrics("churn", 1, batch)
+
+    assert churn.get_production_metrics("churn", 1) == []

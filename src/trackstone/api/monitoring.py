@@ -20,9 +20,9 @@ from trackstone.api.scalars import Int64, MetricValue, wire_number
 from trackstone.entities.registry import Baseline, BaselineOrigin, ProductionMetric
 from trackstone.errors import InvalidParameter
 from trackstone.monitoring.report import BaselineReport, MetricCheck, Rule
+from trackstone.store.registry import PRODUCTION_METRICS_PER_CALL
 
 __all__ = [
-    "PRODUCTION_METRICS_PER_CALL",
     "RUN_IDS_IN_USE_PER_CALL",
     "BaselineOriginValue",
     "CheckModelVersion",
@@ -51,9 +51,6 @@ __all__ = [
     "rule_from_wire",
 ]
 
-# The SQL store takes up to 10,000 points per call, all or none; the wire keeps that limit so
-# a batch is atomic whichever store holds the registry.
-PRODUCTION_METRICS_PER_CALL = 10_000
 RUN_IDS_IN_USE_PER_CALL = 1000
 
 BaselineOriginValue = Literal["explicit", "source_run", "none"]

@@ -90,6 +90,7 @@ from trackstone.store.registry import (
     MODEL_VERSIONS_MAX_RESULTS_LIMIT,
     REGISTERED_MODELS_MAX_RESULTS_DEFAULT,
     REGISTERED_MODELS_MAX_RESULTS_LIMIT,
+    check_production_batch,
 )
 
 __all__ = ["RestRegistry"]
@@ -346,6 +347,7 @@ class RestRegistry:
     def log_production_metrics(
         self, name: str, version: str | int, metrics: Sequence[ProductionMetric]
     ) -> None:
+        check_production_batch(metrics)
         request = LogProductionMetrics(
             name=name,
             version=_version(version),

@@ -25,14 +25,16 @@ from trackstone.entities.registry import (
     RegisteredModel,
     RegisteredModelTag,
 )
-from trackstone.errors import NotFound
+from trackstone.errors import InvalidParameter, NotFound
 
 __all__ = [
     "MODEL_VERSIONS_MAX_RESULTS_DEFAULT",
     "MODEL_VERSIONS_MAX_RESULTS_LIMIT",
+    "PRODUCTION_METRICS_PER_CALL",
     "REGISTERED_MODELS_MAX_RESULTS_DEFAULT",
     "REGISTERED_MODELS_MAX_RESULTS_LIMIT",
     "RegistryStore",
+    "check_production_batch",
     "registry_of",
 ]
 
@@ -40,6 +42,9 @@ REGISTERED_MODELS_MAX_RESULTS_DEFAULT = 100
 REGISTERED_MODELS_MAX_RESULTS_LIMIT = 1000
 MODEL_VERSIONS_MAX_RESULTS_DEFAULT = 10_000
 MODEL_VERSIONS_MAX_RESULTS_LIMIT = 200_000
+# At most this many points go into one log_production_metrics call, stored all or none, by
+# every store (SQL, and over the wire): a batch is atomic whichever store holds the registry.
+PRODUCTION_METRICS_PER_CALL = 10_000
 
 
 @runtime_checkable
@@ -234,3 +239,11 @@ def registry_of(store: object) -> RegistryStore:
     if not isinstance(registry, RegistryStore):
         raise NotFound(f"{type(store).__name__} has no model registry")
     return registry
+
+
+def check_production_batch(metrics: Sequence[ProductionMetric]) -> None:
+    """Refuse a ``log_production_metrics`` batch above ``PRODUCTION_METRICS_PER_CALL`` points."""
+    if len(metrics) > PRODUCTION_METRICS_PER_CALL:
+        raise InvalidParameter(
+            f"metrics: at most {PRODUCTION_METRICS_PER_CALL} points per call, got {len(metrics)}"
+        )

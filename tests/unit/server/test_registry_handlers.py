@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from support.asgi_client import TestClient
+from trackstone.store.registry import PRODUCTION_METRICS_PER_CALL
 
 MLFLOW = "/api/2.0/mlflow"
 TRACKSTONE = "/api/2.0/trackstone/model-versions"
@@ -370,3 +371,17 @@ def test_user_id_is_kept_when_a_client_sends_it(client: TestClient) -> None:
         client, "POST", f"{MLFLOW}/registered-models/create", {"name": "m", "user_id": "ana"}
     )
     assert created["registered_model"]["user_id"] == "ana"
+
+
+@pytest.mark.parametrize(
+    ("count", "status"),
+    [(PRODUCTION_METRICS_PER_CALL, 200), (PRODUCTION_METRICS_PER_CALL + 1, 400)],
+)
+def test_the_wire_takes_the_stores_batch_limit(client: TestClient, count: int, status: int) -> None:
+    registered(client)
+    points = [{"key": "accuracy", "value": 0.5, "timestamp": t} for t in range(count)]
+    response = client.post(
+        f"{TRACKSTONE}/production-metrics/log",
+        json={"name": "churn", "version": "1", "metrics": points},
+    )
+    assert response.status_code == status, response.text

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from trackstone.entities.registry import Baseline, BaselineOrigin, ProductionMetric
 from trackstone.entities.validation import check_int64, check_key, check_metric_value
-from trackstone.errors import InvalidParameter
+from trackstone.store.registry import check_production_batch
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.registry_checks import check_metric_values, parse_version
@@ -27,7 +27,6 @@ __all__ = ["RegistryMonitoring"]
 P = production_metrics
 B = model_baselines
 V = model_versions
-_MAX_POINTS_PER_CALL = 10_000
 
 
 def _float(value: float, is_nan: bool, negative_zero: bool) -> float:
@@ -45,10 +44,7 @@ class RegistryMonitoring:
     def log(self, name: str, version: str | int, metrics: Sequence[ProductionMetric]) -> None:
         """Append points to a version's series, all or none; repeats are stored once."""
         number = parse_version(version)
-        if len(metrics) > _MAX_POINTS_PER_CALL:
-            raise InvalidParameter(
-                f"metrics: at most {_MAX_POINTS_PER_CALL} points per call, got {len(metrics)}"
-            )
+        check_production_batch(metrics)
         points: dict[tuple[str, int, float, bool], bool] = {}
         for index, metric in enumerate(metrics):
             key = check_key(f"metrics[{index}].key", metric.key)
