@@ -12,11 +12,18 @@ from browser.registry_sample_data import (
     CHURN_MODEL,
     CHURN_RUNS,
     PRODUCTION_ACCURACY,
+    PRODUCTION_START_MS,
     TRAINING_DATASET,
     TRAINING_EXPERIMENT,
     create_journey_model,
 )
+from trackstone.entities.registry import ProductionMetric
 from trackstone.errors import NotFound
+from trackstone.store.registry import (
+    PRODUCTION_METRICS_MAX_RESULTS_DEFAULT,
+    PRODUCTION_METRICS_PER_CALL,
+    registry_of,
+)
 
 _SERIES_RGB = (47, 91, 234)  # the observed series' stroke colour in model_monitoring.js
 
@@ -251,3 +258,34 @@ def test_usable_at_800_pixels(page: Any, ui_server: UiServer, registry_ids: dict
     chart_width = page.locator("#chart canvas").first.bounding_box()["width"]
     assert stage_top < lineage_top
     assert 600 < chart_width <= 800
+
+
+def test_the_chart_reads_every_page_of_observations(
+    page: Any, ui_server: UiServer, registry_ids: dict[str, str]
+) -> None:
+    name = _journey(ui_server, registry_ids, "paged-observations")
+    registry = registry_of(ui_server.client.store)
+    total = PRODUCTION_METRICS_MAX_RESULTS_DEFAULT + 5  # one more page than the default
+    for first in range(0, total, PRODUCTION_METRICS_PER_CALL):
+        registry.log_production_metrics(
+            name,
+            "1",
+            [
+                ProductionMetric("accuracy", 0.9, PRODUCTION_START_MS + t)
+                for t in range(first, min(total, first + PRODUCTION_METRICS_PER_CALL))
+            ],
+        )
+    _open(page, ui_server, name, "1")
+    summary = page.locator("#chart-summary")
+    page.wait_for_selector("#chart-summary:has-text('observations of accuracy')")
+    assert summary.text_content().startswith(f"{total} observations of accuracy")
+    assert "Only the first" not in summary.text_content()
+    capped = page.evaluate(
+        """async ([name, cap]) => {
+            const { fetchObservations } = await import("/static/js/model_monitoring.js");
+            const { points, more } = await fetchObservations(name, "1", cap);
+            return [points.length, more, points[cap - 1].timestamp];
+        }""",
+        [name, 3],
+    )
+    assert capped == [3, True, PRODUCTION_START_MS + 2]

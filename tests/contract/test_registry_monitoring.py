@@ -10,7 +10,11 @@ from trackstone.entities import Metric
 from trackstone.entities.registry import Baseline, BaselineOrigin, ProductionMetric
 from trackstone.errors import InvalidParameter, NotFound
 from trackstone.store.base import TrackingStore
-from trackstone.store.registry import PRODUCTION_METRICS_PER_CALL, RegistryStore
+from trackstone.store.registry import (
+    PRODUCTION_METRICS_MAX_RESULTS_LIMIT,
+    PRODUCTION_METRICS_PER_CALL,
+    RegistryStore,
+)
 
 P = ProductionMetric
 
@@ -55,6 +59,93 @@ def test_reads_by_key_and_time_range(
     found = churn.get_production_metrics("churn", 1, key, start, end)
 
     assert [point.timestamp for point in found] == expected
+
+
+def _all_pages(
+    registry: RegistryStore, max_results: int, key: str | None = None, start: int | None = None
+) -> list[list[ProductionMetric]]:
+    pages = []
+    token = None
+    while True:
+        page = registry.get_production_metrics(
+            "churn", 1, key, start, None, max_results=max_results, page_token=token
+        )
+        pages.append(list(page))
+        token = page.token
+        if token is None:
+            return pages
+
+
+# Same-instant points of several keys and special values, so that every sort column matters.
+SERIES = [
+    P("acc", 0.9, 10),
+    P("acc", math.inf, 10),
+    P("acc", -0.5, 10),
+    P("acc", math.nan, 10),
+    P("latency", 3.0, 10),
+    P("acc", 0.8, 20),
+    P("latency", -math.inf, 20),
+    P("acc", 0.7, 30),
+]
+
+
+@pytest.mark.parametrize(
+    ("max_results", "key", "start", "sizes"),
+    [
+        (1, None, None, [1] * 8),
+        (3, None, None, [3, 3, 2]),
+        (4, None, None, [4, 4]),
+        (8, None, None, [8]),
+        (100, None, None, [8]),
+        (2, "acc", None, [2, 2, 2]),
+        (2, None, 20, [2, 1]),
+        (5, "nope", None, [0]),
+    ],
+)
+def test_pages_cover_the_series_once_in_order(
+    churn: RegistryStore, max_results: int, key: str | None, start: int | None, sizes: list[int]
+) -> None:
+    churn.log_production_metrics("churn", 1, SERIES)
+    everything = churn.get_production_metrics("churn", 1, key, start)
+
+    pages = _all_pages(churn, max_results, key, start)
+
+    assert [len(page) for page in pages] == sizes
+    flat = [point for page in pages for point in page]
+    assert [(p.key, p.timestamp, repr(p.value)) for p in flat] == [
+        (p.key, p.timestamp, repr(p.value)) for p in everything
+    ]
+    assert everything.token is None
+
+
+def test_a_page_token_is_refused_by_another_query(churn: RegistryStore) -> None:
+    churn.log_production_metrics("churn", 1, SERIES)
+    first = churn.get_production_metrics("churn", 1, max_results=2)
+    assert first.token is not None
+
+    with pytest.raises(InvalidParameter, match="page_token"):
+        churn.get_production_metrics("churn", 1, key="acc", max_results=2, page_token=first.token)
+    with pytest.raises(InvalidParameter, match="page_token"):
+        churn.get_production_metrics("churn", 1, max_results=2, page_token="not-a-token")
+
+
+@pytest.mark.parametrize("max_results", [0, -1, PRODUCTION_METRICS_MAX_RESULTS_LIMIT + 1])
+def test_max_results_out_of_range_is_refused(churn: RegistryStore, max_results: int) -> None:
+    with pytest.raises(InvalidParameter, match="max_results"):
+        churn.get_production_metrics("churn", 1, max_results=max_results)
+
+
+def test_without_max_results_every_point_comes_back(churn: RegistryStore) -> None:
+    # More than one wire page's worth, so a remote store has to page.
+    total = PRODUCTION_METRICS_MAX_RESULTS_LIMIT + PRODUCTION_METRICS_PER_CALL
+    for first in range(0, total, PRODUCTION_METRICS_PER_CALL):
+        batch = [P("acc", 0.5, t) for t in range(first, first + PRODUCTION_METRICS_PER_CALL)]
+        churn.log_production_metrics("churn", 1, batch)
+
+    found = churn.get_production_metrics("churn", 1)
+
+    assert [point.timestamp for point in found] == list(range(total))
+    assert found.token is None
 
 
 def test_logging_a_batch_twice_stores_it_once(churn: RegistryStore) -> None:

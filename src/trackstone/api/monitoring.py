@@ -20,7 +20,11 @@ from trackstone.api.scalars import Int64, MetricValue, wire_number
 from trackstone.entities.registry import Baseline, BaselineOrigin, ProductionMetric
 from trackstone.errors import InvalidParameter
 from trackstone.monitoring.report import BaselineReport, MetricCheck, Rule
-from trackstone.store.registry import PRODUCTION_METRICS_PER_CALL
+from trackstone.monitoring.rules import format_rule
+from trackstone.store.registry import (
+    PRODUCTION_METRICS_MAX_RESULTS_LIMIT,
+    PRODUCTION_METRICS_PER_CALL,
+)
 
 __all__ = [
     "RUN_IDS_IN_USE_PER_CALL",
@@ -126,12 +130,18 @@ class GetProductionMetrics(Request, kw_only=True, frozen=True):
     key: str | None = None
     start_timestamp: Int64 | None = None
     end_timestamp: Int64 | None = None
+    max_results: (
+        Annotated[int, msgspec.Meta(ge=1, le=PRODUCTION_METRICS_MAX_RESULTS_LIMIT)] | None
+    ) = None
+    page_token: str | None = None
 
 
 class GetProductionMetricsResponse(Response, kw_only=True):
-    """A version's observations in the range asked, oldest first."""
+    """One page of a version's observations in the range asked, oldest first
+    (``PRODUCTION_METRICS_MAX_RESULTS_DEFAULT`` when the request names no ``max_results``)."""
 
     metrics: list[WireProductionMetric] = msgspec.field(default_factory=list)
+    next_page_token: str | None = None
 
 
 # -- baseline ----------------------------------------------------------------------------
@@ -189,9 +199,11 @@ class CheckModelVersion(Request, kw_only=True, frozen=True):
 
 
 class WireMetricCheck(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The verdict on one rule (``baseline``, ``observed``, ``deviation`` absent when unknown)."""
+    """The verdict on one rule (``baseline``, ``observed``, ``deviation`` absent when unknown);
+    ``rule_text`` is the rule in the rule grammar (``format_rule``), which reads back to it."""
 
     rule: WireRule
+    rule_text: str = ""
     baseline: MetricValue | None = None
     observed: MetricValue | None = None
     observations: int = 0
@@ -284,6 +296,7 @@ def _optional_number(value: float | None) -> MetricValue | None:
 def _check_to_wire(check: MetricCheck) -> WireMetricCheck:
     return WireMetricCheck(
         rule=_rule_to_wire(check.rule),
+        rule_text=format_rule(check.rule),
         baseline=_optional_number(check.baseline),
         observed=_optional_number(check.observed),
         observations=check.observations,

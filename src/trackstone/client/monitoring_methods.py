@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from trackstone.entities import PagedList
 from trackstone.entities.registry import Baseline, ProductionMetric
 from trackstone.entities.validation import check_int64, check_key, check_metric_value
 from trackstone.errors import InvalidParameter
@@ -142,13 +143,19 @@ class MonitoringMethods:
         key: str | None = None,
         start_timestamp: int | None = None,
         end_timestamp: int | None = None,
-    ) -> list[ProductionMetric]:
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ProductionMetric]:
         """Return a version's production observations, oldest first.
 
         Args:
             key: only this metric (every metric when None).
             start_timestamp: only points at or after this instant (ms).
             end_timestamp: only points at or before this instant (ms).
+            max_results: return one page of at most this many points (up to
+                ``PRODUCTION_METRICS_MAX_RESULTS_LIMIT``), its ``token`` naming the next;
+                every point when None.
+            page_token: the ``token`` of the previous page.
 
         Example:
             >>> [p.value for p in client.get_production_metrics(  # doctest: +SKIP
@@ -157,7 +164,9 @@ class MonitoringMethods:
         """
         registry = _registry(self)
         version = resolve_version(registry, name, version_or_alias, "version_or_alias")
-        return registry.get_production_metrics(name, version, key, start_timestamp, end_timestamp)
+        return registry.get_production_metrics(
+            name, version, key, start_timestamp, end_timestamp, max_results, page_token
+        )
 
     def set_baseline(
         self: _Client, name: str, version_or_alias: str | int, metrics: Mapping[str, float]

@@ -88,6 +88,7 @@ from trackstone.errors import InternalError, InvalidParameter
 from trackstone.store.registry import (
     MODEL_VERSIONS_MAX_RESULTS_DEFAULT,
     MODEL_VERSIONS_MAX_RESULTS_LIMIT,
+    PRODUCTION_METRICS_MAX_RESULTS_LIMIT,
     REGISTERED_MODELS_MAX_RESULTS_DEFAULT,
     REGISTERED_MODELS_MAX_RESULTS_LIMIT,
     check_production_batch,
@@ -365,19 +366,58 @@ class RestRegistry:
         key: str | None = None,
         start_timestamp: int | None = None,
         end_timestamp: int | None = None,
-    ) -> list[ProductionMetric]:
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ProductionMetric]:
+        if max_results is not None:
+            check_max_results(max_results, PRODUCTION_METRICS_MAX_RESULTS_LIMIT)
+            return self._production_page(
+                name, version, key, start_timestamp, end_timestamp, max_results, page_token
+            )
+        points: list[ProductionMetric] = []
+        token = page_token
+        while True:
+            page = self._production_page(
+                name,
+                version,
+                key,
+                start_timestamp,
+                end_timestamp,
+                PRODUCTION_METRICS_MAX_RESULTS_LIMIT,
+                token,
+            )
+            points += page
+            token = page.token
+            if token is None:
+                return PagedList(points)
+
+    def _production_page(
+        self,
+        name: str,
+        version: str | int,
+        key: str | None,
+        start_timestamp: int | None,
+        end_timestamp: int | None,
+        max_results: int,
+        page_token: str | None,
+    ) -> PagedList[ProductionMetric]:
         request = GetProductionMetrics(
             name=name,
             version=_version(version),
             key=key,
             start_timestamp=start_timestamp,
             end_timestamp=end_timestamp,
+            max_results=max_results,
+            page_token=page_token,
         )
         response = self._call("get_production_metrics", request, GetProductionMetricsResponse)
-        return [
-            ProductionMetric(item.key, float(item.value), item.timestamp)
-            for item in response.metrics
-        ]
+        return PagedList(
+            [
+                ProductionMetric(item.key, float(item.value), item.timestamp)
+                for item in response.metrics
+            ],
+            token=response.next_page_token or None,
+        )
 
     def set_model_version_baseline(
         self, name: str, version: str | int, metrics: Mapping[str, float]

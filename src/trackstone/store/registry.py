@@ -30,6 +30,8 @@ from trackstone.errors import InvalidParameter, NotFound
 __all__ = [
     "MODEL_VERSIONS_MAX_RESULTS_DEFAULT",
     "MODEL_VERSIONS_MAX_RESULTS_LIMIT",
+    "PRODUCTION_METRICS_MAX_RESULTS_DEFAULT",
+    "PRODUCTION_METRICS_MAX_RESULTS_LIMIT",
     "PRODUCTION_METRICS_PER_CALL",
     "REGISTERED_MODELS_MAX_RESULTS_DEFAULT",
     "REGISTERED_MODELS_MAX_RESULTS_LIMIT",
@@ -45,6 +47,10 @@ MODEL_VERSIONS_MAX_RESULTS_LIMIT = 200_000
 # At most this many points go into one log_production_metrics call, stored all or none, by
 # every store (SQL, and over the wire): a batch is atomic whichever store holds the registry.
 PRODUCTION_METRICS_PER_CALL = 10_000
+# Pages of observations: the wire's default page (when a request names no max_results) and
+# the largest page any store hands out in one call.
+PRODUCTION_METRICS_MAX_RESULTS_DEFAULT = 10_000
+PRODUCTION_METRICS_MAX_RESULTS_LIMIT = 50_000
 
 
 @runtime_checkable
@@ -218,8 +224,16 @@ class RegistryStore(Protocol):
         key: str | None = None,
         start_timestamp: int | None = None,
         end_timestamp: int | None = None,
-    ) -> list[ProductionMetric]:
-        """Return a version's observations, oldest first, within [start, end] when given."""
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ProductionMetric]:
+        """Return a version's observations, oldest first, within [start, end] when given.
+
+        With ``max_results`` (1 to ``PRODUCTION_METRICS_MAX_RESULTS_LIMIT``) one page comes
+        back, its ``token`` naming the next page (None after the last); pass it as
+        ``page_token`` with the same other arguments. Without, every observation from
+        ``page_token`` on comes back (a remote store pages through them).
+        """
         ...
 
     def set_model_version_baseline(

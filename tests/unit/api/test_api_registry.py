@@ -353,6 +353,7 @@ def test_report_spells_unknown_and_non_finite_numbers() -> None:
         "checks": [
             {
                 "rule": {"metric": "acc", "operator": ">=", "threshold": -0.02, "relative": True},
+                "rule_text": "acc>=-0.02rel",
                 "baseline": 0.9,
                 "observed": 0.88,
                 "observations": 3,
@@ -362,6 +363,7 @@ def test_report_spells_unknown_and_non_finite_numbers() -> None:
             },
             {
                 "rule": {"metric": "acc", "operator": ">=", "threshold": -0.02, "relative": True},
+                "rule_text": "acc>=-0.02rel",
                 "baseline": 0.9,
                 "observed": "NaN",
                 "observations": 1,

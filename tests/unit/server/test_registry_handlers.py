@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 
 from support.asgi_client import TestClient
-from trackstone.store.registry import PRODUCTION_METRICS_PER_CALL
+from trackstone.store.registry import (
+    PRODUCTION_METRICS_MAX_RESULTS_DEFAULT,
+    PRODUCTION_METRICS_MAX_RESULTS_LIMIT,
+    PRODUCTION_METRICS_PER_CALL,
+)
 
 MLFLOW = "/api/2.0/mlflow"
 TRACKSTONE = "/api/2.0/trackstone/model-versions"
@@ -385,3 +389,85 @@ def test_the_wire_takes_the_stores_batch_limit(client: TestClient, count: int, s
         json={"name": "churn", "version": "1", "metrics": points},
     )
     assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "expected_sizes"),
+    [
+        ({}, [PRODUCTION_METRICS_MAX_RESULTS_DEFAULT, 5]),
+        ({"max_results": 4000}, [4000, 4000, 2005]),
+        ({"max_results": "10005"}, [10005]),
+    ],
+)
+def test_production_metrics_pages_on_the_wire(
+    client: TestClient, params: dict[str, Any], expected_sizes: list[int]
+) -> None:
+    registered(client)
+    total = PRODUCTION_METRICS_MAX_RESULTS_DEFAULT + 5
+    for first in (0, PRODUCTION_METRICS_PER_CALL):
+        points = [
+            {"key": "accuracy", "value": 0.5, "timestamp": t}
+            for t in range(first, min(total, first + PRODUCTION_METRICS_PER_CALL))
+        ]
+        call(
+            client,
+            "POST",
+            f"{TRACKSTONE}/production-metrics/log",
+            {"name": "churn", "version": "1", "metrics": points},
+        )
+    sizes, timestamps, token = [], [], None
+    while True:
+        query = {"name": "churn", "version": "1", **params}
+        if token:
+            query["page_token"] = token
+        page = call(client, "GET", f"{TRACKSTONE}/production-metrics/get", params=query)
+        sizes.append(len(page["metrics"]))
+        timestamps += [point["timestamp"] for point in page["metrics"]]
+        token = page.get("next_page_token")
+        if not token:
+            break
+    assert sizes == expected_sizes
+    assert timestamps == list(range(total))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"max_results": 0}, "max_results"),
+        ({"max_results": PRODUCTION_METRICS_MAX_RESULTS_LIMIT + 1}, "max_results"),
+        ({"page_token": "garbage"}, "page_token"),
+    ],
+)
+def test_production_metrics_paging_refuses_bad_values(
+    client: TestClient, params: dict[str, Any], message: str
+) -> None:
+    registered(client)
+    error = call(
+        client,
+        "GET",
+        f"{TRACKSTONE}/production-metrics/get",
+        params={"name": "churn", "version": "1", **params},
+        status=400,
+    )
+    assert message in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "rule_text"),
+    [
+        ("accuracy>=-2%@1h", "accuracy>=-0.02rel@1h"),
+        ({"metric": "latency_ms", "operator": "<=", "threshold": 5}, "latency_ms<=5abs"),
+        ("`odd key`~=0.1rel", "`odd key`~=0.1rel"),
+    ],
+)
+def test_a_checks_report_gives_each_rule_as_text(
+    client: TestClient, rule: str | dict[str, Any], rule_text: str
+) -> None:
+    registered(client)
+    report = call(
+        client,
+        "POST",
+        f"{TRACKSTONE}/check",
+        {"name": "churn", "version": 1, "now_ms": NOW_MS, "rules": [rule]},
+    )["report"]
+    assert [check["rule_text"] for check in report["checks"]] == [rule_text]

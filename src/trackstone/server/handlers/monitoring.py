@@ -33,7 +33,11 @@ from trackstone.clock import SystemClock
 from trackstone.monitoring.report import BaselineReport, Rule
 from trackstone.server.bodies import parse, respond
 from trackstone.store.base import TrackingStore
-from trackstone.store.registry import RegistryStore, registry_of
+from trackstone.store.registry import (
+    PRODUCTION_METRICS_MAX_RESULTS_DEFAULT,
+    RegistryStore,
+    registry_of,
+)
 
 __all__ = [
     "check_model_version",
@@ -81,7 +85,7 @@ async def log_production_metrics(request: Request, store: TrackingStore) -> Resp
 
 
 async def get_production_metrics(request: Request, store: TrackingStore) -> Response:
-    """Answer a version's observations in a time range, oldest first."""
+    """Answer one page of a version's observations in a time range, oldest first."""
     message = await parse(request, GetProductionMetrics)
     metrics = await run_in_threadpool(
         registry_of(store).get_production_metrics,
@@ -90,9 +94,14 @@ async def get_production_metrics(request: Request, store: TrackingStore) -> Resp
         message.key,
         message.start_timestamp,
         message.end_timestamp,
+        message.max_results or PRODUCTION_METRICS_MAX_RESULTS_DEFAULT,
+        message.page_token,
     )
     return respond(
-        GetProductionMetricsResponse(metrics=[production_metric_to_wire(m) for m in metrics])
+        GetProductionMetricsResponse(
+            metrics=[production_metric_to_wire(m) for m in metrics],
+            next_page_token=metrics.token,
+        )
     )
 
 

@@ -183,8 +183,12 @@ class SqlRegistry:
         key: str | None = None,
         start_timestamp: int | None = None,
         end_timestamp: int | None = None,
-    ) -> list[ProductionMetric]:
-        return self._monitoring.read(name, version, key, start_timestamp, end_timestamp)
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ProductionMetric]:
+        return self._monitoring.read(
+            name, version, key, start_timestamp, end_timestamp, max_results, page_token
+        )
 
     def set_model_version_baseline(
         self, name: str, version: str | int, metrics: Mapping[str, float]

@@ -9,14 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
+from trackstone.entities import PagedList
 from trackstone.entities.registry import Baseline, BaselineOrigin, ProductionMetric
-from trackstone.entities.validation import check_int64, check_key, check_metric_value
-from trackstone.store.registry import check_production_batch
+from trackstone.entities.validation import (
+    check_int64,
+    check_key,
+    check_max_results,
+    check_metric_value,
+)
+from trackstone.errors import InvalidParameter
+from trackstone.store.registry import (
+    PRODUCTION_METRICS_MAX_RESULTS_LIMIT,
+    check_production_batch,
+)
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
+from trackstone.store.sql.page_token import PageToken, decode_token, encode_token, fingerprint
 from trackstone.store.sql.registry_checks import check_metric_values, parse_version
 from trackstone.store.sql.registry_rows import find_model, version_not_found
 from trackstone.store.sql.registry_tables import model_baselines, model_versions, production_metrics
@@ -27,6 +38,10 @@ __all__ = ["RegistryMonitoring"]
 P = production_metrics
 B = model_baselines
 V = model_versions
+_POINT_COLUMNS = (P.c.key, P.c.timestamp, P.c.value, P.c.is_nan, P.c.is_negative_zero)
+# The series order, which is also the keyset of its pages (every column of the primary key
+# but the version's, so a position names one point).
+_ORDER = (P.c.timestamp, P.c.key, P.c.is_nan, P.c.value)
 
 
 def _float(value: float, is_nan: bool, negative_zero: bool) -> float:
@@ -77,27 +92,48 @@ class RegistryMonitoring:
         key: str | None,
         start_timestamp: int | None,
         end_timestamp: int | None,
-    ) -> list[ProductionMetric]:
-        """Return a version's points, oldest first, of one key and within [start, end] if given."""
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ProductionMetric]:
+        """Return a version's points, oldest first, of one key and within [start, end] if given:
+        one page of ``max_results`` (keyset paging on the sort columns), or all of them."""
         number = parse_version(version)
-        query = select(P.c.key, P.c.timestamp, P.c.value, P.c.is_nan, P.c.is_negative_zero)
+        limit = (
+            None
+            if max_results is None
+            else check_max_results(max_results, PRODUCTION_METRICS_MAX_RESULTS_LIMIT)
+        )
+        query = select(*_POINT_COLUMNS)
         if key is not None:
             query = query.where(P.c.key == key)
         if start_timestamp is not None:
-            query = query.where(P.c.timestamp >= check_int64("start_timestamp", start_timestamp))
+            start = check_int64("start_timestamp", start_timestamp)
+            query = query.where(P.c.timestamp >= start)
         if end_timestamp is not None:
             query = query.where(P.c.timestamp <= check_int64("end_timestamp", end_timestamp))
+        marker = fingerprint(
+            "production-metrics", name, number, key, start_timestamp, end_timestamp
+        )
+        if page_token:
+            query = query.where(tuple_(*_ORDER) > tuple_(*_position(page_token, marker)))
+        query = query.order_by(*_ORDER)
+        if limit is not None:
+            query = query.limit(limit + 1)
         with self._db.read() as connection:
             model_pk = _require(connection, name, number)
             rows = connection.execute(
-                query.where(P.c.model_pk == model_pk, P.c.version == number).order_by(
-                    P.c.timestamp, P.c.key, P.c.is_nan, P.c.value
-                )
+                query.where(P.c.model_pk == model_pk, P.c.version == number)
             ).all()
-        return [
+        token = None
+        if limit is not None and len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            token = encode_token(PageToken(marker, position=(last[1], last[0], last[3], last[2])))
+        points = [
             ProductionMetric(key=row[0], value=_float(row[2], row[3], row[4]), timestamp=row[1])
             for row in rows
         ]
+        return PagedList(points, token=token)
 
     def set_baseline(self, name: str, version: str | int, metrics: Mapping[str, float]) -> None:
         """Replace a version's explicit baseline (an empty mapping clears it)."""
@@ -151,6 +187,22 @@ class RegistryMonitoring:
             return Baseline({}, BaselineOrigin.NONE)
         values = {row[0]: _float(row[1], row[2], row[3]) for row in rows}
         return Baseline(values, BaselineOrigin.SOURCE_RUN)
+
+
+def _position(page_token: str, marker: str) -> tuple[int, str, bool, float]:
+    """Return the sort values of the last point of the page before ``page_token``."""
+    position = decode_token(page_token, marker).position
+    if position is None or len(position) != len(_ORDER):
+        raise InvalidParameter(f"page_token: {page_token!r} is not a page of this series")
+    timestamp, key, is_nan, value = position
+    if not (
+        isinstance(timestamp, int)
+        and isinstance(key, str)
+        and isinstance(is_nan, bool)
+        and isinstance(value, (int, float))
+    ):
+        raise InvalidParameter(f"page_token: {page_token!r} is not a page of this series")
+    return timestamp, key, is_nan, float(value)
 
 
 def _require(connection: Connection, name: str, number: int) -> int:

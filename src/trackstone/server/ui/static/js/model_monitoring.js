@@ -8,6 +8,10 @@ import { MONITORING } from "./models_api.js";
 const $ = (id) => document.getElementById(id);
 const UPLOT_URL = "/static/vendor/uplot/uPlot.esm.js";
 const CHART_HEIGHT = 220;
+// Observations come in pages of OBSERVATION_PAGE; the chart stops reading at OBSERVATION_CAP
+// (the oldest ones) and says so, which keeps a long-lived version's page light.
+const OBSERVATION_PAGE = 10000;
+const OBSERVATION_CAP = 100000;
 const ORIGINS = {
   explicit: "set explicitly",
   source_run: "from the source run's metrics",
@@ -23,7 +27,7 @@ const BARE_KEY = /^[A-Za-z0-9_.\/:-]+$/;
 
 /** Fill the monitoring section of version `version` of model `name`. */
 export function startMonitoring({ name, version, chartsReady }) {
-  const state = { baseline: new Map(), series: new Map(), plot: null };
+  const state = { baseline: new Map(), series: new Map(), plot: null, truncated: false };
   $("check-form").addEventListener("submit", (event) => {
     event.preventDefault();
     runCheck(name, version);
@@ -44,13 +48,34 @@ export function startMonitoring({ name, version, chartsReady }) {
   });
 }
 
+/**
+ * Read a version's observations page by page (oldest first) until the last page or
+ * OBSERVATION_CAP points; resolve to {points, more} (more: the series goes on past the cap).
+ */
+export async function fetchObservations(name, version, cap = OBSERVATION_CAP) {
+  const points = [];
+  let token;
+  do {
+    const page = await apiGet(`${MONITORING}/production-metrics/get`, {
+      name,
+      version,
+      max_results: Math.min(OBSERVATION_PAGE, cap - points.length),
+      page_token: token,
+    });
+    points.push(...(page.metrics || []));
+    token = page.next_page_token;
+  } while (token && points.length < cap);
+  return { points, more: Boolean(token) };
+}
+
 async function load(name, version, state, chartsReady) {
   const [baseline, observed] = await Promise.all([
     apiGet(`${MONITORING}/baseline/get`, { name, version }),
-    apiGet(`${MONITORING}/production-metrics/get`, { name, version }),
+    fetchObservations(name, version),
   ]);
   showBaseline(baseline, state);
-  for (const point of observed.metrics || []) {
+  state.truncated = observed.more;
+  for (const point of observed.points) {
     if (!state.series.has(point.key)) state.series.set(point.key, []);
     state.series.get(point.key).push(point);
   }
@@ -114,7 +139,8 @@ async function drawChart(state, chartsReady) {
   $("chart-summary").textContent =
     `${points.length} observation${points.length === 1 ? "" : "s"} of ${key} from ${formatTime(points[0].timestamp)} ` +
     `to ${formatTime(points[points.length - 1].timestamp)}; mean ${formatNumber(mean)}, last ${formatNumber(values[values.length - 1])}` +
-    (baseline === undefined ? "; no baseline value." : `; baseline ${formatNumber(baseline)}.`);
+    (baseline === undefined ? "; no baseline value." : `; baseline ${formatNumber(baseline)}.`) +
+    (state.truncated ? ` Only the first ${OBSERVATION_CAP.toLocaleString()} observations of the version are read.` : "");
   chart.setAttribute("aria-label", `Chart of ${key} observed in production: ${$("chart-summary").textContent}`);
   if (!chartsReady) {
     chart.append(el("p", { className: "muted" }, "The chart needs the UI's third-party files: run make setup."));
@@ -157,21 +183,6 @@ export function parseWindow(text) {
     throw new Error(`window: expected a positive number with a unit s, m, h or d (e.g. 24h), got '${trimmed}'`);
   }
   return Number(match[1]) * SECONDS_PER_UNIT[match[2]];
-}
-
-function formatWindow(seconds) {
-  for (const unit of ["d", "h", "m"]) {
-    const count = seconds / SECONDS_PER_UNIT[unit];
-    if (count >= 1 && Number.isInteger(count)) return `${count}${unit}`;
-  }
-  return `${seconds}s`;
-}
-
-/** The text form of a rule as the server gives it back: `accuracy>=-0.02rel@1d`. */
-export function formatRule(rule) {
-  const key = BARE_KEY.test(rule.metric) ? rule.metric : `\`${rule.metric.replaceAll("`", "``")}\``;
-  const window = rule.window_s === undefined || rule.window_s === null ? "" : `@${formatWindow(rule.window_s)}`;
-  return `${key}${rule.operator}${rule.threshold}${rule.relative ? "rel" : "abs"}${window}`;
 }
 
 function formatDeviation(check) {
@@ -239,7 +250,7 @@ function showReport(report) {
         "tr",
         { className: check.passed ? "check-row pass" : "check-row fail", "data-metric": check.rule.metric },
         el("th", { scope: "row" }, check.rule.metric),
-        el("td", {}, el("code", {}, formatRule(check.rule))),
+        el("td", {}, el("code", {}, check.rule_text)),
         el("td", { className: "num" }, check.baseline === undefined ? "—" : formatNumber(check.baseline)),
         el("td", { className: "num" }, check.observed === undefined ? "—" : formatNumber(check.observed)),
         el("td", { className: "num" }, String(check.observations || 0)),
