@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import inspect
 
 from trackstone.clock import ManualClock
+from trackstone.entities import Param, ViewType
 from trackstone.errors import InvalidParameter, InvalidState
 from trackstone.store.sql.engine import SQLITE_BUSY_TIMEOUT_MS, Database, sqlalchemy_url
 from trackstone.store.sql.migrate import current_revision, head_revision, upgrade
@@ -223,3 +224,56 @@ def test_opening_an_up_to_date_store_does_not_load_alembic(tmp_path: Path) -> No
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("table", "index"), [("params", "ix_params_key_value"), ("tags", "ix_tags_key_value")]
+)
+def test_sqlite_indexes_params_and_tags_by_key_then_value(
+    tmp_path: Path, table: str, index: str
+) -> None:
+    upgrade(_uri(tmp_path))
+
+    connection = sqlite3.connect(tmp_path / "db" / "tracking.db")
+    try:
+        columns = [row[2] for row in connection.execute(f"PRAGMA index_info({index})")]
+        plan = connection.execute(
+            f"EXPLAIN QUERY PLAN SELECT run_pk FROM {table} WHERE key = 'k' AND value = 'v'"
+        ).fetchall()
+    finally:
+        connection.close()
+
+    assert columns == ["key", "value", "run_pk"]
+    # A filter's sub-query is answered from the index alone.
+    assert f"COVERING INDEX {index}" in plan[0][3]
+
+
+def test_upgrade_from_0003_adds_the_search_indexes_and_keeps_the_data(tmp_path: Path) -> None:
+    uri = _uri(tmp_path)
+    store = SqlStore(uri, str(tmp_path / "artifacts"))
+    try:
+        run_id = store.create_run("0").info.run_id
+        store.log_param(run_id, Param("lr", "0.1"))
+    finally:
+        store.close()
+    connection = sqlite3.connect(tmp_path / "db" / "tracking.db")
+    with connection:  # back to what revision 0003 left
+        connection.execute("DROP INDEX ix_params_key_value")
+        connection.execute("DROP INDEX ix_tags_key_value")
+        connection.execute("UPDATE trackstone_schema_version SET version_num = '0003'")
+    connection.close()
+
+    assert upgrade(uri) == "0004"
+
+    store = SqlStore(uri, str(tmp_path / "artifacts"), upgrade=False)
+    try:
+        found = store.search_runs(["0"], "params.lr = '0.1'", ViewType.ACTIVE_ONLY, 10)
+    finally:
+        store.close()
+    assert [run.info.run_id for run in found] == [run_id]
+    connection = sqlite3.connect(tmp_path / "db" / "tracking.db")
+    try:
+        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    finally:
+        connection.close()
+    assert {"ix_params_key_value", "ix_tags_key_value"} <= names

@@ -2,8 +2,9 @@
 
 The SQL must return exactly what ``trackstone.search.evaluate`` returns:
 
-* metrics, params, tags and datasets become ``EXISTS`` sub-queries, so an absent key makes
-  every comparison false (``!=`` and ``NOT IN`` too) and ``IS NULL`` is ``NOT EXISTS``;
+* metrics, params, tags and datasets become ``EXISTS`` sub-queries (params and tags on SQLite
+  ``run_pk IN (SELECT ...)``, the same set), so an absent key makes every comparison false
+  (``!=`` and ``NOT IN`` too) and ``IS NULL`` is ``NOT EXISTS``;
 * a NaN latest metric (stored as ``is_nan``) satisfies only ``!=``;
 * ``LIKE`` is case-sensitive: SQLite gets ``GLOB`` with a translated pattern, PostgreSQL
   ``LIKE`` with backslashes doubled (its default escape character); ``ILIKE`` folds ASCII only,
@@ -210,15 +211,35 @@ class SqlSearch:
             condition = self._string_condition(table.c.value, operator, comparison.value)
         return exists().where(base, condition)
 
+    def _keyed_run_test(self, table: Any, comparison: Comparison) -> ColumnElement[bool]:
+        """A param or tag comparison: ``run_pk IN (...)`` on SQLite, ``EXISTS`` elsewhere.
+
+        SQLite runs an ``EXISTS`` once per candidate run (an index seek each), but an
+        ``IN (SELECT run_pk ...)`` once per query, as a range of the (key, value, run_pk)
+        index of migration 0004: a third of the time for an equality filter on 5,000 runs.
+        PostgreSQL plans both as the same semi-join and has no such index (its index rows
+        cannot hold the longest values). ``IS NULL`` stays ``NOT EXISTS``.
+        """
+        operator = comparison.operator
+        if self._postgres or operator is Operator.IS_NULL:
+            return self._keyed_exists(table, R.c.run_pk, comparison)
+        matching = select(table.c.run_pk).where(table.c.key == comparison.identifier.key)
+        if operator is not Operator.IS_NOT_NULL:
+            matching = matching.where(
+                self._string_condition(table.c.value, operator, comparison.value)
+            )
+        result: ColumnElement[bool] = R.c.run_pk.in_(matching)
+        return result
+
     def _run_comparison(self, comparison: Comparison) -> ColumnElement[bool]:
         identifier, operator = comparison.identifier, comparison.operator
         kind = identifier.kind
         if kind is IdentifierKind.METRIC:
             return self._keyed_exists(schema.latest_metrics, R.c.run_pk, comparison, True)
         if kind is IdentifierKind.PARAM:
-            return self._keyed_exists(schema.params, R.c.run_pk, comparison)
+            return self._keyed_run_test(schema.params, comparison)
         if kind is IdentifierKind.TAG:
-            return self._keyed_exists(schema.tags, R.c.run_pk, comparison)
+            return self._keyed_run_test(schema.tags, comparison)
         if kind is IdentifierKind.DATASET:
             return self._dataset_comparison(comparison)
         column = _RUN_ATTRIBUTES.get(identifier.key)
