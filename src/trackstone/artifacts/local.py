@@ -8,7 +8,11 @@ descended into during downloads.
 
 Writes are atomic: data streams into a hidden temporary file in the destination folder, which
 is flushed, fsynced and then renamed over the destination. Readers see the old file or the new
-one, never a partial one. Files are copied in chunks, never read whole into memory.
+one, never a partial one, even after a machine crash (the data is on disk before the name
+points at it). The folder is not fsynced after the rename: that second flush cost more than the
+whole rest of a small upload, and without it a machine crash (not a process crash) may forget
+the newest names, as SQLite in WAL mode with ``synchronous=NORMAL`` may forget the newest
+commits. Files are copied in chunks, never read whole into memory.
 """
 
 from __future__ import annotations
@@ -74,20 +78,6 @@ def _copy_stream(source: BinaryIO, target_fd: int) -> None:
         while view:
             written = os.write(target_fd, view)
             view = view[written:]
-
-
-def _fsync_folder(folder: str) -> None:
-    """Make a rename inside ``folder`` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @contextmanager
@@ -188,7 +178,6 @@ class LocalArtifactRepository:
                 with suppress(FileNotFoundError):
                     os.remove(temp)
                 raise
-        _fsync_folder(parent)
 
     def _make_folder(self, relative: str) -> str:
         """Create the folder ``relative`` (and the root) if needed; return its real path."""

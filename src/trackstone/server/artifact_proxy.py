@@ -25,6 +25,7 @@ import mimetypes
 import os
 import posixpath
 import re
+import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -114,13 +115,33 @@ def _roots(request: Request) -> ArtifactRoots:
     return roots_of(request.app.state)
 
 
+# The destination never changes once built (settings are fixed): later requests skip the
+# worker-thread hop that building it (a boto3 client, for S3) needs.
+_DESTINATIONS: weakref.WeakKeyDictionary[ArtifactRoots, ArtifactRepository] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def _destination(request: Request) -> ArtifactRepository:
-    return await run_in_threadpool(_roots(request).destination)
+    roots = _roots(request)
+    repo = _DESTINATIONS.get(roots)
+    if repo is None:
+        repo = _DESTINATIONS[roots] = await run_in_threadpool(roots.destination)
+    return repo
 
 
 def _path_param(request: Request) -> str:
     """Return the artifact path of the URL, normalised and checked (``""`` for the root)."""
     return safe_relative_path(str(request.path_params.get("artifact_path", "")))
+
+
+def _declared_size(request: Request) -> int:
+    """Return the body's ``Content-Length`` (checked against the limit by the middleware).
+
+    A chunked body (no length) counts as large: it is streamed.
+    """
+    length = request.headers.get("content-length")
+    return int(length) if length is not None and length.isdigit() else CHUNK_BYTES + 1
 
 
 def _served_type(name: str) -> str:
@@ -141,10 +162,10 @@ def _size_of(stream: BinaryIO) -> int | None:
 
 
 class _BodyReader(io.RawIOBase):
-    """Blocking reads of a request body from a worker thread, one ASGI chunk at a time.
+    """Blocking reads of a request body from a worker thread, about a MiB at a time.
 
-    Each read waits for the next chunk on the event loop, so at most one chunk is held here
-    and the client is slowed down (flow control) while the destination is slower.
+    Each read waits for the next chunks on the event loop, so at most about ``CHUNK_BYTES``
+    are held here and the client is slowed down (flow control) while the destination is slower.
     """
 
     def __init__(self, chunks: AsyncIterator[bytes], loop_token: Any) -> None:
@@ -160,10 +181,17 @@ class _BodyReader(io.RawIOBase):
         return True
 
     async def _next_chunk(self) -> bytes | None:
-        try:
-            return await self._chunks.__anext__()
-        except StopAsyncIteration:
-            return None
+        """Gather ASGI chunks (often 64 KiB) up to ``CHUNK_BYTES``: one thread hop per MiB."""
+        parts: list[bytes] = []
+        size = 0
+        while size < CHUNK_BYTES:
+            try:
+                part = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            parts.append(part)
+            size += len(part)
+        return b"".join(parts) if parts else None
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
@@ -206,12 +234,22 @@ async def _download(request: Request, path: str) -> Response:
     return await download_response(repo, path)
 
 
+def _open(repo: ArtifactRepository, path: str) -> tuple[BinaryIO | bytes, int | None]:
+    """Open ``path``; a file of at most ``CHUNK_BYTES`` comes back read whole (one hop)."""
+    stream = repo.open_artifact(path)
+    size = _size_of(stream)
+    if size is not None and size <= CHUNK_BYTES:
+        with stream:
+            return stream.read(CHUNK_BYTES + 1), None
+    return stream, size
+
+
 async def download_response(repo: ArtifactRepository, path: str) -> Response:
     """Stream the file ``path`` of ``repo`` as an attachment, passive types only, ``nosniff``.
 
     Shared by every route that hands out artifact files, so they all send the same headers.
     """
-    stream = await run_in_threadpool(repo.open_artifact, path)
+    opened, size = await run_in_threadpool(_open, repo, path)
     name = posixpath.basename(path)
     headers = {
         "Content-Disposition": _disposition(name),
@@ -219,7 +257,10 @@ async def download_response(repo: ArtifactRepository, path: str) -> Response:
         "Content-Security-Policy": _DOWNLOAD_CSP,
         "Cache-Control": "no-store",
     }
-    size = _size_of(stream)
+    if isinstance(opened, bytes):
+        # A small file: one answer, its length counted from what was read.
+        return Response(opened, media_type=_served_type(name), headers=headers)
+    stream = opened
     if size is not None:
         headers["Content-Length"] = str(size)
 
@@ -237,9 +278,14 @@ async def _upload(request: Request, path: str) -> Response:
     if not path:
         raise InvalidParameter("artifact path '': must name a file, not the root")
     repo = await _destination(request)
-    body = _BodyReader(request.stream(), anyio.lowlevel.current_token())
-    reader = io.BufferedReader(body, CHUNK_BYTES)
     try:
+        reader: BinaryIO
+        if _declared_size(request) <= CHUNK_BYTES:
+            # Small: read on the event loop, then one thread hop for the write.
+            reader = io.BytesIO(await request.body())
+        else:
+            body = _BodyReader(request.stream(), anyio.lowlevel.current_token())
+            reader = io.BufferedReader(body, CHUNK_BYTES)
         await run_in_threadpool(repo.write_artifact, path, reader)
     except ClientDisconnect:
         # The repository already dropped the partial file; nobody is left to answer.
