@@ -68,5 +68,10 @@ bench-server: setup
 bench-registry: setup
 	$(BIN)/python bench/registry.py
 
+# The web UI in headless Chromium vs MLflow's UI (bench/README.md, "Web UI").
+.PHONY: bench-ui
+bench-ui: setup browser-deps
+	$(BIN)/python bench/ui.py
+
 clean:
 	rm -rf $(VENV) trackstone-data .pytest_cache .mypy_cache .ruff_cache frontend/node_modules $(UI_VENDOR)
