@@ -318,9 +318,14 @@ def test_lineage_without_a_run(store: TrackingStore, churn: RegistryStore, case:
     if case == "no run":
         churn.create_model_version("churn", "s3://bucket/1")
     else:
-        churn.create_model_version("churn", f"runs:/{run_id}/model")
+        # A run a version needs cannot be purged; a logged model's purged source run can be
+        # named by a version registered from the model afterwards.
+        experiment_id = store.get_run(run_id).info.experiment_id
+        logged = logged_models_of(store).create_logged_model(experiment_id, source_run_id=run_id)
         store.delete_run(run_id)
         store.purge_run(run_id)
+        churn.create_model_version("churn", f"models:/{logged.model_id}")
+        assert churn.get_model_version("churn", 1).run_id == run_id
 
     lineage = churn.get_model_version_lineage("churn", 1)
 

@@ -16,7 +16,7 @@ from trackstone.cli.main import main
 from trackstone.client.artifact_functions import download_artifacts
 from trackstone.client.gc import collect_garbage
 from trackstone.entities import LifecycleStage
-from trackstone.errors import NotFound
+from trackstone.errors import InvalidState, NotFound
 from trackstone.store.sql.store import SqlStore
 
 
@@ -199,3 +199,83 @@ def test_a_version_registered_while_gc_runs_keeps_its_run(store: SqlStore, tmp_p
     assert racing.questions >= 2
     assert (report.run_ids, report.kept_run_ids) == ((), (run_id,))
     assert _stage(store, run_id) is LifecycleStage.DELETED
+
+
+class _StoreRegisteringBeforePurge:
+    """The store gc sees: someone registers a version from ``run_id`` after gc's last
+    question to the registry, right before the purge reaches the store."""
+
+    def __init__(self, inner: SqlStore, run_id: str) -> None:
+        self._inner = inner
+        self._run_id = run_id
+        self.registry = inner.registry
+
+    def purge_run(self, run_id: str) -> None:
+        _register(self._inner, "late", self._run_id)
+        self._inner.purge_run(run_id)
+
+    def purge_experiment(self, experiment_id: str) -> None:
+        _register(self._inner, "late", self._run_id)
+        self._inner.purge_experiment(experiment_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_the_store_keeps_a_run_registered_after_gcs_last_check(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    experiment_id = store.create_experiment("late")
+    run_id = _run_with_model(store, experiment_id, tmp_path)
+    store.delete_run(run_id)
+
+    report = collect_garbage(_StoreRegisteringBeforePurge(store, run_id))  # type: ignore[arg-type]
+
+    assert (report.run_ids, report.kept_run_ids) == ((), (run_id,))
+    assert _stage(store, run_id) is LifecycleStage.DELETED
+    assert [v.version for v in store.registry.search_model_versions("name = 'late'")] == ["1"]
+
+
+def test_the_store_keeps_an_experiment_whose_run_was_registered_late(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    experiment_id = store.create_experiment("late")
+    needed = _run_with_model(store, experiment_id, tmp_path)
+    other = _run_with_model(store, experiment_id, tmp_path)
+    store.delete_experiment(experiment_id)
+
+    report = collect_garbage(_StoreRegisteringBeforePurge(store, needed))  # type: ignore[arg-type]
+
+    assert report.experiment_ids == ()
+    assert report.kept_experiment_ids == (experiment_id,)
+    assert (report.run_ids, report.kept_run_ids) == ((other,), (needed,))
+    assert (_stage(store, needed), _stage(store, other)) == (LifecycleStage.DELETED, None)
+    assert store.get_experiment(experiment_id).lifecycle_stage is LifecycleStage.DELETED
+
+
+class _StoreRestoringBeforePurge:
+    """A store on which the run is restored between gc's plan and the purge."""
+
+    def __init__(self, inner: SqlStore) -> None:
+        self._inner = inner
+        self.registry = inner.registry
+
+    def purge_run(self, run_id: str) -> None:
+        self._inner.restore_run(run_id)
+        self._inner.purge_run(run_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_other_refusals_of_a_purge_still_fail_the_collection(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    experiment_id = store.create_experiment("restored")
+    run_id = _run_with_model(store, experiment_id, tmp_path)
+    store.delete_run(run_id)
+
+    with pytest.raises(InvalidState, match="it is active"):
+        collect_garbage(_StoreRestoringBeforePurge(store))  # type: ignore[arg-type]
+
+    assert _stage(store, run_id) is LifecycleStage.ACTIVE

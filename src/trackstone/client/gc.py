@@ -9,8 +9,10 @@ A deleted run that a model version still needs (``RegistryStore.run_ids_in_use``
 version's files live in the run's artifacts, and its lineage names the run) is kept,
 deleted but present, and so is the deleted experiment holding it (its other runs are
 collected). The registry is asked when planning and again just before each removal, so a
-version registered meanwhile is honoured. The report lists what was kept; once no version
-needs the run, the next collection removes it.
+version registered meanwhile is honoured; the SQL store checks once more inside the purge's
+own transaction and refuses (``InvalidState``), which is reported as kept too (a version
+registered in that last moment keeps the run's row, though its files were already deleted).
+The report lists what was kept; once no version needs the run, the next collection removes it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from trackstone.artifacts.base import ArtifactRepository
 from trackstone.artifacts.resolve import repository_for_uri
@@ -150,17 +153,41 @@ def _recheck(store: TrackingStore, plan: _Plan, runs: Sequence[RunInfo], dry_run
         plan.in_use |= _runs_in_use(store, [r.run_id for r in runs if r.run_id not in plan.in_use])
 
 
+def _purged(
+    store: TrackingStore, plan: _Plan, runs: Sequence[RunInfo], purge: Callable[[], None]
+) -> bool:
+    """Call ``purge``; return False if the store refused it for a version needing one of ``runs``.
+
+    The store checks inside its purge transaction, so a version registered after the last
+    recheck still keeps its run's row (its files may already be gone).
+    """
+    try:
+        purge()
+    except InvalidState:
+        needed = _runs_in_use(store, [run.run_id for run in runs])
+        if not needed:
+            raise
+        logger.warning(
+            "kept run(s) %s: a model version registered during the collection needs them "
+            "(their files were already deleted)",
+            ", ".join(sorted(needed)),
+        )
+        plan.in_use |= needed
+        return False
+    return True
+
+
 def _collect_run(
     store: TrackingStore, plan: _Plan, run: RunInfo, outcome: _Outcome, dry_run: bool
 ) -> None:
     _recheck(store, plan, [run], dry_run)
-    if run.run_id in plan.in_use:
-        outcome.kept_runs.append(run.run_id)
+    if run.run_id not in plan.in_use and (
+        dry_run or _purged(store, plan, [run], partial(_purge_run, store, run))
+    ):
+        outcome.artifact_uris.append(run.artifact_uri)
+        outcome.purged_runs.append(run.run_id)
         return
-    outcome.artifact_uris.append(run.artifact_uri)
-    outcome.purged_runs.append(run.run_id)
-    if not dry_run:
-        _purge_run(store, run)
+    outcome.kept_runs.append(run.run_id)
 
 
 def _collect_experiment(
@@ -168,22 +195,24 @@ def _collect_experiment(
 ) -> None:
     runs = plan.experiment_runs[experiment.experiment_id]
     _recheck(store, plan, runs, dry_run)
-    needed = [run for run in runs if run.run_id in plan.in_use]
-    doomed = [run for run in runs if run.run_id not in plan.in_use]
-    outcome.artifact_uris.extend(run.artifact_uri for run in doomed)
-    outcome.purged_runs.extend(run.run_id for run in doomed)
-    if needed:
-        # Keep the experiment row (the kept runs point at it) and its folder.
-        outcome.kept_runs.extend(run.run_id for run in needed)
-        outcome.kept_experiments.append(experiment.experiment_id)
-        if not dry_run:
-            for run in doomed:
-                _purge_run(store, run)
+    if not any(run.run_id in plan.in_use for run in runs) and (
+        dry_run or _purged(store, plan, runs, partial(_purge_experiment, store, experiment, runs))
+    ):
+        outcome.artifact_uris.extend(run.artifact_uri for run in runs)
+        outcome.purged_runs.extend(run.run_id for run in runs)
+        outcome.artifact_uris.append(experiment.artifact_location)
+        outcome.purged_experiments.append(experiment.experiment_id)
         return
-    outcome.artifact_uris.append(experiment.artifact_location)
-    outcome.purged_experiments.append(experiment.experiment_id)
-    if not dry_run:
-        _purge_experiment(store, experiment, runs)
+    # Keep the experiment row (the kept runs point at it) and its folder.
+    for run in runs:
+        if run.run_id not in plan.in_use and (
+            dry_run or _purged(store, plan, [run], partial(_purge_run, store, run))
+        ):
+            outcome.artifact_uris.append(run.artifact_uri)
+            outcome.purged_runs.append(run.run_id)
+        else:
+            outcome.kept_runs.append(run.run_id)
+    outcome.kept_experiments.append(experiment.experiment_id)
 
 
 def _runs_in_use(store: TrackingStore, run_ids: Sequence[str]) -> set[str]:

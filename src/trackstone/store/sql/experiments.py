@@ -12,6 +12,7 @@ from trackstone.entities.experiment import check_experiment_name
 from trackstone.errors import AlreadyExists, InvalidState, NotFound
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
+from trackstone.store.sql.registry_guard import lock_runs, refuse_needed_runs
 from trackstone.store.sql.rows import EXPERIMENT_COLUMNS, experiment_from_row
 
 __all__ = ["ExperimentRepository", "parse_experiment_id"]
@@ -264,6 +265,10 @@ class ExperimentRepository:
                 raise InvalidState(
                     f"cannot purge experiment {experiment_id}: it is active (delete it first)"
                 )
+            lock_runs(connection, R.c.experiment_id == pk)
+            refuse_needed_runs(
+                connection, R.c.experiment_id == pk, f"purge experiment {experiment_id}"
+            )
             # Children go first so that SQLite need not walk the cascades row by row.
             run_pks = select(R.c.run_pk).where(R.c.experiment_id == pk)
             for table in (schema.metrics, schema.latest_metrics, schema.params, schema.tags):

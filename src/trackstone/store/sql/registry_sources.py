@@ -42,8 +42,15 @@ class ResolvedSource:
 
 
 def run_artifact_uri(connection: Connection, run_id: str, field: str) -> str:
-    """Return a run's artifact URI; NotFound naming ``field`` if the run does not exist."""
-    uri = connection.execute(select(R.c.artifact_uri).where(R.c.run_uuid == run_id)).scalar()
+    """Return a run's artifact URI; NotFound naming ``field`` if the run does not exist.
+
+    On PostgreSQL the run's row stays share-locked until the transaction ends, so that a
+    purge of the run waits for the version naming it (see ``registry_guard``).
+    """
+    query = select(R.c.artifact_uri).where(R.c.run_uuid == run_id)
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    uri = connection.execute(query).scalar()
     if uri is None:
         raise NotFound(f"{field}: run {run_id!r} does not exist")
     return str(uri)
