@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
 from trackstone.clock import Clock
 from trackstone.entities import (
+    DatasetInput,
     LifecycleStage,
+    Metric,
     Run,
     RunInfo,
     RunStatus,
@@ -22,8 +25,13 @@ from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.experiments import parse_experiment_id
 from trackstone.store.sql.registry_guard import refuse_needed_runs
-from trackstone.store.sql.rows import RUN_INFO_COLUMNS, run_from_parts, run_info_from_row
-from trackstone.store.sql.run_loader import load_runs
+from trackstone.store.sql.rows import (
+    RUN_INFO_COLUMNS,
+    dataset_input_from_rows,
+    metric_from_values,
+    run_from_parts,
+    run_info_from_row,
+)
 from trackstone.store.sql.run_names import generate_run_name
 
 __all__ = ["RUN_NAME_TAG", "LockedRun", "RunRepository", "load_runs", "lock_run"]
@@ -33,6 +41,8 @@ E = schema.experiments
 R = schema.runs
 ACTIVE = LifecycleStage.ACTIVE.value
 DELETED = LifecycleStage.DELETED.value
+# Bound on the ids in one IN (...) list: below SQLite's and PostgreSQL's parameter limits.
+_CHUNK = 5000
 _MAX_USER_ID_LENGTH = 256
 
 
@@ -66,6 +76,110 @@ def lock_run(connection: Connection, run_id: str, lock: bool = True) -> LockedRu
     if row is None:
         raise NotFound(f"run {run_id!r} does not exist")
     return LockedRun(run_id, row[0], row[1], row[2])
+
+
+def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _key_filter(placeholder: str, column: str) -> str:
+    """Return a condition matching ``column`` against one bound array of run keys."""
+    if placeholder == "?":
+        return f"{column} IN (SELECT value FROM json_each(?))"
+    return f"{column} = ANY(%s)"
+
+
+def _fetch(cursor: Any, sql: str, keys: Any) -> list[Any]:
+    cursor.execute(sql, (keys,))
+    rows: list[Any] = cursor.fetchall()
+    return rows
+
+
+def _load_inputs(cursor: Any, placeholder: str, keys: Any) -> dict[int, list[DatasetInput]]:
+    rows = _fetch(
+        cursor,
+        'SELECT i.run_pk, i.input_pk, d.name, d.digest, d.source_type, d.source, d."schema",'
+        f" d.profile FROM {schema.inputs.name} i JOIN {schema.datasets.name} d"
+        f" ON d.dataset_pk = i.dataset_pk WHERE {_key_filter(placeholder, 'i.run_pk')}"
+        " ORDER BY i.run_pk, i.input_pk",
+        keys,
+    )
+    if not rows:
+        return {}
+    tags: dict[int, list[tuple[str, str]]] = {}
+    tag_rows = _fetch(
+        cursor,
+        f"SELECT t.input_pk, t.key, t.value FROM {schema.input_tags.name} t"
+        f" JOIN {schema.inputs.name} i ON i.input_pk = t.input_pk"
+        f" WHERE {_key_filter(placeholder, 'i.run_pk')} ORDER BY t.input_pk, t.key",
+        keys,
+    )
+    for input_pk, key, value in tag_rows:
+        tags.setdefault(input_pk, []).append((key, value))
+    found: dict[int, list[DatasetInput]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(
+            dataset_input_from_rows(tuple(row[2:]), tags.get(row[1], ()))
+        )
+    return found
+
+
+def _run_sql(placeholder: str) -> tuple[str, str, str, str]:
+    """Return the info, latest-metric, param and tag queries of ``load_runs``."""
+    columns = ", ".join(f"r.{column.name}" for column in RUN_INFO_COLUMNS)
+    return (
+        f"SELECT r.run_pk, {columns} FROM {R.name} r WHERE {_key_filter(placeholder, 'r.run_pk')}",
+        "SELECT run_pk, key, value, is_nan, is_negative_zero, timestamp, step"
+        f" FROM {schema.latest_metrics.name} WHERE {_key_filter(placeholder, 'run_pk')}"
+        " ORDER BY run_pk, key",
+        f"SELECT run_pk, key, value FROM {schema.params.name}"
+        f" WHERE {_key_filter(placeholder, 'run_pk')}",
+        f"SELECT run_pk, key, value FROM {schema.tags.name}"
+        f" WHERE {_key_filter(placeholder, 'run_pk')}",
+    )
+
+
+def load_runs(connection: Connection, run_pks: Sequence[int]) -> dict[int, Run]:
+    """Return the runs with these keys, with data and inputs, in a few set-based queries.
+
+    A hot path (every search page): each query goes through the driver cursor with the keys
+    bound as one array (a JSON array on SQLite), skipping SQLAlchemy's statement expansion and
+    row processing; driver errors are translated by the enclosing ``Database.read``/``write``.
+    """
+    found: dict[int, Run] = {}
+    if not run_pks:
+        return found
+    sqlite = connection.dialect.name == "sqlite"
+    placeholder = "?" if sqlite else "%s"
+    info_sql, latest_sql, param_sql, tag_sql = _run_sql(placeholder)
+    unchecked = Metric.unchecked
+    cursor = connection.connection.cursor()
+    try:
+        for pks in _chunks(run_pks):
+            keys: Any = json.dumps([int(pk) for pk in pks]) if sqlite else [int(pk) for pk in pks]
+            infos = {row[0]: run_info_from_row(row[1:]) for row in _fetch(cursor, info_sql, keys)}
+            latest: dict[int, list[Metric]] = {pk: [] for pk in infos}
+            for pk, key, value, is_nan, negative_zero, ts, step in _fetch(cursor, latest_sql, keys):
+                if is_nan or negative_zero:
+                    metric = metric_from_values(key, value, is_nan, negative_zero, ts, step)
+                else:
+                    metric = unchecked(key, float(value), ts, step)
+                latest[pk].append(metric)
+            param_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
+            for pk, key, value in _fetch(cursor, param_sql, keys):
+                param_map[pk][key] = value
+            tag_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
+            for pk, key, value in _fetch(cursor, tag_sql, keys):
+                tag_map[pk][key] = value
+            inputs = _load_inputs(cursor, placeholder, keys)
+            for pk, info in infos.items():
+                found[pk] = run_from_parts(
+                    info, tuple(latest[pk]), param_map[pk], tag_map[pk], tuple(inputs.get(pk, ()))
+                )
+    finally:
+        cursor.close()
+    return found
 
 
 def _check_run_name(run_name: str) -> str:
