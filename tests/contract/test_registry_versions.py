@@ -176,6 +176,61 @@ def test_a_registry_source_resolves_to_that_versions_location(
     assert copied.storage_location == "s3://bucket/original"
 
 
+@pytest.mark.parametrize("scheme", ["RUNS", "Runs", "rUnS"])
+def test_a_runs_scheme_in_any_case_resolves_the_run(
+    store: TrackingStore, churn: RegistryStore, scheme: str
+) -> None:
+    run = store.get_run(_run_id(store))
+    source = f"{scheme}:/{run.info.run_id}/model"
+
+    created = churn.create_model_version("churn", source)
+
+    assert created.source == source
+    assert created.run_id == run.info.run_id
+    assert created.storage_location == run.info.artifact_uri.rstrip("/") + "/model"
+
+
+@pytest.mark.parametrize(
+    "source", ["MODELS:/churn/1", "Models:/churn@champion", "mOdElS:/churn/Latest"]
+)
+def test_a_models_scheme_in_any_case_resolves_the_version(
+    churn: RegistryStore, source: str
+) -> None:
+    churn.create_model_version("churn", "s3://bucket/original")
+    churn.set_registered_model_alias("churn", "champion", 1)
+
+    copied = churn.create_model_version("churn", source)
+
+    assert copied.storage_location == "s3://bucket/original"
+
+
+def test_a_logged_model_scheme_in_any_case_resolves(
+    store: TrackingStore, churn: RegistryStore
+) -> None:
+    run_id = _run_id(store)
+    experiment_id = store.get_run(run_id).info.experiment_id
+    logged = logged_models_of(store).create_logged_model(experiment_id, source_run_id=run_id)
+
+    created = churn.create_model_version("churn", f"MODELS:/{logged.model_id}")
+
+    assert (created.storage_location, created.model_id, created.run_id) == (
+        logged.artifact_location,
+        logged.model_id,
+        run_id,
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [("RUNS:/" + "f" * 32 + "/model", NotFound), ("Models:/churn", InvalidParameter)],
+)
+def test_a_bad_uri_in_upper_case_is_still_refused(
+    churn: RegistryStore, source: str, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="source"):
+        churn.create_model_version("churn", source)
+
+
 @pytest.mark.parametrize("version", ["abc", "1.5", "-1", "0", "", True, 1.0])
 def test_a_version_that_is_not_a_positive_integer_is_refused(
     churn: RegistryStore, version: object

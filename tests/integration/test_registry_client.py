@@ -111,6 +111,8 @@ def test_versions_from_runs(client: TrackstoneClient) -> None:
     assert (v1.version, v1.run_id, dict(v1.tags)) == ("1", first, {"k": "1"})
     assert (v2.version, v2.run_id, v2.description) == ("2", second, "second")
     assert client.get_model_version_download_uri("churn", 1).endswith(f"{first}/artifacts/model")
+    # The store reads the scheme in any letter case.
+    assert client.get_model_version_download_uri("churn", 2).endswith(f"{second}/artifacts/model")
 
     client.update_model_version("churn", "2", description="better")
     assert client.get_model_version("churn", 2).description == "better"
@@ -309,6 +311,18 @@ def test_fluent_register_model(client: TrackstoneClient, tmp_path: Path) -> None
         trackstone.register_model("models:/churn", "x")
     with pytest.raises(NotFound):
         trackstone.register_model("runs:/0123456789abcdef0123456789abcdef/model", "x")
+
+
+@pytest.mark.parametrize("scheme", ["RUNS", "Runs"])
+def test_fluent_register_model_takes_the_scheme_in_any_case(
+    client: TrackstoneClient, scheme: str
+) -> None:
+    run_id = _train(client, "a")
+
+    version = trackstone.register_model(f"{scheme}:/{run_id}/model", "churn")
+
+    assert (version.source, version.run_id) == (f"{scheme}:/{run_id}/model", run_id)
+    assert load_text(f"models:/churn/{version.version}/weights.txt") == "a"
 
 
 def test_fluent_searches_page_through_everything(client: TrackstoneClient) -> None:

@@ -281,9 +281,7 @@ def registration_source(store: TrackingStore, model_uri: str) -> RegistrationSou
     """
     if is_runs_uri(model_uri):
         run = parse_runs_uri(model_uri, "model_uri")
-        # Spelled canonically (lower-case scheme), the way stores recognise it.
-        canonical = f"{RUNS_SCHEME}:/{run.run_id}" + (f"/{run.path}" if run.path else "")
-        return RegistrationSource(canonical, run.run_id)
+        return RegistrationSource(model_uri, run.run_id)
     if not is_model_uri(model_uri):
         return RegistrationSource(model_uri)
     parsed = parse_model_uri(model_uri)

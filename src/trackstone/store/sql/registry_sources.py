@@ -6,6 +6,8 @@
 ``models:/<name>@<alias>``      the storage location of the version the alias points at
 anything else                   the source itself
 
+The schemes are read in any letter case (``RUNS:/``, ``Models:/``); names and ids are not.
+
 Resolving at registration keeps a version readable after its run is deleted, and is what lets
 ``run_ids_in_use`` tell gc which runs' artifacts a version still needs.
 """
@@ -30,6 +32,9 @@ __all__ = ["ResolvedSource", "resolve_source", "run_artifact_uri"]
 V = model_versions
 A = model_aliases
 R = schema.runs
+# URI schemes are case-insensitive (RFC 3986): RUNS:/ and Models:/ are these too.
+_RUNS_PREFIX = "runs:/"
+_MODELS_PREFIX = "models:/"
 
 
 @dataclass(frozen=True)
@@ -68,17 +73,22 @@ def logged_model_location(connection: Connection, model_id: str, field: str) -> 
     return str(row[0]), str(row[1])
 
 
+def _has_scheme(source: str, prefix: str) -> bool:
+    """Say whether ``source`` starts with ``prefix`` (``runs:/``...), the scheme in any case."""
+    return source[: len(prefix)].lower() == prefix
+
+
 def resolve_source(connection: Connection, source: str) -> ResolvedSource:
     """Resolve ``source`` (see the module docstring). NotFound / InvalidParameter name it."""
-    if source.startswith("runs:/"):
-        run_id, _, path = source[len("runs:/") :].partition("/")
+    if _has_scheme(source, _RUNS_PREFIX):
+        run_id, _, path = source[len(_RUNS_PREFIX) :].partition("/")
         if not run_id:
             raise InvalidParameter(f"source: {source!r} names no run (runs:/<run_id>/<path>)")
         base = run_artifact_uri(connection, run_id, "source").rstrip("/")
         path = path.strip("/")
         return ResolvedSource(f"{base}/{path}" if path else base, run_id=run_id)
-    if source.startswith("models:/"):
-        return _resolve_model_uri(connection, source, source[len("models:/") :].strip("/"))
+    if _has_scheme(source, _MODELS_PREFIX):
+        return _resolve_model_uri(connection, source, source[len(_MODELS_PREFIX) :].strip("/"))
     return ResolvedSource(source)
 
 
