@@ -289,3 +289,58 @@ def test_the_chart_reads_every_page_of_observations(
         [name, 3],
     )
     assert capped == [3, True, PRODUCTION_START_MS + 2]
+
+
+def test_set_and_clear_the_baseline_from_the_page(
+    page: Any, ui_server: UiServer, registry_ids: dict[str, str]
+) -> None:
+    name = _journey(ui_server, registry_ids, "baseline-journey")
+    client = ui_server.client
+    _open(page, ui_server, name, "1")
+    page.wait_for_selector("#baseline-origin[data-origin='source_run']")
+    page.get_by_text("Set the baseline").click()
+    assert page.get_by_role("button", name="Clear").is_disabled()
+    box = page.get_by_label("Metrics, one key=value per line")
+    # Opening the form starts from the baseline shown (the source run's metrics).
+    assert box.input_value() == "accuracy=0.9\nauc=0.91\nlatency_ms=38"
+
+    box.fill("accuracy = 0.95\n\nlatency_ms=35.5\ndrift=-Infinity")
+    page.get_by_role("button", name="Save baseline").click()
+    page.wait_for_selector("#baseline-origin[data-origin='explicit']")
+    assert _table(page, "baseline-body") == {
+        "accuracy": "0.95",
+        "drift": "-Infinity",
+        "latency_ms": "35.5",
+    }
+    assert page.locator("#message").text_content() == "Baseline set: 3 metrics."
+    stored = client.get_baseline(name, "1")
+    assert dict(stored.metrics) == {"accuracy": 0.95, "latency_ms": 35.5, "drift": float("-inf")}
+
+    page.get_by_role("button", name="Clear").click()
+    page.wait_for_selector("#baseline-origin[data-origin='source_run']")
+    assert _table(page, "baseline-body") == {"accuracy": "0.9", "auc": "0.91", "latency_ms": "38"}
+    assert page.locator("#message").text_content() == "Explicit baseline cleared."
+    assert client.get_baseline(name, "1").origin.value == "source_run"
+    assert page.get_by_role("button", name="Clear").is_disabled()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("accuracy", "line 1: expected key=value, e.g. accuracy=0.92, got 'accuracy'"),
+        ("accuracy=0.9\nauc=high", "line 2: the value of auc must be a number, got 'high'"),
+        ("   \n", "metrics: write at least one key=value line, or use Clear to drop the baseline"),
+        ("a=1\na=2", "metrics[1].key: 'a' is given twice"),
+    ],
+)
+def test_a_bad_baseline_is_shown_inline_and_nothing_changes(
+    page: Any, ui_server: UiServer, registry_ids: dict[str, str], text: str, message: str
+) -> None:
+    _open(page, ui_server, CHURN_MODEL, "3")
+    page.wait_for_selector("#baseline-origin[data-origin='source_run']")
+    page.get_by_text("Set the baseline").click()
+    page.get_by_label("Metrics, one key=value per line").fill(text)
+    page.get_by_role("button", name="Save baseline").click()
+    page.wait_for_selector("#baseline-error:not([hidden])")
+    assert page.locator("#baseline-error").text_content() == message
+    assert ui_server.client.get_baseline(CHURN_MODEL, "3").origin.value == "source_run"

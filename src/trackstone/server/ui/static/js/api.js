@@ -37,16 +37,22 @@ export async function apiGet(path, params = {}) {
   return decode(await fetch(path + suffix, { headers: { Accept: "application/json" } }));
 }
 
-/** POST `body` as JSON to `path`; resolve to the decoded JSON. */
-export async function apiPost(path, body) {
+/**
+ * Send `body` as JSON with `method` (POST, PATCH, DELETE: MLflow's registry reads the bodies
+ * of all three); resolve to the decoded JSON.
+ */
+export async function apiSend(method, path, body) {
   return decode(
     await fetch(path, {
-      method: "POST",
+      method,
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(body),
     }),
   );
 }
+
+/** POST `body` as JSON to `path`; resolve to the decoded JSON. */
+export const apiPost = (path, body) => apiSend("POST", path, body);
 
 export const AJAX = "/ajax-api/2.0/mlflow";
 export const UI_API = "/api/2.0/trackstone/ui";

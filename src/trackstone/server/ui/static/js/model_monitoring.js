@@ -1,8 +1,10 @@
 // The production-monitoring section of a version's page: its baseline (and where it comes
 // from), a chart of the values observed in production against the baseline, and a check of
-// rules against the baseline whose report shows a verdict per rule.
+// rules against the baseline whose report shows a verdict per rule. The baseline's form is
+// model_baseline.js.
 import { apiGet, apiPost } from "./api.js";
-import { el, formatNumber, formatTime, replaceChildren } from "./dom.js";
+import { el, formatNumber, formatTime, replaceChildren, showMessage } from "./dom.js";
+import { startBaselineForm } from "./model_baseline.js";
 import { MONITORING } from "./models_api.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,7 +20,7 @@ const ORIGINS = {
   none: "none",
 };
 const ORIGIN_LINES = {
-  explicit: "Set explicitly with set_baseline().",
+  explicit: "Set explicitly (set_baseline() or the form below).",
   source_run: "The source run's latest metrics (no explicit baseline is set).",
   none: "",
 };
@@ -27,7 +29,18 @@ const BARE_KEY = /^[A-Za-z0-9_.\/:-]+$/;
 
 /** Fill the monitoring section of version `version` of model `name`. */
 export function startMonitoring({ name, version, chartsReady }) {
-  const state = { baseline: new Map(), series: new Map(), plot: null, truncated: false };
+  const state = { baseline: new Map(), answer: { metrics: [], origin: "none" }, series: new Map(), plot: null, truncated: false };
+  const form = startBaselineForm({
+    name,
+    version,
+    current: () => state.answer,
+    changed: async (message) => {
+      showBaseline(await apiGet(`${MONITORING}/baseline/get`, { name, version }), state);
+      form.update();
+      showMessage(message);
+      await drawChart(state, chartsReady);
+    },
+  });
   $("check-form").addEventListener("submit", (event) => {
     event.preventDefault();
     runCheck(name, version);
@@ -42,7 +55,7 @@ export function startMonitoring({ name, version, chartsReady }) {
   new ResizeObserver(() => {
     if (state.plot) state.plot.setSize({ width: chartWidth(), height: CHART_HEIGHT });
   }).observe($("chart"));
-  load(name, version, state, chartsReady).catch((error) => {
+  load(name, version, state, chartsReady).then(() => form.update()).catch((error) => {
     $("chart-summary").textContent = error.message;
     $("chart-summary").classList.add("error-text");
   });
@@ -88,6 +101,8 @@ async function load(name, version, state, chartsReady) {
 
 function showBaseline(answer, state) {
   const origin = answer.origin || "none";
+  state.answer = { metrics: answer.metrics || [], origin };
+  state.baseline.clear();
   const label = $("baseline-origin");
   label.textContent = ORIGIN_LINES[origin] ?? origin;
   label.dataset.origin = origin;
@@ -101,7 +116,7 @@ function showBaseline(answer, state) {
   $("baseline-table").hidden = metrics.length === 0;
   const empty = $("baseline-empty");
   empty.hidden = metrics.length > 0;
-  empty.textContent = "No baseline: set one with client.set_baseline(), or register the version from a run that logged metrics.";
+  empty.textContent = "No baseline: set one below or with client.set_baseline(), or register the version from a run that logged metrics.";
 }
 
 /** Offer a starting rule for the first observed metric the baseline knows. */

@@ -1,9 +1,9 @@
 // The models list: search by name, latest version, aliases, stages, last update; create a
 // model; server-side order and paging with page tokens.
-import { apiGet } from "./api.js";
+import { apiGet, apiSend } from "./api.js";
 import { debounce, el, formatAge, formatTime, showMessage } from "./dom.js";
 import { quoteString } from "./filters.js";
-import { MODELS, apiSend, modelUrl, versionUrl } from "./models_api.js";
+import { MODELS, modelUrl, versionUrl } from "./models_api.js";
 import { aliasChip, stageBadge } from "./model_widgets.js";
 
 const PAGE_SIZE = 100;

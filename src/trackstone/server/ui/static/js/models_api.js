@@ -1,32 +1,9 @@
 // Calls to the model registry's JSON API (MLflow's registry routes and Trackstone's extras).
-import { AJAX, ApiError, apiGet } from "./api.js";
+import { AJAX, apiGet, apiSend } from "./api.js";
 
 export const MODELS = `${AJAX}/registered-models`;
 export const VERSIONS = `${AJAX}/model-versions`;
 export const MONITORING = "/ajax-api/2.0/trackstone/model-versions";
-
-/** Send `body` as JSON with `method` (POST, PATCH, DELETE); resolve to the decoded answer. */
-export async function apiSend(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  let answer = {};
-  if (text) {
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      answer = { message: text };
-    }
-  }
-  if (!response.ok) {
-    const message = answer.message || `${response.status} ${response.statusText}`;
-    throw new ApiError(message, answer.error_code || "HTTP_ERROR", response.status);
-  }
-  return answer;
-}
 
 export const getModel = async (name) => (await apiGet(`${MODELS}/get`, { name })).registered_model;
 export const getVersion = async (name, version) =>
