@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
 from trackstone.clock import Clock
 from trackstone.entities import (
-    DatasetInput,
     LifecycleStage,
-    Metric,
     Run,
     RunInfo,
     RunStatus,
@@ -25,13 +22,8 @@ from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.experiments import parse_experiment_id
 from trackstone.store.sql.registry_guard import refuse_needed_runs
-from trackstone.store.sql.rows import (
-    RUN_INFO_COLUMNS,
-    dataset_input_from_rows,
-    metric_from_values,
-    run_from_parts,
-    run_info_from_row,
-)
+from trackstone.store.sql.rows import RUN_INFO_COLUMNS, run_from_parts, run_info_from_row
+from trackstone.store.sql.run_loader import load_runs
 from trackstone.store.sql.run_names import generate_run_name
 
 __all__ = ["RUN_NAME_TAG", "LockedRun", "RunRepository", "load_runs", "lock_run"]
@@ -41,8 +33,6 @@ E = schema.experiments
 R = schema.runs
 ACTIVE = LifecycleStage.ACTIVE.value
 DELETED = LifecycleStage.DELETED.value
-# Bound on the ids in one IN (...) list: below SQLite's and PostgreSQL's parameter limits.
-_CHUNK = 5000
 _MAX_USER_ID_LENGTH = 256
 
 
@@ -65,121 +55,55 @@ class LockedRun:
             )
 
 
+_LOCK_SQL = f"SELECT run_pk, lifecycle_stage, experiment_id FROM {R.name} WHERE run_uuid = "
+# Every write to a run starts here: the driver cursor skips SQLAlchemy's statement building
+# and result processing, most of this lookup's cost.
+_LOCK_SQL_BY_DIALECT = {
+    ("sqlite", False): _LOCK_SQL + "?",
+    ("sqlite", True): _LOCK_SQL + "?",
+    ("postgresql", False): _LOCK_SQL + "%s",
+    ("postgresql", True): _LOCK_SQL + "%s FOR KEY SHARE",
+}
+
+
+def fetch_one(connection: Connection, sql: str, parameters: tuple[Any, ...]) -> Any:
+    """Return the first row of a driver-level query (errors translated by the transaction)."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
 def lock_run(connection: Connection, run_id: str, lock: bool = True) -> LockedRun:
     """Find a run by its public id (locking its row on PostgreSQL); NotFound if absent."""
     if not isinstance(run_id, str) or not run_id or len(run_id) > 32:
         raise NotFound(f"run {run_id!r} does not exist")
-    query = select(R.c.run_pk, R.c.lifecycle_stage, R.c.experiment_id).where(R.c.run_uuid == run_id)
-    if lock and connection.dialect.name == "postgresql":
-        query = query.with_for_update(key_share=True)
-    row = connection.execute(query).first()
+    row = fetch_one(connection, _LOCK_SQL_BY_DIALECT[connection.dialect.name, lock], (run_id,))
     if row is None:
         raise NotFound(f"run {run_id!r} does not exist")
     return LockedRun(run_id, row[0], row[1], row[2])
 
 
-def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-def _key_filter(placeholder: str, column: str) -> str:
-    """Return a condition matching ``column`` against one bound array of run keys."""
-    if placeholder == "?":
-        return f"{column} IN (SELECT value FROM json_each(?))"
-    return f"{column} = ANY(%s)"
-
-
-def _fetch(cursor: Any, sql: str, keys: Any) -> list[Any]:
-    cursor.execute(sql, (keys,))
-    rows: list[Any] = cursor.fetchall()
-    return rows
-
-
-def _load_inputs(cursor: Any, placeholder: str, keys: Any) -> dict[int, list[DatasetInput]]:
-    rows = _fetch(
-        cursor,
-        'SELECT i.run_pk, i.input_pk, d.name, d.digest, d.source_type, d.source, d."schema",'
-        f" d.profile FROM {schema.inputs.name} i JOIN {schema.datasets.name} d"
-        f" ON d.dataset_pk = i.dataset_pk WHERE {_key_filter(placeholder, 'i.run_pk')}"
-        " ORDER BY i.run_pk, i.input_pk",
-        keys,
+def _create_sql(dialect: str) -> tuple[str, str, str]:
+    """Return the experiment check, run insert and tag insert of ``RunRepository.create``."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    # FOR SHARE holds off a concurrent delete_experiment until this run is in (PostgreSQL;
+    # SQLite's write transaction already excludes every other writer).
+    share = " FOR SHARE" if dialect == "postgresql" else ""
+    columns = (
+        "run_uuid, name, experiment_id, user_id, status, start_time, end_time, artifact_uri,"
+        " lifecycle_stage, deleted_time, deleted_with_experiment"
     )
-    if not rows:
-        return {}
-    tags: dict[int, list[tuple[str, str]]] = {}
-    tag_rows = _fetch(
-        cursor,
-        f"SELECT t.input_pk, t.key, t.value FROM {schema.input_tags.name} t"
-        f" JOIN {schema.inputs.name} i ON i.input_pk = t.input_pk"
-        f" WHERE {_key_filter(placeholder, 'i.run_pk')} ORDER BY t.input_pk, t.key",
-        keys,
-    )
-    for input_pk, key, value in tag_rows:
-        tags.setdefault(input_pk, []).append((key, value))
-    found: dict[int, list[DatasetInput]] = {}
-    for row in rows:
-        found.setdefault(row[0], []).append(
-            dataset_input_from_rows(tuple(row[2:]), tags.get(row[1], ()))
-        )
-    return found
-
-
-def _run_sql(placeholder: str) -> tuple[str, str, str, str]:
-    """Return the info, latest-metric, param and tag queries of ``load_runs``."""
-    columns = ", ".join(f"r.{column.name}" for column in RUN_INFO_COLUMNS)
+    marks = ", ".join([mark] * 11)
+    returning = "" if dialect == "sqlite" else " RETURNING run_pk"
     return (
-        f"SELECT r.run_pk, {columns} FROM {R.name} r WHERE {_key_filter(placeholder, 'r.run_pk')}",
-        "SELECT run_pk, key, value, is_nan, is_negative_zero, timestamp, step"
-        f" FROM {schema.latest_metrics.name} WHERE {_key_filter(placeholder, 'run_pk')}"
-        " ORDER BY run_pk, key",
-        f"SELECT run_pk, key, value FROM {schema.params.name}"
-        f" WHERE {_key_filter(placeholder, 'run_pk')}",
-        f"SELECT run_pk, key, value FROM {schema.tags.name}"
-        f" WHERE {_key_filter(placeholder, 'run_pk')}",
+        f"SELECT lifecycle_stage, artifact_location FROM {E.name}"
+        f" WHERE experiment_id = {mark}{share}",
+        f"INSERT INTO {R.name} ({columns}) VALUES ({marks}){returning}",
+        f"INSERT INTO {schema.tags.name} (run_pk, key, value) VALUES ({mark}, {mark}, {mark})",
     )
-
-
-def load_runs(connection: Connection, run_pks: Sequence[int]) -> dict[int, Run]:
-    """Return the runs with these keys, with data and inputs, in a few set-based queries.
-
-    A hot path (every search page): each query goes through the driver cursor with the keys
-    bound as one array (a JSON array on SQLite), skipping SQLAlchemy's statement expansion and
-    row processing; driver errors are translated by the enclosing ``Database.read``/``write``.
-    """
-    found: dict[int, Run] = {}
-    if not run_pks:
-        return found
-    sqlite = connection.dialect.name == "sqlite"
-    placeholder = "?" if sqlite else "%s"
-    info_sql, latest_sql, param_sql, tag_sql = _run_sql(placeholder)
-    unchecked = Metric.unchecked
-    cursor = connection.connection.cursor()
-    try:
-        for pks in _chunks(run_pks):
-            keys: Any = json.dumps([int(pk) for pk in pks]) if sqlite else [int(pk) for pk in pks]
-            infos = {row[0]: run_info_from_row(row[1:]) for row in _fetch(cursor, info_sql, keys)}
-            latest: dict[int, list[Metric]] = {pk: [] for pk in infos}
-            for pk, key, value, is_nan, negative_zero, ts, step in _fetch(cursor, latest_sql, keys):
-                if is_nan or negative_zero:
-                    metric = metric_from_values(key, value, is_nan, negative_zero, ts, step)
-                else:
-                    metric = unchecked(key, float(value), ts, step)
-                latest[pk].append(metric)
-            param_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
-            for pk, key, value in _fetch(cursor, param_sql, keys):
-                param_map[pk][key] = value
-            tag_map: dict[int, dict[str, str]] = {pk: {} for pk in infos}
-            for pk, key, value in _fetch(cursor, tag_sql, keys):
-                tag_map[pk][key] = value
-            inputs = _load_inputs(cursor, placeholder, keys)
-            for pk, info in infos.items():
-                found[pk] = run_from_parts(
-                    info, tuple(latest[pk]), param_map[pk], tag_map[pk], tuple(inputs.get(pk, ()))
-                )
-    finally:
-        cursor.close()
-    return found
 
 
 def _check_run_name(run_name: str) -> str:
@@ -192,7 +116,7 @@ class RunRepository:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        self._insert_run = insert(R)
+        self._create_sql = _create_sql(db.dialect)
 
     def create(
         self,
@@ -215,14 +139,9 @@ class RunRepository:
         pk = parse_experiment_id(experiment_id)
         run_id = uuid.uuid4().hex
         start = self._clock.now_ms() if start_time is None else start_time
+        experiment_sql, run_sql, tag_sql = self._create_sql
         with self._db.write() as connection:
-            query = select(E.c.lifecycle_stage, E.c.artifact_location).where(
-                E.c.experiment_id == pk
-            )
-            if connection.dialect.name == "postgresql":
-                # Hold off a concurrent delete_experiment until this run is in.
-                query = query.with_for_update(read=True)
-            found = connection.execute(query).first()
+            found = fetch_one(connection, experiment_sql, (pk,))
             if found is None:
                 raise NotFound(f"experiment {experiment_id!r} does not exist")
             stage, location = found
@@ -241,28 +160,15 @@ class RunRepository:
                 artifact_uri=f"{location.rstrip('/')}/{run_id}/artifacts",
                 lifecycle_stage=LifecycleStage.ACTIVE,
             )
-            result = connection.execute(
-                self._insert_run,
-                {
-                    "run_uuid": run_id,
-                    "name": name,
-                    "experiment_id": pk,
-                    "user_id": info.user_id,
-                    "status": info.status.value,
-                    "start_time": start,
-                    "end_time": None,
-                    "artifact_uri": info.artifact_uri,
-                    "lifecycle_stage": ACTIVE,
-                    "deleted_time": None,
-                    "deleted_with_experiment": False,
-                },
-            )
-            assert result.inserted_primary_key is not None
-            run_pk = int(result.inserted_primary_key[0])
-            connection.execute(
-                insert(schema.tags),
-                [{"run_pk": run_pk, "key": k, "value": v} for k, v in tag_map.items()],
-            )
+            row: tuple[Any, ...] = (run_id, name, pk, info.user_id, info.status.value, start)
+            row += (None, info.artifact_uri, ACTIVE, None, False)
+            cursor: Any = connection.connection.cursor()
+            try:
+                cursor.execute(run_sql, row)
+                run_pk = cursor.lastrowid if self._db.is_sqlite else cursor.fetchone()[0]
+                cursor.executemany(tag_sql, [(run_pk, k, v) for k, v in tag_map.items()])
+            finally:
+                cursor.close()
         # Everything a new run holds is known here: no need to read it back.
         return run_from_parts(info, (), {}, tag_map, ())
 
