@@ -6,6 +6,7 @@ page's model keys, in chunks), never one query per row.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -125,18 +126,38 @@ def _children(
     value_columns: Sequence[Any],
     wanted: set[tuple[int, int]],
 ) -> dict[tuple[int, int], list[Any]]:
-    """Return the child rows of the ``wanted`` (model_pk, version) pairs, keyed by pair."""
-    versions = [version for _, version in wanted]
-    low, high = min(versions), max(versions)
-    found: dict[tuple[int, int], list[Any]] = {}
-    for pks in _chunks(sorted({pk for pk, _ in wanted})):
-        query = select(table.c.model_pk, table.c.version, *value_columns).where(
-            table.c.model_pk.in_(pks), table.c.version >= low, table.c.version <= high
+    """Return the child rows of the ``wanted`` (model_pk, version) pairs, keyed by pair.
+
+    The pairs are bound as one array and joined to the child table's primary key, so exactly
+    the page's children are read (a range over model keys and versions read several times
+    more rows than it kept). The driver cursor skips SQLAlchemy's per-row processing.
+    """
+    values = ", ".join(f"t.{column.name}" for column in value_columns)
+    pairs = sorted(wanted)
+    if connection.dialect.name == "sqlite":
+        # One integer per pair: model_pk in the high bits, the version in the low 32 bits.
+        sql = (
+            f"SELECT t.model_pk, t.version, {values} FROM json_each(?) AS j"
+            f" JOIN {table.name} AS t ON t.model_pk = (j.value >> 32)"
+            " AND t.version = (j.value & 4294967295)"
         )
-        for pk, version, *values in connection.execute(query).all():
-            key = (pk, version)
-            if key in wanted:
-                found.setdefault(key, []).append(values)
+        packed = [(pk << 32) | version for pk, version in pairs]
+        parameters: Any = (json.dumps(packed),)
+    else:
+        sql = (
+            f"SELECT t.model_pk, t.version, {values}"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS j(model_pk, version)"
+            f" JOIN {table.name} AS t ON t.model_pk = j.model_pk AND t.version = j.version"
+        )
+        parameters = ([pk for pk, _ in pairs], [version for _, version in pairs])
+    found: dict[tuple[int, int], list[Any]] = {}
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        for pk, version, *row in cursor.fetchall():
+            found.setdefault((pk, version), []).append(row)
+    finally:
+        cursor.close()
     return found
 
 
