@@ -20,8 +20,9 @@ from trackstone.errors import InvalidParameter
 from trackstone.store.base import METRIC_HISTORY_MAX_RESULTS_LIMIT, MetricWithRunId
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
+from trackstone.store.sql.gc_pause import paused_gc
 from trackstone.store.sql.page_token import PageToken, decode_token, encode_token, fingerprint
-from trackstone.store.sql.rows import metrics_from_rows
+from trackstone.store.sql.rows import metrics_from_rows, point_value_sql, points_from_rows
 from trackstone.store.sql.runs import lock_run
 
 __all__ = ["HistoryReader"]
@@ -78,10 +79,10 @@ def _bucket_points(cursor: Any, sql: _BucketQueries, bounds: tuple[Any, ...]) ->
     return points
 
 
-def _history_sql(placeholder: str, after: bool, limited: bool) -> str:
+def _history_sql(dialect: str, placeholder: str, after: bool, limited: bool) -> str:
     marks = [placeholder] * 4
     sql = (
-        "SELECT step, timestamp, value, is_nan, is_negative_zero FROM metrics "
+        f"SELECT step, timestamp, {point_value_sql(dialect)} FROM metrics "
         f"WHERE run_pk = {placeholder} AND key = {placeholder}"
     )
     if after:
@@ -108,26 +109,30 @@ class HistoryReader:
         position = decode_token(page_token, marker).position if page_token else None
         if position is not None and len(position) != 4:
             raise InvalidParameter("page_token: not a metric history token")
-        sql = _history_sql(self._db.placeholder, position is not None, max_results is not None)
+        sql = _history_sql(
+            self._db.dialect, self._db.placeholder, position is not None, max_results is not None
+        )
         args: list[Any] = [key, *(position or ())]
         if max_results is not None:
             args.append(max_results + 1)
-        with self._db.read() as connection:
-            run = lock_run(connection, run_id, lock=False)
-            cursor = self._db.cursor(connection)
-            try:
-                cursor.execute(sql, (run.run_pk, *args))
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
-        token = None
-        if max_results is not None and len(rows) > max_results:
-            rows = rows[:max_results]
-            step, ts, value, nan, _ = rows[-1]
-            token = encode_token(
-                PageToken(fingerprint=marker, position=(step, ts, value, bool(nan)))
-            )
-        return PagedList(metrics_from_rows(key, rows), token=token)
+        with paused_gc():
+            with self._db.read() as connection:
+                run = lock_run(connection, run_id, lock=False)
+                cursor = self._db.cursor(connection)
+                try:
+                    cursor.execute(sql, (run.run_pk, *args))
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+            token = None
+            if max_results is not None and len(rows) > max_results:
+                rows = rows[:max_results]
+                step, ts, value = rows[-1]
+                # NaN is stored as 0.0 with its flag set; -0.0 equals the stored 0 in SQL.
+                position = (step, ts, 0.0, True) if value is None else (step, ts, value, False)
+                token = encode_token(PageToken(fingerprint=marker, position=position))
+            points = points_from_rows(key, rows)
+        return PagedList(points, token=token)
 
     def downsampled(
         self,

