@@ -25,8 +25,8 @@ from trackstone.models.environment import pinned
 from trackstone.models.load import LoadedModel, OpenedModel, load_with, model_file
 from trackstone.models.mlmodel import ModelMetadata
 from trackstone.models.model_info import ModelInfo
-from trackstone.models.run_logging import artifact_name, log_model_to_run
-from trackstone.models.save import Flavor, SaveOptions, save_model_dir
+from trackstone.models.run_logging import log_model_to_run
+from trackstone.models.save import Flavor, SaveOptions, class_path, save_model_dir
 
 __all__ = ["FLAVOR_NAME", "LOADER_MODULE", "load_model", "load_pyfunc", "log_model", "save_model"]
 
@@ -42,16 +42,12 @@ def _lgb() -> Any:
     return importlib.import_module("lightgbm")
 
 
-def _class_name(model: Any) -> str:
-    return f"{type(model).__module__}.{type(model).__qualname__}"
-
-
 def _flavor(lgb_model: Any) -> Flavor:
     lgb = _lgb()
     is_booster = isinstance(lgb_model, lgb.Booster)
     if not is_booster and not isinstance(lgb_model, lgb.LGBMModel):
         raise InvalidParameter(
-            f"lgb_model: expected a lightgbm Booster or LGBMModel, got {_class_name(lgb_model)}"
+            f"lgb_model: expected a lightgbm Booster or LGBMModel, got {class_path(lgb_model)}"
         )
     file_name = _BOOSTER_FILE if is_booster else _PICKLE_FILE
 
@@ -63,7 +59,7 @@ def _flavor(lgb_model: Any) -> Flavor:
                 pickle.dump(lgb_model, stream, protocol=pickle.DEFAULT_PROTOCOL)
         flavor_conf: dict[str, Any] = {
             "data": file_name,
-            "model_class": _class_name(lgb_model),
+            "model_class": class_path(lgb_model),
             "lgb_version": str(lgb.__version__),
             "code": None,
         }
@@ -127,13 +123,10 @@ def log_model(
 
     Arguments as in ``save_model``; ``registered_model_name`` also registers it.
     """
-    flavor = _flavor(lgb_model)
-    return log_model_to_run(
-        lambda path, options: save_model_dir(path, flavor, options),
-        artifact_name(name, artifact_path),
-        SaveOptions(input_example, signature, pip_requirements, extra_pip_requirements, metadata),
-        registered_model_name,
+    options = SaveOptions(
+        input_example, signature, pip_requirements, extra_pip_requirements, metadata
     )
+    return log_model_to_run(_flavor(lgb_model), name, artifact_path, options, registered_model_name)
 
 
 def _load(opened: OpenedModel) -> Any:

@@ -27,7 +27,7 @@ from trackstone.models.environment import pinned
 from trackstone.models.load import LoadedModel, OpenedModel, load_with, model_file
 from trackstone.models.mlmodel import ModelMetadata
 from trackstone.models.model_info import ModelInfo
-from trackstone.models.run_logging import artifact_name, log_model_to_run
+from trackstone.models.run_logging import log_model_to_run
 from trackstone.models.save import Flavor, SaveOptions, save_model_dir
 
 __all__ = ["FLAVOR_NAME", "LOADER_MODULE", "load_model", "load_pyfunc", "log_model", "save_model"]
@@ -156,12 +156,11 @@ def log_model(
 
     Arguments as in ``save_model``; ``registered_model_name`` also registers it.
     """
-    flavor = _flavor(pytorch_model)
+    options = SaveOptions(
+        input_example, signature, pip_requirements, extra_pip_requirements, metadata
+    )
     return log_model_to_run(
-        lambda path, options: save_model_dir(path, flavor, options),
-        artifact_name(name, artifact_path),
-        SaveOptions(input_example, signature, pip_requirements, extra_pip_requirements, metadata),
-        registered_model_name,
+        _flavor(pytorch_model), name, artifact_path, options, registered_model_name
     )
 
 

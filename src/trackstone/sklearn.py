@@ -27,7 +27,7 @@ from trackstone.models.environment import pinned
 from trackstone.models.load import LoadedModel, OpenedModel, load_with, model_file
 from trackstone.models.mlmodel import PYFUNC_FLAVOR, ModelMetadata
 from trackstone.models.model_info import ModelInfo
-from trackstone.models.run_logging import artifact_name, log_model_to_run
+from trackstone.models.run_logging import log_model_to_run
 from trackstone.models.save import Flavor, SaveOptions, save_model_dir
 
 __all__ = [
@@ -100,16 +100,10 @@ def save_model(
         AlreadyExists: ``path`` exists and is not empty.
         InvalidParameter: the example or signature is unusable.
     """
-    return _save(
-        sk_model,
-        Path(path),
-        SaveOptions(input_example, signature, pip_requirements, extra_pip_requirements, metadata),
-        pyfunc_predict_fn,
+    options = SaveOptions(
+        input_example, signature, pip_requirements, extra_pip_requirements, metadata
     )
-
-
-def _save(sk_model: Any, path: Path, options: SaveOptions, predict_fn: str) -> ModelMetadata:
-    return save_model_dir(path, _flavor(sk_model, predict_fn), options)
+    return save_model_dir(Path(path), _flavor(sk_model, pyfunc_predict_fn), options)
 
 
 def log_model(
@@ -138,12 +132,8 @@ def log_model(
     options = SaveOptions(
         input_example, signature, pip_requirements, extra_pip_requirements, metadata
     )
-    return log_model_to_run(
-        lambda path, chosen: _save(sk_model, path, chosen, pyfunc_predict_fn),
-        artifact_name(name, artifact_path),
-        options,
-        registered_model_name,
-    )
+    flavor = _flavor(sk_model, pyfunc_predict_fn)
+    return log_model_to_run(flavor, name, artifact_path, options, registered_model_name)
 
 
 def _unpickle(path: Path, serialization_format: Any, trusted_types: Any) -> Any:

@@ -24,8 +24,8 @@ from trackstone.models.environment import pinned
 from trackstone.models.load import LoadedModel, OpenedModel, load_with, model_file
 from trackstone.models.mlmodel import ModelMetadata
 from trackstone.models.model_info import ModelInfo
-from trackstone.models.run_logging import artifact_name, log_model_to_run
-from trackstone.models.save import Flavor, SaveOptions, save_model_dir
+from trackstone.models.run_logging import log_model_to_run
+from trackstone.models.save import Flavor, SaveOptions, class_path, save_model_dir
 
 __all__ = ["FLAVOR_NAME", "LOADER_MODULE", "load_model", "load_pyfunc", "log_model", "save_model"]
 
@@ -37,10 +37,6 @@ _PACKAGE = "xgboost"
 
 def _xgb() -> Any:
     return importlib.import_module(_PACKAGE)
-
-
-def _class_name(model: Any) -> str:
-    return f"{type(model).__module__}.{type(model).__qualname__}"
 
 
 def _predict_with(model: Any) -> Any:
@@ -55,7 +51,7 @@ def _flavor(xgb_model: Any, model_format: str) -> Flavor:
     xgb = _xgb()
     if not isinstance(xgb_model, (xgb.Booster, xgb.XGBModel)):
         raise InvalidParameter(
-            f"xgb_model: expected an xgboost Booster or XGBModel, got {_class_name(xgb_model)}"
+            f"xgb_model: expected an xgboost Booster or XGBModel, got {class_path(xgb_model)}"
         )
     if model_format not in _FORMATS:
         raise InvalidParameter(f"model_format: expected one of {_FORMATS}, got {model_format!r}")
@@ -65,7 +61,7 @@ def _flavor(xgb_model: Any, model_format: str) -> Flavor:
         xgb_model.save_model(str(root / file_name))
         flavor_conf = {
             "data": file_name,
-            "model_class": _class_name(xgb_model),
+            "model_class": class_path(xgb_model),
             "model_format": model_format,
             "xgb_version": str(xgb.__version__),
             "code": None,
@@ -131,13 +127,11 @@ def log_model(
 
     Arguments as in ``save_model``; ``registered_model_name`` also registers it.
     """
-    flavor = _flavor(xgb_model, model_format)
-    return log_model_to_run(
-        lambda path, options: save_model_dir(path, flavor, options),
-        artifact_name(name, artifact_path),
-        SaveOptions(input_example, signature, pip_requirements, extra_pip_requirements, metadata),
-        registered_model_name,
+    options = SaveOptions(
+        input_example, signature, pip_requirements, extra_pip_requirements, metadata
     )
+    flavor = _flavor(xgb_model, model_format)
+    return log_model_to_run(flavor, name, artifact_path, options, registered_model_name)
 
 
 def _load(opened: OpenedModel) -> Any:

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from trackstone.entities.validation import MAX_TAG_VALUE_LENGTH
 from trackstone.errors import InvalidParameter, InvalidState
 from trackstone.models.mlmodel import ModelMetadata
 from trackstone.models.model_info import ModelInfo
-from trackstone.models.save import SaveOptions
+from trackstone.models.save import Flavor, SaveOptions, save_model_dir
 
 __all__ = ["LOG_MODEL_HISTORY_TAG", "artifact_name", "log_model_to_run"]
 
@@ -89,34 +88,41 @@ def _register(model_uri: str, registered_model_name: str) -> int:
 
 
 def log_model_to_run(
-    save: Callable[[Path, SaveOptions], ModelMetadata],
-    name: str,
+    flavor: Flavor,
+    name: str | None,
+    artifact_path: str | None,
     options: SaveOptions,
     registered_model_name: str | None = None,
 ) -> ModelInfo:
-    """Save a model with ``save`` and log it under the active run (started if none).
+    """Save the model ``flavor`` describes and log it under the active run (started if none).
 
     Args:
-        save: the flavor's save function (destination folder, options) -> metadata.
-        name: the artifact path in the run (already checked by ``artifact_name``).
+        flavor: the framework's part of the model folder (files, prediction, requirements).
+        name: the artifact path in the run (MLflow 3's name; see ``artifact_name``).
+        artifact_path: MLflow 2's name for ``name``.
         options: the caller's save options; the run id and artifact path are filled in.
         registered_model_name: also register the model under this name.
+
+    Raises:
+        InvalidParameter: the artifact path is missing or unusable, or ``save_model_dir``
+            refuses the options.
     """
     from trackstone.client.fluent import current_run_id, get_client
 
+    relative = artifact_name(name, artifact_path)
     run_id = current_run_id()
     client = get_client()
     staging = Path(tempfile.mkdtemp(prefix="trackstone-log-model-"))
     try:
         local = staging / "model"
-        options = dataclasses.replace(options, run_id=run_id, artifact_path=name)
-        metadata = save(local, options)
-        client.log_artifacts(run_id, local, name)
+        options = dataclasses.replace(options, run_id=run_id, artifact_path=relative)
+        metadata = save_model_dir(local, flavor, options)
+        client.log_artifacts(run_id, local, relative)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _record_history(client, run_id, metadata)
-    model_uri = f"runs:/{run_id}/{name}"
-    info = ModelInfo.of(metadata, model_uri, run_id, name)
+    model_uri = f"runs:/{run_id}/{relative}"
+    info = ModelInfo.of(metadata, model_uri, run_id, relative)
     if registered_model_name is not None:
         version = _register(model_uri, registered_model_name)
         info = dataclasses.replace(info, registered_model_version=version)

@@ -36,7 +36,7 @@ from trackstone.models.signature import (
     signature_from,
 )
 
-__all__ = ["Flavor", "SaveOptions", "save_model_dir"]
+__all__ = ["Flavor", "SaveOptions", "class_path", "save_model_dir"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,11 @@ class Flavor:
     write: Callable[[Path], tuple[dict[str, Any], dict[str, Any]]]
     predict: Callable[[Any], Any]
     requirements: Sequence[str]
+
+
+def class_path(model: Any) -> str:
+    """Return the dotted path of a model's class, as MLmodel's ``model_class`` records it."""
+    return f"{type(model).__module__}.{type(model).__qualname__}"
 
 
 @dataclass(frozen=True)
