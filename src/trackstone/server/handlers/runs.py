@@ -34,7 +34,11 @@ from trackstone.api.runs import (
 )
 from trackstone.entities import Param, RunTag
 from trackstone.server.bodies import parse, respond
+from trackstone.server.store_calls import call_store
 from trackstone.store.base import TrackingStore
+
+# Batches up to this many records are small enough to store on the event loop.
+_INLINE_MAX_RECORDS = 100
 
 __all__ = [
     "create_run",
@@ -57,7 +61,8 @@ async def create_run(request: Request, store: TrackingStore) -> Response:
     """Start a run; answer it."""
     message = await parse(request, CreateRun)
     tags = tags_from_wire(message.tags)
-    run = await run_in_threadpool(
+    run = await call_store(
+        store,
         store.create_run,
         message.experiment_id,
         user_id=message.user_id,
@@ -71,14 +76,15 @@ async def create_run(request: Request, store: TrackingStore) -> Response:
 async def get_run(request: Request, store: TrackingStore) -> Response:
     """Answer a run with its latest metrics, params, tags and inputs."""
     message = await parse(request, GetRun)
-    run = await run_in_threadpool(store.get_run, message.run_id)
+    run = await call_store(store, store.get_run, message.run_id)
     return respond(GetRunResponse(run=run_to_wire(run)))
 
 
 async def update_run(request: Request, store: TrackingStore) -> Response:
     """Change a run's status, end time and/or name; answer its info."""
     message = await parse(request, UpdateRun)
-    info = await run_in_threadpool(
+    info = await call_store(
+        store,
         store.update_run_info,
         message.run_id,
         status=message.run_status,
@@ -91,14 +97,14 @@ async def update_run(request: Request, store: TrackingStore) -> Response:
 async def delete_run(request: Request, store: TrackingStore) -> Response:
     """Soft-delete a run."""
     message = await parse(request, DeleteRun)
-    await run_in_threadpool(store.delete_run, message.run_id)
+    await call_store(store, store.delete_run, message.run_id)
     return respond(EmptyResponse())
 
 
 async def restore_run(request: Request, store: TrackingStore) -> Response:
     """Restore a soft-deleted run."""
     message = await parse(request, RestoreRun)
-    await run_in_threadpool(store.restore_run, message.run_id)
+    await call_store(store, store.restore_run, message.run_id)
     return respond(EmptyResponse())
 
 
@@ -122,7 +128,7 @@ async def search_runs(request: Request, store: TrackingStore) -> Response:
 async def log_metric(request: Request, store: TrackingStore) -> Response:
     """Append one metric point to a run."""
     message = await parse(request, LogMetric)
-    await run_in_threadpool(store.log_metric, message.run_id, message.to_metric())
+    await call_store(store, store.log_metric, message.run_id, message.to_metric())
     return respond(EmptyResponse())
 
 
@@ -130,7 +136,7 @@ async def log_param(request: Request, store: TrackingStore) -> Response:
     """Set a write-once param of a run."""
     message = await parse(request, LogParam)
     param = Param(message.key, message.value)
-    await run_in_threadpool(store.log_param, message.run_id, param)
+    await call_store(store, store.log_param, message.run_id, param)
     return respond(EmptyResponse())
 
 
@@ -138,14 +144,14 @@ async def set_tag(request: Request, store: TrackingStore) -> Response:
     """Set or overwrite a tag of a run."""
     message = await parse(request, SetTag)
     tag = RunTag(message.key, message.value)
-    await run_in_threadpool(store.set_tag, message.run_id, tag)
+    await call_store(store, store.set_tag, message.run_id, tag)
     return respond(EmptyResponse())
 
 
 async def delete_tag(request: Request, store: TrackingStore) -> Response:
     """Remove a tag from a run."""
     message = await parse(request, DeleteTag)
-    await run_in_threadpool(store.delete_tag, message.run_id, message.key)
+    await call_store(store, store.delete_tag, message.run_id, message.key)
     return respond(EmptyResponse())
 
 
@@ -155,9 +161,14 @@ async def log_batch(request: Request, store: TrackingStore) -> Response:
     metrics = metrics_from_wire(message.metrics)
     params = params_from_wire(message.params)
     tags = tags_from_wire(message.tags)
-    await run_in_threadpool(
-        store.log_batch, message.run_id, metrics=metrics, params=params, tags=tags
-    )
+    if len(metrics) + len(params) + len(tags) <= _INLINE_MAX_RECORDS:
+        await call_store(
+            store, store.log_batch, message.run_id, metrics=metrics, params=params, tags=tags
+        )
+    else:
+        await run_in_threadpool(
+            store.log_batch, message.run_id, metrics=metrics, params=params, tags=tags
+        )
     return respond(EmptyResponse())
 
 
@@ -172,5 +183,5 @@ async def log_inputs(request: Request, store: TrackingStore) -> Response:
 async def log_outputs(request: Request, store: TrackingStore) -> Response:
     """Accept the models a run produced once the run is known (logged models come later)."""
     message = await parse(request, LogOutputs)
-    await run_in_threadpool(store.get_run, message.run_id)
+    await call_store(store, store.get_run, message.run_id)
     return respond(EmptyResponse())

@@ -3,6 +3,10 @@
 SQLite runs in WAL mode with a busy timeout, foreign keys on and ``synchronous=NORMAL``. Every
 write transaction starts with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the lock
 instead of failing half-way; reads start a deferred transaction and see one snapshot.
+
+A file database also has a "no-wait" connection (``Database.no_wait``) for callers that must
+never block, such as a server's event loop: its busy timeout is 0, so a lock held elsewhere
+raises ``ServiceUnavailable`` at once, and the caller retries where waiting is fine.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,8 @@ __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "SQLITE_POOL", "Database", "PoolOptions", "
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_OPTION = "trackstone_write"
+# Set inside ``Database.no_wait`` blocks (per thread and task, so never seen by others).
+_NO_WAIT: ContextVar[bool] = ContextVar("trackstone_sql_no_wait", default=False)
 
 
 def sqlalchemy_url(uri: str) -> str:
@@ -39,11 +46,19 @@ def sqlalchemy_url(uri: str) -> str:
 
 
 def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    _configure_sqlite(dbapi_connection, SQLITE_BUSY_TIMEOUT_MS)
+
+
+def _sqlite_on_connect_no_wait(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    _configure_sqlite(dbapi_connection, 0)
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
     # Let SQLAlchemy's "begin" hook below decide how each transaction starts.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -78,13 +93,18 @@ class PoolOptions:
 
 
 SQLITE_POOL = PoolOptions(size=8, max_overflow=16)
+# One connection, never waited for: a second concurrent user fails at once (and retries).
+_NO_WAIT_POOL = PoolOptions(size=1, max_overflow=0, timeout_s=0)
 
 
-def _create_sqlite_engine(url: str, pool: PoolOptions) -> Engine:
+def _is_file_sqlite(url: str) -> bool:
+    return url.startswith("sqlite:///") and url[len("sqlite:///") :] not in ("", ":memory:")
+
+
+def _create_sqlite_engine(url: str, pool: PoolOptions, *, no_wait: bool = False) -> Engine:
     path = url[len("sqlite:///") :]
-    kwargs: dict[str, Any] = {
-        "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    }
+    timeout_s = 0 if no_wait else SQLITE_BUSY_TIMEOUT_MS / 1000
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": timeout_s}}
     if path in ("", ":memory:"):
         kwargs["poolclass"] = StaticPool
     else:
@@ -93,7 +113,7 @@ def _create_sqlite_engine(url: str, pool: PoolOptions) -> Engine:
         kwargs["max_overflow"] = pool.max_overflow
         kwargs["pool_timeout"] = pool.timeout_s
     engine = create_engine(url, **kwargs)
-    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "connect", _sqlite_on_connect_no_wait if no_wait else _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
@@ -126,6 +146,12 @@ class Database:
                 self.engine = _create_postgres_engine(url, pool or PoolOptions())
         self.dialect: str = self.engine.dialect.name
         self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._no_wait_engine: Engine | None = None
+        self._no_wait_writer: Engine | None = None
+        if _is_file_sqlite(url):
+            with translate_errors():
+                self._no_wait_engine = _create_sqlite_engine(url, _NO_WAIT_POOL, no_wait=True)
+            self._no_wait_writer = self._no_wait_engine.execution_options(**{_WRITE_OPTION: True})
 
     @property
     def is_sqlite(self) -> bool:
@@ -145,19 +171,43 @@ class Database:
         """
         return connection.connection.cursor()
 
+    @property
+    def can_skip_waits(self) -> bool:
+        """Whether ``no_wait`` blocks are available (a SQLite file; not PostgreSQL: its every
+        statement is a network round trip)."""
+        return self._no_wait_engine is not None
+
+    @contextmanager
+    def no_wait(self) -> Iterator[None]:
+        """Run this block's transactions on the no-wait connection (when ``can_skip_waits``).
+
+        A lock held by another connection or process, or the connection being in use, raises
+        ``ServiceUnavailable`` at once instead of waiting; the transaction rolls back, so the
+        caller may retry the whole call elsewhere.
+        """
+        token = _NO_WAIT.set(True)
+        try:
+            yield
+        finally:
+            _NO_WAIT.reset(token)
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """Yield a connection in a read transaction (one consistent snapshot)."""
-        with translate_errors(), self.engine.begin() as connection:
+        engine = self._no_wait_engine if _NO_WAIT.get() else None
+        with translate_errors(), (engine or self.engine).begin() as connection:
             yield connection
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """Yield a connection in a write transaction, committed on success, else rolled back."""
-        with translate_errors(), self._writer.begin() as connection:
+        engine = self._no_wait_writer if _NO_WAIT.get() else None
+        with translate_errors(), (engine or self._writer).begin() as connection:
             yield connection
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         with translate_errors():
             self.engine.dispose()
+            if self._no_wait_engine is not None:
+                self._no_wait_engine.dispose()

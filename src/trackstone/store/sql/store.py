@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from trackstone.clock import Clock, SystemClock
 from trackstone.entities import (
@@ -105,6 +106,14 @@ class SqlStore:
 
     def __repr__(self) -> str:
         return f"SqlStore({self._db.engine.url.render_as_string(hide_password=True)!r})"
+
+    def no_wait(self) -> AbstractContextManager[None] | None:
+        """Return a block in which calls never wait for a lock or a connection, or None.
+
+        Inside it, a call that would wait raises ``ServiceUnavailable`` at once, having changed
+        nothing. None where that cannot be promised (PostgreSQL, in-memory SQLite).
+        """
+        return self._db.no_wait() if self._db.can_skip_waits else None
 
     # -- experiments -------------------------------------------------------------------
 
