@@ -23,7 +23,7 @@ from trackstone.server.artifact_roots import ArtifactRoots
 from trackstone.server.errors import EXCEPTION_HANDLERS, ErrorGuard
 from trackstone.server.health import health_routes
 from trackstone.server.hosts import HostPolicy, default_allowed_hosts
-from trackstone.server.routing import api_routes, openapi_route
+from trackstone.server.routing import ExactPathRouter, api_routes, openapi_route
 from trackstone.server.security import SecurityMiddleware
 from trackstone.server.ui.routes import ui_routes
 from trackstone.store.base import TrackingStore
@@ -43,6 +43,8 @@ class TrackstoneApp(Starlette):
     def __init__(self, *, outer: Callable[[ASGIApp], ASGIApp], **kwargs: Any) -> None:
         self._outer = outer
         super().__init__(**kwargs)
+        # The same routes and lifespan, dispatched by exact path where possible.
+        self.router = ExactPathRouter(kwargs.get("routes"), lifespan=kwargs.get("lifespan"))
 
     def build_middleware_stack(self) -> ASGIApp:
         return self._outer(super().build_middleware_stack())
