@@ -11,6 +11,7 @@ and fetching them as rows cost more than twice as much.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from trackstone.store.sql.gc_pause import paused_gc
 from trackstone.store.sql.rows import (
     RUN_INFO_COLUMNS,
     dataset_input_from_rows,
-    metric_from_values,
+    point_value_sql,
     run_from_parts,
     run_info_from_row,
 )
@@ -64,9 +65,9 @@ class _Queries:
             f"SELECT r.run_pk, {columns} FROM {R.name} r WHERE {_key_filter(sqlite, 'r.run_pk')}"
         )
         self.latest = (
-            "SELECT run_pk, key, value, is_nan, is_negative_zero, timestamp, step"
-            f" FROM {schema.latest_metrics.name} WHERE {_key_filter(sqlite, 'run_pk')}"
-            " ORDER BY run_pk, key"
+            f"SELECT run_pk, key, {point_value_sql('sqlite' if sqlite else 'postgresql')},"
+            f" timestamp, step FROM {schema.latest_metrics.name}"
+            f" WHERE {_key_filter(sqlite, 'run_pk')} ORDER BY run_pk, key"
         )
         self.maps = {
             table.name: self._map_sql(table.name) for table in (schema.params, schema.tags)
@@ -110,18 +111,15 @@ def _maps(cursor: Any, queries: _Queries, table: str, keys: Any) -> dict[int, di
 
 
 def _latest(cursor: Any, queries: _Queries, keys: Any) -> dict[int, list[Metric]]:
-    unchecked = Metric.unchecked
+    unchecked, nan = Metric.unchecked, math.nan
     latest: dict[int, list[Metric]] = {}
     current_pk: Any = None
     points: list[Metric] = []
-    for pk, key, value, is_nan, negative_zero, ts, step in _fetch(cursor, queries.latest, keys):
+    for pk, key, value, ts, step in _fetch(cursor, queries.latest, keys):
         if pk != current_pk:  # rows come ordered by run
             current_pk = pk
             points = latest[pk] = []
-        if is_nan or negative_zero:
-            points.append(metric_from_values(key, value, is_nan, negative_zero, ts, step))
-        else:
-            points.append(unchecked(key, float(value), ts, step))
+        points.append(unchecked(key, nan if value is None else value, ts, step))
     return latest
 
 
