@@ -6,56 +6,25 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
+from support.cli import (
+    assert_one_line_error,
+    cli,
+    cli_json,
+    sqlite_uri,  # noqa: F401  (fixture uri)
+    store_at_uri,  # noqa: F401  (fixture store)
+)
+from support.server_process import CONSOLE_SCRIPT
 from support.tracking import make_run
 from trackstone.artifacts.local import local_path_for_uri
 from trackstone.artifacts.resolve import repository_for_uri
 from trackstone.cli.main import main
 from trackstone.entities import Metric
 from trackstone.store.sql.store import SqlStore
-
-CONSOLE_SCRIPT = Path(sys.executable).parent / "trackstone"
-
-
-@pytest.fixture
-def uri(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
-
-
-@pytest.fixture
-def store(uri: str, tmp_path: Path) -> Iterator[SqlStore]:
-    opened = SqlStore(uri, artifact_root=str(tmp_path / "artifacts"))
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def cli(uri: str, *args: str) -> Result:
-    """Run ``trackstone --tracking-uri URI ARGS`` in-process."""
-    return CliRunner().invoke(main, ["--tracking-uri", uri, *args])
-
-
-def cli_json(uri: str, *args: str) -> Any:
-    result = cli(uri, *args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def assert_one_line_error(result: Result, exit_code: int, fragment: str) -> None:
-    assert result.exit_code == exit_code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    assert fragment in lines[0]
-    assert "Traceback" not in result.output
-
 
 # -- experiments -------------------------------------------------------------------------
 

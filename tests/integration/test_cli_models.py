@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
+from support.cli import (
+    assert_one_line_error,
+    cli,
+    cli_json,
+    sqlite_uri,  # noqa: F401  (fixture uri)
+    store_at_uri,  # noqa: F401  (fixture store)
+)
+from support.server_process import CONSOLE_SCRIPT
 from trackstone.artifacts.resolve import repository_for_uri
-from trackstone.cli.main import main
 from trackstone.entities import Metric, Param
 from trackstone.store.sql.store import SqlStore
-
-CONSOLE_SCRIPT = Path(sys.executable).parent / "trackstone"
-
-
-@pytest.fixture
-def uri(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
-
-
-@pytest.fixture
-def store(uri: str, tmp_path: Path) -> Iterator[SqlStore]:
-    opened = SqlStore(uri, artifact_root=str(tmp_path / "artifacts"))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture
@@ -46,25 +33,6 @@ def run_id(store: SqlStore, tmp_path: Path) -> str:
     weights.write_text("w")
     repository_for_uri(run.info.artifact_uri).log_artifact(weights, "model")
     return run.info.run_id
-
-
-def cli(uri: str, *args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(main, ["--tracking-uri", uri, *args], input=stdin)
-
-
-def cli_json(uri: str, *args: str) -> Any:
-    result = cli(uri, *args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def assert_one_line_error(result: Result, exit_code: int, fragment: str) -> None:
-    assert result.exit_code == exit_code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    assert fragment in lines[0]
-    assert "Traceback" not in result.output
 
 
 @pytest.fixture

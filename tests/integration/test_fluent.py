@@ -15,19 +15,9 @@ import pytest
 import yaml
 
 import trackstone
+from support.fluent_tracking import fluent_tracking
 from trackstone.entities import RunStatus, ViewType
 from trackstone.errors import InvalidParameter, InvalidState, NotFound
-
-_ENV = (
-    "TRACKSTONE_TRACKING_URI",
-    "MLFLOW_TRACKING_URI",
-    "TRACKSTONE_DATA_DIR",
-    "TRACKSTONE_ARTIFACT_ROOT",
-    "TRACKSTONE_EXPERIMENT_NAME",
-    "MLFLOW_EXPERIMENT_NAME",
-    "TRACKSTONE_EXPERIMENT_ID",
-    "MLFLOW_EXPERIMENT_ID",
-)
 
 
 @pytest.fixture(params=["async", "sync"])
@@ -35,16 +25,9 @@ def data_dir(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
     """Point the fluent API at a fresh data folder; spool in tmp_path; both logging modes."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
-    monkeypatch.setenv("TRACKSTONE_ASYNC_LOGGING", "1" if request.param == "async" else "0")
     folder = tmp_path / "data"
-    trackstone.set_tracking_uri(folder)
-    yield folder
-    while trackstone.active_run() is not None:
-        trackstone.end_run()
-    trackstone.set_tracking_uri(tmp_path / "unused")  # closes the client of this test
+    with fluent_tracking(folder, tmp_path, monkeypatch, async_logging=request.param == "async"):
+        yield folder
 
 
 def test_a_training_script(data_dir: Path) -> None:

@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import trackstone
-from support.server_process import ServerProcess, start_server
+from support.fluent_tracking import fluent_server  # noqa: F401  (fixture server)
+from support.server_process import ServerProcess
 from trackstone.client.fluent import get_client
 from trackstone.entities import RunStatus
-
-_ENV = (
-    "TRACKSTONE_TRACKING_URI",
-    "MLFLOW_TRACKING_URI",
-    "TRACKSTONE_EXPERIMENT_NAME",
-    "MLFLOW_EXPERIMENT_NAME",
-    "TRACKSTONE_EXPERIMENT_ID",
-    "MLFLOW_EXPERIMENT_ID",
-    "TRACKSTONE_TRACKING_TOKEN",
-    "MLFLOW_TRACKING_TOKEN",
-    "TRACKSTONE_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_USERNAME",
-    "TRACKSTONE_TRACKING_PASSWORD",
-    "MLFLOW_TRACKING_PASSWORD",
-)
-
-
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
-    """Start a server and point the fluent API at it; spool in tmp_path."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
-    started = start_server(tmp_path / "server")
-    trackstone.set_tracking_uri(started.url)
-    try:
-        yield started
-    finally:
-        while trackstone.active_run() is not None:
-            trackstone.end_run()
-        trackstone.set_tracking_uri(tmp_path / "unused")  # closes the client of this test
-        started.stop()
 
 
 def test_a_training_script_against_a_server(server: ServerProcess, tmp_path: Path) -> None:

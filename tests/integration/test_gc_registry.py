@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from support.cli import store_at_uri  # noqa: F401  (fixture store, at this module's uri)
 from trackstone.artifacts.local import local_path_for_uri
 from trackstone.artifacts.resolve import repository_for_uri
 from trackstone.cli.main import main
@@ -30,15 +31,6 @@ def uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_uri"))
     return f"sqlite:///{tmp_path / 'gc.db'}"
-
-
-@pytest.fixture
-def store(uri: str, tmp_path: Path) -> Iterator[SqlStore]:
-    opened = SqlStore(uri, artifact_root=str(tmp_path / "artifacts"))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def _run_with_model(store: SqlStore, experiment_id: str, tmp_path: Path) -> str:

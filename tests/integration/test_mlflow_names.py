@@ -13,14 +13,14 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import trackstone
-from support.server_process import ServerProcess, start_server
+from support.fluent_tracking import fluent_server  # noqa: F401  (fixture server)
+from support.server_process import ServerProcess
 from trackstone.artifacts import download_artifacts, list_artifacts, load_dict, load_text
 from trackstone.client.client import TrackstoneClient
 from trackstone.config import Settings
@@ -179,31 +179,6 @@ def test_the_first_start_run_resumes_the_run_of_the_environment(
         assert client.get_run(result["second"]).data.metrics == {"fresh": 2.0}
     finally:
         client.close()
-
-
-_SERVER_ENV = (
-    "TRACKSTONE_TRACKING_URI",
-    "MLFLOW_TRACKING_URI",
-    "TRACKSTONE_RUN_ID",
-    "MLFLOW_RUN_ID",
-    "TRACKSTONE_TRACKING_TOKEN",
-    "MLFLOW_TRACKING_TOKEN",
-)
-
-
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
-    """Start a server and point the fluent API at it; spool in tmp_path."""
-    for name in _SERVER_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
-    started = start_server(tmp_path / "server")
-    trackstone.set_tracking_uri(started.url)
-    try:
-        yield started
-    finally:
-        trackstone.set_tracking_uri(tmp_path / "unused")  # closes the client of this test
-        started.stop()
 
 
 def test_artifact_functions_through_a_server(server: ServerProcess, tmp_path: Path) -> None:

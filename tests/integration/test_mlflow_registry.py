@@ -7,48 +7,20 @@ must be. MLflow decides what every call sends (paths, methods, bodies) and how i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from support.mlflow_env import MlflowEnv, mlflow_env  # noqa: F401  (fixture)
-from support.server_process import ServerProcess, start_server
+from support.mlflow_env import mlflow_env  # noqa: F401  (fixture)
+from support.mlflow_scripts import (
+    DOES_NOT_EXIST,
+    INVALID,
+    TAKEN,
+    mlflow_script_results,  # noqa: F401  (fixture script_results)
+)
 
 pytestmark = pytest.mark.slow
-
-SCRIPTS = Path(__file__).parent / "mlflow_scripts"
-DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
-INVALID = "INVALID_PARAMETER_VALUE"
-TAKEN = "RESOURCE_ALREADY_EXISTS"
-
-
-@pytest.fixture(scope="module")
-def script_results(
-    mlflow_env: MlflowEnv,  # noqa: F811
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[[str], Any]]:
-    """Return ``results(script_name)``: the script's JSON, run once against its own server."""
-    cache: dict[str, Any] = {}
-    servers: list[ServerProcess] = []
-
-    def results(name: str) -> Any:
-        if name not in cache:
-            root = tmp_path_factory.mktemp(name.removesuffix(".py"))
-            server = start_server(root / "server")
-            servers.append(server)
-            try:
-                cache[name] = mlflow_env.run_script(SCRIPTS / name, server.url, root / "work")
-            except AssertionError as error:
-                raise AssertionError(f"{error}\n--- server log ---\n{server.log()}") from None
-        return cache[name]
-
-    try:
-        yield results
-    finally:
-        for server in servers:
-            server.stop()
 
 
 @pytest.mark.parametrize(

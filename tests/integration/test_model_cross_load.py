@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,12 @@ import yaml
 import trackstone
 import trackstone.pyfunc
 import trackstone.sklearn
+from support.fluent_tracking import fluent_server  # noqa: F401  (fixture server)
 from support.mlflow_env import MlflowEnv, mlflow_env  # noqa: F401  (fixture)
-from support.server_process import ServerProcess, start_server
+from support.mlflow_scripts import SCRIPTS
+from support.server_process import ServerProcess
 from trackstone.models.hashes import HASH_FILE_NAME
 
-SCRIPTS = Path(__file__).parent / "mlflow_scripts"
 RNG = np.random.default_rng(3)
 FRAME = pd.DataFrame(
     {"a": RNG.normal(size=30), "b": RNG.integers(0, 5, size=30), "c": RNG.normal(size=30)}
@@ -111,26 +111,6 @@ def test_trackstone_loads_a_model_mlflow_saved(
 
     estimator = trackstone.sklearn.load_model(model_dir.as_uri())
     assert [int(value) for value in estimator.predict(FRAME)] == result["predictions"]
-
-
-_ENV = ("TRACKSTONE_TRACKING_URI", "MLFLOW_TRACKING_URI", "TRACKSTONE_DATA_DIR")
-
-
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
-    """Start a Trackstone server and point the fluent API at it."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
-    started = start_server(tmp_path / "server")
-    trackstone.set_tracking_uri(started.url)
-    try:
-        yield started
-    finally:
-        while trackstone.active_run() is not None:
-            trackstone.end_run()
-        trackstone.set_tracking_uri(tmp_path / "unused")
-        started.stop()
 
 
 def test_mlflow_loads_by_runs_uri_a_model_trackstone_logged_to_a_server(

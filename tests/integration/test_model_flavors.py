@@ -15,19 +15,9 @@ import pytest
 
 import trackstone
 import trackstone.pyfunc
+from support.fluent_tracking import fluent_tracking
 from trackstone.errors import InvalidState
 from trackstone.models.hashes import HASH_FILE_NAME
-
-_ENV = (
-    "TRACKSTONE_TRACKING_URI",
-    "MLFLOW_TRACKING_URI",
-    "TRACKSTONE_DATA_DIR",
-    "TRACKSTONE_ARTIFACT_ROOT",
-    "TRACKSTONE_EXPERIMENT_NAME",
-    "MLFLOW_EXPERIMENT_NAME",
-    "TRACKSTONE_EXPERIMENT_ID",
-    "MLFLOW_EXPERIMENT_ID",
-)
 
 RNG = np.random.default_rng(7)
 FEATURES = RNG.normal(size=(40, 3)).astype(np.float32)
@@ -38,16 +28,9 @@ FRAME = pd.DataFrame({"a": FEATURES[:, 0].astype(np.float64), "b": np.arange(40)
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point the fluent API at a fresh data folder in tmp_path (synchronous logging)."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
-    monkeypatch.setenv("TRACKSTONE_ASYNC_LOGGING", "0")
     folder = tmp_path / "data"
-    trackstone.set_tracking_uri(folder)
-    yield folder
-    while trackstone.active_run() is not None:
-        trackstone.end_run()
-    trackstone.set_tracking_uri(tmp_path / "unused")
+    with fluent_tracking(folder, tmp_path, monkeypatch, async_logging=False):
+        yield folder
 
 
 @dataclass(frozen=True)

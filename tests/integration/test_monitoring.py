@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from support.app_server import AppServer
+from support.cli import assert_one_line_error
 from trackstone.cli.main import main
 from trackstone.client.client import TrackstoneClient
 from trackstone.clock import ManualClock
@@ -311,10 +312,4 @@ def test_bad_calls_raise_clear_errors(
 def test_models_check_errors_are_one_line(
     client: TrackstoneClient, champion: str, args: list[str], exit_code: int, fragment: str
 ) -> None:
-    result = _cli(client, "check", *args)
-    assert result.exit_code == exit_code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    assert fragment in lines[0]
-    assert "Traceback" not in result.output
+    assert_one_line_error(_cli(client, "check", *args), exit_code, fragment)

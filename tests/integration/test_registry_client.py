@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 import trackstone
-from support.server_process import start_server
+from support.fluent_tracking import (
+    fluent_server,  # noqa: F401  (fixture server)
+    fluent_tracking,
+)
+from support.server_process import ServerProcess
 from trackstone.artifacts import download_artifacts, list_artifacts, load_dict, load_text
 from trackstone.artifacts.resolve import repository_for_uri
 from trackstone.client.client import TrackstoneClient
@@ -17,18 +21,6 @@ from trackstone.entities.registry import ModelVersionStage
 from trackstone.errors import AlreadyExists, InvalidParameter, NotFound
 from trackstone.store.logged_models import logged_models_of
 
-_ENV = (
-    "TRACKSTONE_TRACKING_URI",
-    "MLFLOW_TRACKING_URI",
-    "TRACKSTONE_DATA_DIR",
-    "TRACKSTONE_ARTIFACT_ROOT",
-    "TRACKSTONE_EXPERIMENT_NAME",
-    "MLFLOW_EXPERIMENT_NAME",
-    "TRACKSTONE_EXPERIMENT_ID",
-    "MLFLOW_EXPERIMENT_ID",
-    "TRACKSTONE_RUN_ID",
-    "MLFLOW_RUN_ID",
-)
 # What each trained "model" folder holds; the version number is written into weights.txt.
 MODEL_FILES = ("MLmodel", "weights.txt", "data/config.json")
 
@@ -38,15 +30,9 @@ def client(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TrackstoneClient]:
     """The fluent API's client on a fresh data folder (both logging modes)."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
-    monkeypatch.setenv("TRACKSTONE_ASYNC_LOGGING", "1" if request.param == "async" else "0")
-    trackstone.set_tracking_uri(tmp_path / "data")
-    yield get_client()
-    while trackstone.active_run() is not None:
-        trackstone.end_run()
-    trackstone.set_tracking_uri(tmp_path / "unused")  # closes the client of this test
+    data = tmp_path / "data"
+    with fluent_tracking(data, tmp_path, monkeypatch, async_logging=request.param == "async"):
+        yield get_client()
 
 
 def _train(client: TrackstoneClient, label: str, experiment: str = "training") -> str:
@@ -343,28 +329,19 @@ def test_fluent_searches_page_through_everything(client: TrackstoneClient) -> No
 # -- against a server --------------------------------------------------------------------
 
 
-def test_the_registry_through_a_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (*_ENV, "TRACKSTONE_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRACKSTONE_SPOOL_DIR", str(tmp_path / "spool"))
-    server = start_server(tmp_path / "server")
-    trackstone.set_tracking_uri(server.url)
-    try:
-        client = get_client()
-        run_id = _train(client, "remote")
-        version = trackstone.register_model(f"runs:/{run_id}/model", "churn", tags={"k": "v"})
-        client.set_registered_model_alias("churn", "champion", version.version)
-        client.transition_model_version_stage("churn", version.version, "staging")
+def test_the_registry_through_a_server(server: ServerProcess, tmp_path: Path) -> None:
+    client = get_client()
+    run_id = _train(client, "remote")
+    version = trackstone.register_model(f"runs:/{run_id}/model", "churn", tags={"k": "v"})
+    client.set_registered_model_alias("churn", "champion", version.version)
+    client.transition_model_version_stage("churn", version.version, "staging")
 
-        local = download_artifacts("models:/churn@champion", dst_path=str(tmp_path / "out"))
-        assert _files(Path(local))["weights.txt"] == "remote"
-        assert load_text("models:/churn/Staging/weights.txt") == "remote"
-        lineage = client.get_model_version_lineage("churn", "1")
-        assert lineage.run is not None and lineage.run.data.params == {"label": "remote"}
-        found = trackstone.search_model_versions(filter_string="name = 'churn'")
-        assert [(v.version, v.run_id, dict(v.tags)) for v in found] == [("1", run_id, {"k": "v"})]
-        with pytest.raises(NotFound):
-            download_artifacts("models:/churn@nobody", dst_path=str(tmp_path / "none"))
-    finally:
-        trackstone.set_tracking_uri(tmp_path / "unused")  # closes the client of this test
-        server.stop()
+    local = download_artifacts("models:/churn@champion", dst_path=str(tmp_path / "out"))
+    assert _files(Path(local))["weights.txt"] == "remote"
+    assert load_text("models:/churn/Staging/weights.txt") == "remote"
+    lineage = client.get_model_version_lineage("churn", "1")
+    assert lineage.run is not None and lineage.run.data.params == {"label": "remote"}
+    found = trackstone.search_model_versions(filter_string="name = 'churn'")
+    assert [(v.version, v.run_id, dict(v.tags)) for v in found] == [("1", run_id, {"k": "v"})]
+    with pytest.raises(NotFound):
+        download_artifacts("models:/churn@nobody", dst_path=str(tmp_path / "none"))

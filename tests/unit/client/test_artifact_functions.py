@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import trackstone
+from support.fluent_tracking import fluent_tracking
 from trackstone.client import artifact_functions
 from trackstone.client.artifact_functions import (
     download_artifacts,
@@ -29,14 +30,6 @@ from trackstone.client.fluent import get_client
 from trackstone.config import Settings
 from trackstone.errors import InvalidParameter, NotFound
 
-_ENV = (
-    "TRACKSTONE_TRACKING_URI",
-    "MLFLOW_TRACKING_URI",
-    "TRACKSTONE_DATA_DIR",
-    "TRACKSTONE_ARTIFACT_ROOT",
-    "TRACKSTONE_RUN_ID",
-    "MLFLOW_RUN_ID",
-)
 TEXT_FILES = {
     "notes.txt": "hello",
     "dir/a.txt": "alpha",
@@ -53,14 +46,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     One store per module: the tests below only read the run logged into it.
     """
     base = tmp_path_factory.mktemp("artifact-functions")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in _ENV:
-            patch.delenv(name, raising=False)
-        patch.setenv("TRACKSTONE_SPOOL_DIR", str(base / "spool"))
-        patch.setenv("TRACKSTONE_ASYNC_LOGGING", "0")
-        trackstone.set_tracking_uri(base / "data")
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        fluent_tracking(base / "data", base, patch, async_logging=False),
+    ):
         yield base / "data"
-        trackstone.set_tracking_uri(base / "unused")  # closes the client of this module
 
 
 def _log_files(client: TrackstoneClient, scratch: Path) -> str:
