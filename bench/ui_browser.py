@@ -135,11 +135,13 @@ def time_table(
     sorted_first: tuple[str, str],
     metric: str,
     timeout_ms: float,
+    sort: bool = True,
 ) -> TableTimes:
     """Time one repetition of the runs table in a fresh browser context (empty caches).
 
     ``newest`` is the run the default order shows first; ``sorted_first`` the runs shown first
     when sorted by ``metric`` ascending and descending (a UI's first click picks either).
+    Without ``sort`` the sort is not tried (its time stays None).
     """
     times = TableTimes()
     context = browser.new_context(viewport=VIEWPORT)
@@ -149,7 +151,7 @@ def time_table(
         if times.cold_ms is None:
             return times
         times.warm_ms = _load(page, url, pages.first_row_js, [newest, metric], timeout_ms)
-        if times.warm_ms is None:
+        if times.warm_ms is None or not sort:
             return times
         target = pages.open_sort(page, metric)
         either = f"""([names, metric]) => {{
