@@ -104,7 +104,7 @@ def save_model(
     options = SaveOptions(
         input_example, signature, pip_requirements, extra_pip_requirements, metadata
     )
-    return save_model_dir(Path(path), _flavor(lgb_model), options)
+    return save_model_dir(path, _flavor(lgb_model), options)
 
 
 def log_model(

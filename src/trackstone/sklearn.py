@@ -103,7 +103,7 @@ def save_model(
     options = SaveOptions(
         input_example, signature, pip_requirements, extra_pip_requirements, metadata
     )
-    return save_model_dir(Path(path), _flavor(sk_model, pyfunc_predict_fn), options)
+    return save_model_dir(path, _flavor(sk_model, pyfunc_predict_fn), options)
 
 
 def log_model(

@@ -107,7 +107,7 @@ def save_model(
     options = SaveOptions(
         input_example, signature, pip_requirements, extra_pip_requirements, metadata
     )
-    return save_model_dir(Path(path), _flavor(xgb_model, model_format), options)
+    return save_model_dir(path, _flavor(xgb_model, model_format), options)
 
 
 def log_model(

@@ -16,7 +16,7 @@ import pytest
 import trackstone
 import trackstone.pyfunc
 from support.fluent_tracking import fluent_tracking
-from trackstone.errors import InvalidState
+from trackstone.errors import InvalidParameter, InvalidState
 from trackstone.models.hashes import HASH_FILE_NAME
 
 RNG = np.random.default_rng(7)
@@ -263,3 +263,18 @@ def test_registered_model_name_registers_a_version_loadable_by_models_uri(
         assert model.metadata.run_id == run_id, uri
         _same(model.predict(FRAME), expected)
     _same(trackstone.sklearn.load_model("models:/churn/2").predict(FRAME), expected)
+
+
+@pytest.mark.parametrize(
+    ("flavor", "train"),
+    [case[:2] for case in FLAVOR_CASES],
+    ids=[case[1].__name__.strip("_") for case in FLAVOR_CASES],
+)
+def test_an_empty_path_is_refused_and_nothing_is_written(
+    flavor: str, train: Callable[[], Case], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = train().model
+    monkeypatch.chdir(tmp_path)  # "" must not mean the (empty) current folder
+    with pytest.raises(InvalidParameter, match="path: must not be empty"):
+        importlib.import_module(f"trackstone.{flavor}").save_model(model, "")
+    assert list(tmp_path.iterdir()) == []
