@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from rich.console import Console
 from rich.text import Text
 from run import MLFLOW_VENV, DriverFailed, ensure_mlflow_venv
@@ -333,7 +334,13 @@ def main(argv: list[str] | None = None) -> int:
             document["results"] = bench_all(
                 console, _systems(mlflow_python), Path(scratch), tables, sizes, args.timeout_s
             )
-    except (DriverFailed, ServerFailed, RequestFailed, DataMismatch) as error:
+    except (
+        DriverFailed,
+        ServerFailed,
+        RequestFailed,
+        DataMismatch,
+        requests.RequestException,
+    ) as error:
         console.print(Text.assemble(("ui bench failed: ", "red"), str(error)))
         return 1
     document["machine"]["uptime_at_end"] = _uptime()
