@@ -9,6 +9,7 @@ from starlette.responses import HTMLResponse
 
 from trackstone import __version__
 from trackstone.server.ui.assets import TEMPLATES_DIR, vendor_ready
+from trackstone.server.ui.module_graph import module_preloads
 
 __all__ = ["UI_CONTENT_SECURITY_POLICY", "render_page"]
 
@@ -24,13 +25,15 @@ UI_CONTENT_SECURITY_POLICY = (
 def _environment() -> Any:
     import jinja2
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.globals["module_preloads"] = module_preloads
+    return environment
 
 
 def render_page(
