@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from support.asgi_client import TestClient
-from trackstone.entities import RunStatus
+from trackstone.entities import Metric, RunStatus
 from trackstone.store.experiment_stats import (
     EXPERIMENT_STATS_MAX_IDS,
     ExperimentStats,
@@ -55,6 +55,23 @@ def test_run_page_shows_name_and_status(client: TestClient, store: SqlStore) -> 
     assert response.status_code == 200
     assert '<h1 id="run-name">first</h1>' in response.text
     assert ">FAILED</span>" in response.text
+
+
+@pytest.mark.parametrize(
+    ("keys", "attribute"),
+    [
+        ((), 'data-metric-keys="[]"'),
+        (("loss", "acc/val"), 'data-metric-keys="[&#34;acc/val&#34;, &#34;loss&#34;]"'),
+    ],
+)
+def test_run_page_names_its_metric_keys_for_the_charts(
+    client: TestClient, store: SqlStore, keys: tuple[str, ...], attribute: str
+) -> None:
+    run = store.create_run("0", run_name="charted", start_time=1)
+    for key in keys:
+        store.log_metric(run.info.run_id, Metric(key, 1.0, timestamp=1, step=0))
+    response = client.get(f"/runs/{run.info.run_id}")
+    assert attribute in response.text
 
 
 @pytest.mark.parametrize("path", ["/experiments/12345", "/experiments/abc", "/runs/nope"])

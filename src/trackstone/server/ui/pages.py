@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -57,7 +59,12 @@ async def run_page(request: Request) -> HTMLResponse:
         experiment = await run_in_threadpool(store.get_experiment, run.info.experiment_id)
     except NotFound:
         return _not_found(f"run {run_id!r}")
-    return render_page("run.html", {"nav": "experiments", "run": run, "experiment": experiment})
+    # The metric keys let the page ask for the charts' points while it still reads the run.
+    metric_keys = json.dumps(sorted({metric.key for metric in run.data.latest_metrics}))
+    return render_page(
+        "run.html",
+        {"nav": "experiments", "run": run, "experiment": experiment, "metric_keys": metric_keys},
+    )
 
 
 async def compare_page(request: Request) -> HTMLResponse:

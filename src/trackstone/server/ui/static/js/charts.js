@@ -252,13 +252,24 @@ class Charts {
     return wanted.filter((key) => this.keys.includes(key));
   }
 
+  /** Start loading the charts of `keys` (the page shell's) before the run itself is read. */
+  prefetch(keys) {
+    this.keys = [...keys].sort();
+    this.renderPicker();
+    this.prefetching = this.sync();
+  }
+
   /** Follow the run: its metric keys, start time and (while running) new points. */
   async update(run) {
     this.run = run;
     this.keys = (run.data.metrics || []).map((metric) => metric.key).sort();
     this.options.startMs = Number(run.info.start_time || 0);
     this.renderPicker();
-    await this.sync();
+    const prefetching = this.prefetching;
+    this.prefetching = null;
+    // Charts the prefetch started hold fresh points: only new keys load now.
+    await this.sync({ reload: !prefetching });
+    if (prefetching) await prefetching;
   }
 
   async sync({ reload = true } = {}) {

@@ -56,15 +56,35 @@ async function poll() {
 
 // -- tabs ------------------------------------------------------------------------------------
 
+/** Import and create the charts; with `metricKeys` (the page shell's) start fetching at once. */
+async function loadCharts(metricKeys = null) {
+  const { createCharts } = await import("./charts.js");
+  const charts = createCharts({
+    runId,
+    experimentId: main.dataset.experimentId,
+    vendorReady: main.dataset.vendorReady === "true",
+  });
+  if (metricKeys) charts.prefetch(metricKeys);
+  return charts;
+}
+
+function shellMetricKeys() {
+  try {
+    const keys = JSON.parse(main.dataset.metricKeys || "[]");
+    return Array.isArray(keys) ? keys : [];
+  } catch {
+    return [];
+  }
+}
+
 async function openPanel(name) {
   if (name === "charts" && !state.charts) {
-    const { createCharts } = await import("./charts.js");
-    state.charts = createCharts({
-      runId,
-      experimentId: main.dataset.experimentId,
-      vendorReady: main.dataset.vendorReady === "true",
-    });
-    await state.charts.update(state.run);
+    state.chartsLoading ??= loadCharts();
+    const charts = await state.chartsLoading;
+    if (!state.charts) {
+      state.charts = charts;
+      await charts.update(state.run);
+    }
   }
   if (name === "artifacts" && !state.artifacts) {
     const { createArtifactBrowser } = await import("./artifacts.js");
@@ -73,7 +93,7 @@ async function openPanel(name) {
   }
 }
 
-function selectTab(name, { focus = false, updateHash = true } = {}) {
+function showTab(name, { focus = false } = {}) {
   for (const tab of TABS) {
     const button = document.getElementById(`tab-${tab}`);
     const selected = tab === name;
@@ -82,6 +102,10 @@ function selectTab(name, { focus = false, updateHash = true } = {}) {
     document.getElementById(`panel-${tab}`).hidden = !selected;
     if (selected && focus) button.focus();
   }
+}
+
+function selectTab(name, { focus = false, updateHash = true } = {}) {
+  showTab(name, { focus });
   if (updateHash) history.replaceState(null, "", name === "overview" ? location.pathname + location.search : `#${name}`);
   openPanel(name).catch((error) => showMessage(error.message, { isError: true }));
 }
@@ -117,10 +141,17 @@ async function start() {
   const context = { runId, refresh, showMetricChart, getRun: () => state.run };
   wireOverview(context);
   wireTables(context);
+  const hashTab = location.hash.slice(1).split("&")[0];
+  const initial = TABS.includes(hashTab) ? hashTab : "overview";
+  if (initial === "charts") {
+    // Shown first so the charts know their width; their points load alongside runs/get.
+    showTab("charts");
+    state.chartsLoading = loadCharts(shellMetricKeys());
+    state.chartsLoading.catch(() => {}); // reported by openPanel once the run is read
+  }
   try {
     await refresh();
-    const initial = location.hash.slice(1).split("&")[0];
-    selectTab(TABS.includes(initial) ? initial : "overview", { updateHash: false });
+    selectTab(initial, { updateHash: false });
   } catch (error) {
     replaceChildren(document.getElementById("run-facts"));
     showMessage(`Could not load the run: ${error.message}`, { isError: true });
