@@ -1,5 +1,7 @@
 // The run page: loads the run, fills the overview, switches tabs and polls while it runs.
 import { AJAX, apiGet } from "./api.js";
+// Static (and preloaded), so a page opened on #charts asks for points before runs/get.
+import { createCharts } from "./charts.js";
 import { replaceChildren, showMessage } from "./dom.js";
 import { renderOverview, wireOverview } from "./run_overview.js";
 import { renderTables, wireTables } from "./run_tables.js";
@@ -56,9 +58,8 @@ async function poll() {
 
 // -- tabs ------------------------------------------------------------------------------------
 
-/** Import and create the charts; with `metricKeys` (the page shell's) start fetching at once. */
+/** Create the charts; with `metricKeys` (the page shell's) start fetching at once. */
 async function loadCharts(metricKeys = null) {
-  const { createCharts } = await import("./charts.js");
   const charts = createCharts({
     runId,
     experimentId: main.dataset.experimentId,
