@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import msgspec
@@ -10,6 +9,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from support.asgi_client import TestClient
+from support.event_loop import run_coroutine
 from trackstone.server.hosts import HostPolicy
 from trackstone.server.security import CONTENT_SECURITY_POLICY, SecurityMiddleware
 
@@ -213,7 +213,7 @@ def run_raw(app: SecurityMiddleware, headers: list[tuple[bytes, bytes]]) -> list
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     return sent
 
 
@@ -252,7 +252,7 @@ def test_lifespan_passes_through(app: EchoApp) -> None:
     async def drop(message: Message) -> None:
         pass
 
-    asyncio.run(middleware({"type": "lifespan"}, nothing, drop))
+    run_coroutine(middleware({"type": "lifespan"}, nothing, drop))
     assert seen == ["lifespan"]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from support.event_loop import run_coroutine
 from trackstone.entities import Run
 from trackstone.server.store_calls import call_store
 from trackstone.store.sql.store import SqlStore
@@ -30,7 +31,7 @@ def test_a_free_database_is_written_on_the_loop(store: SqlStore) -> None:
         run = await call_store(store, _recording(store, threads), "0")
         return run, threading.get_ident()
 
-    run, loop_thread = asyncio.run(scenario())
+    run, loop_thread = run_coroutine(scenario())
     assert threads == [loop_thread]
     assert store.get_run(run.info.run_id).info.experiment_id == "0"
 
@@ -39,7 +40,9 @@ def test_a_locked_database_is_written_from_a_thread_once_free(
     store: SqlStore, tmp_path: Path
 ) -> None:
     threads: list[int] = []
-    holder = sqlite3.connect(tmp_path / "trackstone.db", isolation_level=None)
+    holder = sqlite3.connect(
+        tmp_path / "trackstone.db", isolation_level=None, check_same_thread=False
+    )
     holder.execute("BEGIN IMMEDIATE")
 
     async def scenario() -> tuple[Run, int]:
@@ -49,7 +52,7 @@ def test_a_locked_database_is_written_from_a_thread_once_free(
         return await task, threading.get_ident()
 
     try:
-        run, loop_thread = asyncio.run(scenario())
+        run, loop_thread = run_coroutine(scenario())
     finally:
         holder.close()
     assert threads[0] == loop_thread
@@ -72,5 +75,5 @@ def test_other_stores_always_go_to_a_thread(other: object) -> None:
         await call_store(other, lambda: threads.append(threading.get_ident()))
         return threading.get_ident()
 
-    loop_thread = asyncio.run(scenario())
+    loop_thread = run_coroutine(scenario())
     assert len(threads) == 1 and threads[0] != loop_thread
