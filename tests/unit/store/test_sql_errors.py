@@ -6,6 +6,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import exc
 
@@ -36,6 +37,11 @@ def _wrapped(cls: type[exc.DBAPIError], message: str) -> exc.DBAPIError:
         (_wrapped(exc.ProgrammingError, "no such table: runs"), InternalError),
         (exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"), ServiceUnavailable),
         (sqlite3.OperationalError("database is locked"), ServiceUnavailable),
+        # Raised by the driver cursor of the hot paths, never wrapped by SQLAlchemy.
+        (psycopg.DataError("text fields cannot contain NUL (0x00) bytes"), InvalidParameter),
+        (sqlite3.DataError("string or blob too big"), InvalidParameter),
+        (psycopg.errors.UniqueViolation("duplicate key value"), AlreadyExists),
+        (sqlite3.IntegrityError("UNIQUE constraint failed: runs.name"), AlreadyExists),
     ],
 )
 def test_translation(error: Exception, expected: type[TrackstoneError]) -> None:

@@ -23,18 +23,20 @@ from trackstone.entities import (
     RunStatus,
     RunTag,
 )
+from trackstone.errors import InvalidParameter
 from trackstone.store.sql import schema
 from trackstone.store.sql.rows import run_from_parts, run_info_from_row
 from trackstone.store.sql.run_loader import load_runs
 from trackstone.store.sql.store import SqlStore
 
-# Values a JSON round trip could get wrong: escapes, control characters, NUL, characters
-# outside the BMP, JSON's own syntax, and the longest value a param may hold.
+# Values a JSON round trip could get wrong: escapes, control characters, characters outside
+# the BMP, JSON's own syntax, and the longest value a param may hold. NUL has its own test:
+# PostgreSQL text cannot hold it.
+NUL_VALUE = "nul \x00 inside"
 AWKWARD_VALUES = [
     "",
     'quote " and backslash \\',
     "new\nline\ttab\rreturn",
-    "nul \x00 inside",
     "line separator \u2028 and emoji \U0001f600",
     '{"looks": ["like", "json"]}',
     "é" * 6000,
@@ -67,8 +69,6 @@ def _load(store: SqlStore, run_ids: list[str]) -> list[Run | None]:
 
 @pytest.mark.parametrize("value", AWKWARD_VALUES)
 def test_param_and_tag_values_come_back_exactly(store: SqlStore, value: str) -> None:
-    if "\x00" in value and store._db.dialect == "postgresql":
-        pytest.skip("PostgreSQL text cannot hold NUL (refused with a 400 when logged)")
     run_id = store.create_run("0", run_name="awkward").info.run_id
     store.log_batch(
         run_id, params=[Param("p", value), Param("q", "plain")], tags=[RunTag("t", value)]
@@ -79,6 +79,35 @@ def test_param_and_tag_values_come_back_exactly(store: SqlStore, value: str) -> 
     assert run is not None
     assert run.data.params == {"p": value, "q": "plain"}
     assert run.data.tags == {"mlflow.runName": "awkward", "t": value}
+
+
+def test_nul_inside_a_value_comes_back_on_sqlite(tmp_path: Path) -> None:
+    sqlite_store = SqlStore(f"sqlite:///{tmp_path / 'nul.db'}", str(tmp_path / "artifacts"))
+    try:
+        run_id = sqlite_store.create_run("0", run_name="nul").info.run_id
+        sqlite_store.log_batch(
+            run_id, params=[Param("p", NUL_VALUE)], tags=[RunTag("t", NUL_VALUE)]
+        )
+        (run,) = _load(sqlite_store, [run_id])
+    finally:
+        sqlite_store.close()
+    assert run is not None
+    assert (run.data.params["p"], run.data.tags["t"]) == (NUL_VALUE, NUL_VALUE)
+
+
+@pytest.mark.postgres
+def test_nul_inside_a_value_is_refused_on_postgres_and_nothing_is_written(
+    tmp_path: Path, postgres_uri: str
+) -> None:
+    pg_store = SqlStore(postgres_uri, str(tmp_path / "artifacts"))
+    try:
+        run_id = pg_store.create_run("0", run_name="nul").info.run_id
+        with pytest.raises(InvalidParameter):
+            pg_store.log_batch(run_id, params=[Param("p", NUL_VALUE), Param("ok", "1")])
+        (run,) = _load(pg_store, [run_id])
+    finally:
+        pg_store.close()
+    assert run is not None and run.data.params == {}
 
 
 def test_each_run_gets_its_own_data_and_runs_without_data_get_empty_maps(

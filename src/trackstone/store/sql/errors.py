@@ -42,6 +42,14 @@ _TRANSIENT_MARKERS = (
 _UNIQUE_MARKERS = ("unique constraint", "duplicate key", "unique violation")
 
 
+def _is_a(error: Exception, wrapped: type[Exception], dbapi_name: str) -> bool:
+    """Whether ``error`` is SQLAlchemy's ``wrapped`` class or a driver's DB-API class of that
+    name (the hot paths use the driver cursor, whose errors SQLAlchemy never wraps)."""
+    if isinstance(error, wrapped):
+        return True
+    return any(cls.__name__ == dbapi_name for cls in type(error).__mro__)
+
+
 def translated(error: Exception) -> TrackstoneError:
     """Return the Trackstone error that stands for a database or driver exception."""
     if isinstance(error, TrackstoneError):
@@ -52,9 +60,11 @@ def translated(error: Exception) -> TrackstoneError:
         return ServiceUnavailable(f"database connection lost: {message}")
     if isinstance(error, exc.TimeoutError) or any(m in lowered for m in _TRANSIENT_MARKERS):
         return ServiceUnavailable(f"database temporarily unavailable: {message}")
-    if isinstance(error, exc.IntegrityError) and any(m in lowered for m in _UNIQUE_MARKERS):
+    if _is_a(error, exc.IntegrityError, "IntegrityError") and any(
+        m in lowered for m in _UNIQUE_MARKERS
+    ):
         return AlreadyExists(f"already exists: {message}")
-    if isinstance(error, exc.DataError):
+    if _is_a(error, exc.DataError, "DataError"):
         return InvalidParameter(f"value refused by the database: {message}")
     if isinstance(error, OSError):
         return ServiceUnavailable(f"cannot open the database: {message}")
