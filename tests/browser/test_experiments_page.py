@@ -96,3 +96,20 @@ def test_open_an_experiment_from_the_list(page: Any, ui_server: UiServer) -> Non
     assert page.locator("h1").text_content() == SWEEP_EXPERIMENT
     page.locator("#runs-body tr").nth(len(SWEEP_RUNS) - 1).wait_for()
     assert page.locator("#runs-body tr").count() == len(SWEEP_RUNS)
+
+
+def test_open_the_runs_of_two_checked_experiments(page: Any, ui_server: UiServer) -> None:
+    sweep = ui_server.ids[f"experiment:{SWEEP_EXPERIMENT}"]
+    other = ui_server.ids[f"experiment:{OTHER_EXPERIMENT}"]
+    page.goto(ui_server.url + "/")
+    button = page.get_by_role("button", name="Runs of selected")
+    page.get_by_label(f"Select {SWEEP_EXPERIMENT}").check()
+    assert button.is_disabled()
+    page.get_by_label(f"Select {OTHER_EXPERIMENT}").focus()
+    page.keyboard.press("Space")
+    page.wait_for_selector("#open-selected:not([disabled])")
+    button.click()
+    page.wait_for_url(f"**/experiments/{sweep},{other}")
+    page.locator("#runs-body tr").nth(len(SWEEP_RUNS)).wait_for()
+    names = set(page.locator("#runs-body .experiment-cell a").all_text_contents())
+    assert names == {SWEEP_EXPERIMENT, OTHER_EXPERIMENT}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from browser.conftest import UiServer
-from browser.sample_data import SWEEP_EXPERIMENT, SWEEP_RUNS
+from browser.sample_data import OTHER_EXPERIMENT, SWEEP_EXPERIMENT, SWEEP_RUNS
 
 _BY_NAME = {run.name: run for run in SWEEP_RUNS}
 
@@ -203,3 +203,26 @@ def test_show_deleted_runs(page: Any, ui_server: UiServer) -> None:
     deleted_row = page.locator(f'#runs-body tr[data-run-id="{gone}"]')
     deleted_row.wait_for()
     assert deleted_row.locator(".badge-deleted").text_content() == "deleted"
+
+
+def test_runs_of_two_experiments_in_one_table(page: Any, ui_server: UiServer) -> None:
+    sweep = ui_server.ids[f"experiment:{SWEEP_EXPERIMENT}"]
+    other = ui_server.ids[f"experiment:{OTHER_EXPERIMENT}"]
+    page.goto(f"{ui_server.url}/experiments/{sweep},{other}")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#runs-body tr').length === n", arg=len(SWEEP_RUNS) + 1
+    )
+    assert page.locator("h1").text_content() == f"Runs of {SWEEP_EXPERIMENT}, {OTHER_EXPERIMENT}"
+    experiment_of = {
+        row.locator(".run-link").text_content(): row.locator(".experiment-cell a").text_content()
+        for row in page.locator("#runs-body tr").all()
+    }
+    expected = {run.name: SWEEP_EXPERIMENT for run in SWEEP_RUNS} | {"baseline": OTHER_EXPERIMENT}
+    assert experiment_of == expected
+    page.get_by_label("Filter runs").fill("run_name = 'baseline'")
+    page.get_by_label("Filter runs").press("Enter")
+    _wait_for_names(page, ["baseline"])
+    page.locator(".experiment-cell a", has_text=OTHER_EXPERIMENT).click()
+    page.wait_for_url(f"**/experiments/{other}")
+    assert page.locator("h1").text_content() == OTHER_EXPERIMENT
+    assert page.locator('th[data-column="experiment"]').count() == 0

@@ -82,6 +82,23 @@ def test_unknown_records_get_an_html_404(client: TestClient, path: str) -> None:
     assert "Not found" in response.text
 
 
+@pytest.mark.parametrize(("listed", "unknown"), [("0,12345", "12345"), ("777,0", "777")])
+def test_an_unknown_id_in_a_list_of_experiments_gets_a_404_naming_it(
+    client: TestClient, listed: str, unknown: str
+) -> None:
+    response = client.get(f"/experiments/{listed}")
+    assert response.status_code == 404
+    assert f"There is no experiment &#39;{unknown}&#39;." in response.text
+
+
+def test_a_list_of_experiments_names_them_all(client: TestClient, store: SqlStore) -> None:
+    first = store.create_experiment("first <b>")
+    response = client.get(f"/experiments/0,{first}")
+    assert response.status_code == 200
+    assert '<h1 id="experiment-name">Runs of Default, first &lt;b&gt;</h1>' in response.text
+    assert f'data-experiment-ids="0,{first}"' in response.text
+
+
 def test_experiment_names_are_escaped(client: TestClient, store: SqlStore) -> None:
     experiment_id = store.create_experiment("<script>alert('x')</script>")
     response = client.get(f"/experiments/{experiment_id}")

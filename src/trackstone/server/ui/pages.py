@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 _MAX_COMPARED_RUNS = 100
+_MAX_LISTED_EXPERIMENTS = 100
 
 
 def _store(request: Request) -> TrackingStore:
@@ -41,13 +42,34 @@ async def experiments_page(request: Request) -> HTMLResponse:
 
 
 async def experiment_page(request: Request) -> HTMLResponse:
-    """The runs table of one experiment (``/experiments/<id>``)."""
-    experiment_id = request.path_params["experiment_id"]
-    try:
-        experiment = await run_in_threadpool(_store(request).get_experiment, experiment_id)
-    except NotFound:
-        return _not_found(f"experiment {experiment_id!r}")
-    return render_page("runs.html", {"nav": "experiments", "experiment": experiment})
+    """The runs table of one experiment or several (``/experiments/<id>``, ``/experiments/1,2``)."""
+    experiment_ids = _experiment_ids(request.path_params["experiment_id"])
+    store = _store(request)
+    experiments = []
+    for experiment_id in experiment_ids:
+        try:
+            experiments.append(await run_in_threadpool(store.get_experiment, experiment_id))
+        except (NotFound, InvalidParameter):  # an id that is not a number names nothing
+            return _not_found(f"experiment {experiment_id!r}")
+    if not experiments:
+        return _not_found(f"experiment {request.path_params['experiment_id']!r}")
+    # The runs table labels its rows with these names when it shows several experiments.
+    names = json.dumps({experiment.experiment_id: experiment.name for experiment in experiments})
+    return render_page(
+        "runs.html",
+        {
+            "nav": "experiments",
+            "experiment": experiments[0],
+            "experiments": experiments,
+            "experiment_names": names,
+        },
+    )
+
+
+def _experiment_ids(text: str) -> list[str]:
+    """The distinct ids of a comma-separated list, in order, at most ``_MAX_LISTED_EXPERIMENTS``."""
+    ids = dict.fromkeys(part.strip() for part in text.split(",") if part.strip())
+    return list(ids)[:_MAX_LISTED_EXPERIMENTS]
 
 
 async def run_page(request: Request) -> HTMLResponse:

@@ -1,4 +1,5 @@
-// The experiments list: search by name, run counts, last activity, create, rename, delete/restore.
+// The experiments list: search by name, run counts, last activity, create, rename, delete/restore,
+// and a selection whose runs open together in one table.
 import { AJAX, UI_API, apiGet, apiPost } from "./api.js";
 import { debounce, el, formatAge, formatTime, replaceChildren, showMessage } from "./dom.js";
 import { quoteString } from "./filters.js";
@@ -12,6 +13,10 @@ const count = document.getElementById("count");
 const empty = document.getElementById("empty");
 const createForm = document.getElementById("create-form");
 const nameInput = document.getElementById("new-experiment-name");
+const openSelected = document.getElementById("open-selected");
+const selectedCount = document.getElementById("selected-count");
+// Ids in the order they were checked; a new search keeps them so a selection can span searches.
+const selected = new Set();
 
 let nextToken = null;
 let loaded = 0;
@@ -74,6 +79,13 @@ function experimentRow(experiment) {
   const deleted = experiment.lifecycle_stage === "deleted";
   const link = el("a", { href: `/experiments/${encodeURIComponent(experiment.experiment_id)}` }, experiment.name);
   const nameCell = el("td", { className: "name-cell" }, link, deleted ? el("span", { className: "badge badge-deleted" }, "deleted") : null);
+  const box = el("input", { type: "checkbox", "aria-label": `Select ${experiment.name}` });
+  box.checked = selected.has(experiment.experiment_id);
+  box.addEventListener("change", () => {
+    if (box.checked) selected.add(experiment.experiment_id);
+    else selected.delete(experiment.experiment_id);
+    updateSelection();
+  });
   const row = el(
     "tr",
     {
@@ -81,6 +93,7 @@ function experimentRow(experiment) {
       "data-updated": experiment.last_update_time,
       className: deleted ? "deleted" : "",
     },
+    el("td", { className: "select-col" }, box),
     nameCell,
     el("td", { className: "num muted" }, experiment.experiment_id),
     el("td", { className: "num runs-cell" }, "…"),
@@ -89,6 +102,12 @@ function experimentRow(experiment) {
     el("td", { className: "actions" }, el("div", {}, actionButtons(experiment, nameCell))),
   );
   return row;
+}
+
+function updateSelection() {
+  const n = selected.size;
+  selectedCount.textContent = n ? `${n} selected` : "";
+  openSelected.disabled = n < 2;
 }
 
 function actionButtons(experiment, nameCell) {
@@ -171,4 +190,8 @@ createForm.addEventListener("submit", async (event) => {
 searchBox.addEventListener("input", debounce(() => load(), 200));
 showDeleted.addEventListener("change", () => load());
 loadMore.addEventListener("click", () => load({ append: true }));
+openSelected.addEventListener("click", () => {
+  if (selected.size < 2) return;
+  location.href = `/experiments/${[...selected].map(encodeURIComponent).join(",")}`;
+});
 load();

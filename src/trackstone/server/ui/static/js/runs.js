@@ -1,5 +1,5 @@
-// The runs table of an experiment: server-side sort and filter, page tokens, nested runs,
-// column picker, selection for comparison and CSV download.
+// The runs table of an experiment (or several): server-side sort and filter, page tokens,
+// nested runs, column picker, selection for comparison and CSV download.
 import { AJAX, apiPost } from "./api.js";
 import { FIXED_COLUMNS, KINDS, dynamicColumn, loadChosen, runName, saveChosen, tagOf } from "./columns.js";
 import { toCsv, downloadText } from "./csv.js";
@@ -10,8 +10,11 @@ const DEFAULT_METRIC_COLUMNS = 4;
 const PARENT_TAG = "mlflow.parentRunId";
 
 const main = document.getElementById("main");
-const experimentId = main.dataset.experimentId;
-const experimentName = main.dataset.experimentName;
+const experimentIds = main.dataset.experimentIds.split(",");
+const experimentNames = JSON.parse(main.dataset.experimentNames); // id -> name
+const several = experimentIds.length > 1;
+// The chosen columns are remembered per set of experiments, whatever order the URL lists them in.
+const columnsKey = [...experimentIds].sort().join(",");
 const $ = (id) => document.getElementById(id);
 const head = $("runs-head");
 const body = $("runs-body");
@@ -41,7 +44,7 @@ const state = {
   generation: 0,
   selected: new Set(),
   collapsed: new Set(),
-  chosen: loadChosen(experimentId), // null until the user picks columns
+  chosen: loadChosen(columnsKey), // null until the user picks columns
   keys: { metrics: new Set(), params: new Set(), tags: new Set() },
 };
 
@@ -58,8 +61,17 @@ function chosenIds() {
   return [...state.keys.metrics].sort().slice(0, DEFAULT_METRIC_COLUMNS).map((key) => `metrics.${key}`);
 }
 
+// Shown only when the table holds runs of several experiments; the search language cannot order by it.
+const EXPERIMENT_COLUMN = {
+  id: "experiment",
+  label: "Experiment",
+  order: null,
+  raw: (run) => experimentNames[run.info.experiment_id] ?? run.info.experiment_id,
+};
+
 function columns() {
-  return [...FIXED_COLUMNS, ...chosenIds().map(dynamicColumn)];
+  const fixed = several ? [FIXED_COLUMNS[0], EXPERIMENT_COLUMN, ...FIXED_COLUMNS.slice(1)] : FIXED_COLUMNS;
+  return [...fixed, ...chosenIds().map(dynamicColumn)];
 }
 
 function renderHead() {
@@ -142,7 +154,7 @@ function toggleColumn(id, on) {
   const ids = chosenIds().filter((item) => item !== id);
   if (on) ids.push(id);
   state.chosen = ids;
-  saveChosen(experimentId, ids);
+  saveChosen(columnsKey, ids);
   render();
 }
 
@@ -234,6 +246,9 @@ function runRow(item, all) {
   for (const column of all) {
     if (column.id === "name") {
       cells.push(nameCell(item));
+    } else if (column.id === "experiment") {
+      const href = `/experiments/${encodeURIComponent(run.info.experiment_id)}`;
+      cells.push(el("td", { className: "experiment-cell" }, el("a", { href }, column.raw(run))));
     } else if (column.id === "status") {
       const status = run.info.status || "";
       cells.push(el("td", {}, el("span", { className: `status status-${status.toLowerCase()}` }, status)));
@@ -280,7 +295,7 @@ function updateSelection() {
 
 function searchRequest() {
   const request = {
-    experiment_ids: [experimentId],
+    experiment_ids: experimentIds,
     max_results: PAGE_SIZE,
     run_view_type: state.showDeleted ? "ALL" : "ACTIVE_ONLY",
   };
@@ -348,7 +363,8 @@ function downloadCsv() {
   const all = columns();
   const header = ["Run ID", ...all.map((column) => (column.kind ? `${column.kind}.${column.key}` : column.label))];
   const rows = visibleRuns().map(({ run }) => [run.info.run_id, ...all.map((column) => column.raw(run))]);
-  const safeName = experimentName.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80) || "runs";
+  const baseName = experimentIds.map((id) => experimentNames[id] ?? id).join("+");
+  const safeName = baseName.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80) || "runs";
   downloadText(toCsv(header, rows), `${safeName}-runs.csv`);
 }
 
