@@ -8,12 +8,9 @@ the route's path, and sends it through the store's ``HttpClient``.
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 from typing import TypeVar
-from urllib.parse import quote
 
-from trackstone.api.decoding import decode_response
-from trackstone.api.encoding import encode
 from trackstone.api.logged_models import (
     CreateLoggedModel,
     DeleteLoggedModel,
@@ -31,8 +28,8 @@ from trackstone.api.logged_models import (
 )
 from trackstone.api.messages import EmptyResponse, Request, Response
 from trackstone.api.records import WireParam, WireTag
-from trackstone.api.routes import route_named
 from trackstone.client.http import HttpClient
+from trackstone.client.rest_calls import call_route
 from trackstone.entities import PagedList, Param, RunTag
 from trackstone.entities.logged_model import LoggedModel, LoggedModelStatus
 from trackstone.entities.validation import check_max_results
@@ -73,18 +70,14 @@ class RestLoggedModels:
         return f"RestLoggedModels({self._http.base_url!r})"
 
     def _call(self, name: str, request: Request, response_type: type[R], **path_params: str) -> R:
-        route = route_named(name)
-        path = route.api_path.format(
-            **{key: quote(value, safe="") for key, value in path_params.items()}
+        return call_route(
+            self._http,
+            name,
+            request,
+            response_type,
+            safe=name not in _UNSAFE_CALLS,
+            path_params=path_params,
         )
-        method = route.methods[0]
-        safe = name not in _UNSAFE_CALLS
-        if method == "GET":
-            query = _query(request, exclude=path_params.keys())
-            body = self._http.request(method, path, query=query, safe=safe)
-        else:
-            body = self._http.request(method, path, body=encode(request), safe=safe)
-        return decode_response(response_type, body)
 
     def create_logged_model(
         self,
@@ -187,18 +180,6 @@ def _order_by_to_wire(items: Sequence[str] | None) -> list[WireOrderBy]:
         field = match.group("field") if match else item
         result.append(WireOrderBy(field_name=field.strip(), ascending=key.ascending))
     return result
-
-
-def _query(request: Request, exclude: Container[str]) -> list[tuple[str, str]]:
-    """Return a GET request's set fields as query pairs, leaving out those in the path."""
-    pairs: list[tuple[str, str]] = []
-    for name in request.__struct_fields__:
-        value = getattr(request, name)
-        if name in exclude or value is None:
-            continue
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        pairs.append((name, text))
-    return pairs
 
 
 def _existing(model_id: str) -> str:

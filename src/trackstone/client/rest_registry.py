@@ -12,10 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
-import msgspec
-
-from trackstone.api.decoding import decode_response
-from trackstone.api.encoding import encode
 from trackstone.api.experiments import experiment_from_wire
 from trackstone.api.messages import EmptyResponse, Request, Response
 from trackstone.api.monitoring import (
@@ -68,10 +64,10 @@ from trackstone.api.registry import (
     model_version_from_wire,
     registered_model_from_wire,
 )
-from trackstone.api.routes import route_named
 from trackstone.api.runs import run_from_wire
 from trackstone.api.scalars import wire_number
 from trackstone.client.http import HttpClient
+from trackstone.client.rest_calls import call_route
 from trackstone.entities import PagedList
 from trackstone.entities.registry import (
     Baseline,
@@ -135,14 +131,7 @@ class RestRegistry:
         return f"RestRegistry({self._http.base_url!r})"
 
     def _call(self, name: str, request: Request, response_type: type[R]) -> R:
-        route = route_named(name)
-        method = "POST" if "POST" in route.methods else route.methods[0]
-        safe = name not in _UNSAFE_CALLS
-        if method == "GET":
-            body = self._http.request(method, route.api_path, query=_query(request), safe=safe)
-        else:
-            body = self._http.request(method, route.api_path, body=encode(request), safe=safe)
-        return decode_response(response_type, body)
+        return call_route(self._http, name, request, response_type, safe=name not in _UNSAFE_CALLS)
 
     # -- registered models ---------------------------------------------------------------
 
@@ -461,19 +450,6 @@ def _checked_point(index: int, metric: ProductionMetric) -> ProductionMetric:
 
 def _stage_text(stage: ModelVersionStage | str) -> str:
     return stage.value if isinstance(stage, ModelVersionStage) else stage
-
-
-def _query(request: Request) -> list[tuple[str, str]]:
-    """Return a GET request's fields as query pairs; a list field repeats its key."""
-    pairs: list[tuple[str, str]] = []
-    for name, value in msgspec.to_builtins(request).items():
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if item is None:
-                continue
-            text = ("true" if item else "false") if isinstance(item, bool) else str(item)
-            pairs.append((name, text))
-    return pairs
 
 
 def _model(wire: WireRegisteredModel | None) -> RegisteredModel:

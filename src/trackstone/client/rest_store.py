@@ -11,11 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-import msgspec
-
 from trackstone.api import maintenance
-from trackstone.api.decoding import decode_response
-from trackstone.api.encoding import encode
 from trackstone.api.experiments import (
     CreateExperiment,
     CreateExperimentResponse,
@@ -53,7 +49,6 @@ from trackstone.api.records import (
     metric_from_wire,
     metric_to_wire,
 )
-from trackstone.api.routes import route_named
 from trackstone.api.runs import (
     CreateRun,
     CreateRunResponse,
@@ -72,6 +67,7 @@ from trackstone.api.runs import (
 )
 from trackstone.api.scalars import INT32_MAX, INT32_MIN, run_status_name
 from trackstone.client.http import Credentials, HttpClient, HttpOptions
+from trackstone.client.rest_calls import call_route
 from trackstone.client.rest_logged_models import RestLoggedModels
 from trackstone.client.rest_registry import RestRegistry
 from trackstone.entities import (
@@ -166,14 +162,7 @@ class RestStore:
     # -- transport ---------------------------------------------------------------------
 
     def _call(self, name: str, request: Request, response_type: type[R]) -> R:
-        route = route_named(name)
-        method = "POST" if "POST" in route.methods else route.methods[0]
-        safe = name not in _UNSAFE_CALLS
-        if method == "GET":
-            body = self._http.request(method, route.api_path, query=_query(request), safe=safe)
-        else:
-            body = self._http.request(method, route.api_path, body=encode(request), safe=safe)
-        return decode_response(response_type, body)
+        return call_route(self._http, name, request, response_type, safe=name not in _UNSAFE_CALLS)
 
     # -- experiments -------------------------------------------------------------------
 
@@ -437,19 +426,6 @@ class RestStore:
 
     def close(self) -> None:
         self._http.close()
-
-
-def _query(request: Request) -> list[tuple[str, str]]:
-    """Return a GET request's fields as query pairs; a list field repeats its key."""
-    pairs: list[tuple[str, str]] = []
-    for name, value in msgspec.to_builtins(request).items():
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if item is None:
-                continue
-            text = ("true" if item else "false") if isinstance(item, bool) else str(item)
-            pairs.append((name, text))
-    return pairs
 
 
 def _existing(run_id: str) -> str:
