@@ -3,8 +3,9 @@
 Usage: ``.venv/bin/python bench/server.py [--quick] [--workers N] [--skip-mlflow]``
 (``make bench-server``). Each server starts on a loopback port with a fresh SQLite file and
 artifact folder in a temporary directory, one server at a time; the same plain HTTP client
-(``server_workload.py``) drives both; the table prints figures, ratios and the issue's targets,
-and the raw figures go to ``bench/results/server-<time>.json``.
+(``server_workload.py``) drives both, then each client library (``server_client_driver.py``)
+drives its own server, and MLflow's drives Trackstone's too. Two tables print figures, ratios
+and the issue's targets; the raw figures go to ``bench/results/server-<time>.json``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rich.console import Console
 from rich.text import Text
 from run import DriverFailed, ensure_mlflow_venv
 from server_artifacts import ArtifactFailed, measure_artifacts
+from server_client_report import client_verdicts, print_client_report
 from server_processes import (
     RunningServer,
     ServerFailed,
@@ -44,6 +46,10 @@ _MLFLOW_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 _REPORT_WIDTH = 130
 
 
+# A client library to drive a server with: the workload key of its figures, python, module.
+ClientLibrary = tuple[str, Path, str]
+
+
 def bench_server(
     console: Console,
     name: str,
@@ -51,12 +57,12 @@ def bench_server(
     folder: Path,
     env: dict[str, str],
     sizes: ServerSizes,
-    client: tuple[Path, str],
+    clients: list[ClientLibrary],
 ) -> dict[str, Any]:
     """Start one server fresh, run the workloads, read its memory, restart it; return figures.
 
-    ``client`` is the python and module name of the server's own client library (its fluent
-    API is timed against the server too).
+    ``clients`` are the client libraries also timed against the server, after the plain-HTTP
+    workloads (whose search population and long metric they read), each under its own key.
     """
     load_at_start = os.getloadavg()
     with console.status(f"Starting {name}...") as status:
@@ -74,16 +80,17 @@ def bench_server(
             workloads["artifacts"] = measure_artifacts(
                 server.url, folder / "scratch", sizes.artifact_mib, sizes.small_files
             )
-            progress(f"{client[1]} client: log_metric")
-            workloads["client"] = run_client_driver(
-                client[0],
-                client[1],
-                server.url,
-                folder / "client",
-                env,
-                sizes.client_calls,
-                sizes.client_points,
-            )
+            for key, python, module in clients:
+                progress(f"{module} client library")
+                options = {
+                    **sizes.client_options(module),
+                    "search_experiment_id": workloads["search_runs"]["experiment_id"],
+                    "history_run_id": workloads["get_history"]["run_id"],
+                }
+                client_env = {**env, **_MLFLOW_ENV}  # no telemetry from MLflow's client either
+                workloads[key] = run_client_driver(
+                    python, module, server.url, folder / key, client_env, options
+                )
             memory = server.memory_kib()
             console.print(f"{name}: workload done in {time.perf_counter() - started:.1f} s")
             status.update(f"Restarting {name}...")
@@ -118,11 +125,19 @@ def consistency_warnings(results: dict[str, dict[str, Any]], sizes: ServerSizes)
                 f"{writers['points_sent']} points, {writers['errors']} failed requests "
                 f"{writers['first_errors']}"
             )
-        ingest = work["client"]["ingest"]
-        if ingest["stored"] != ingest["points"]:
-            warnings.append(
-                f"{name}: client ingest stored {ingest['stored']} of {ingest['points']} points"
-            )
+        for key in ("client", "mlflow_client"):
+            driver = work.get(key)
+            if driver is None:
+                continue
+            who = f"{name} server, {key.replace('_', ' ')}"
+            for workload in ("ingest", "log_batch"):
+                figures = driver[workload]
+                if figures["stored"] != figures["points"]:
+                    warnings.append(
+                        f"{who}: {workload} stored {figures['stored']} of "
+                        f"{figures['points']} points"
+                    )
+            warnings += [f"{who}: {problem}" for problem in driver["problems"]]
     searches = {name: r["workloads"]["search_runs"] for name, r in results.items()}
     answers = {(s["results"], tuple(s["first_names"])) for s in searches.values()}
     if len(answers) > 1:
@@ -150,6 +165,7 @@ def write_results(
         },
         "results": results,
         "targets": verdicts(results),
+        "client_targets": client_verdicts(results),
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
@@ -171,42 +187,50 @@ def main(argv: list[str] | None = None) -> int:
     if not console.is_terminal:
         console.width = _REPORT_WIDTH
     if args.show is not None:
-        print_report(json.loads(args.show.read_text())["results"], console)
+        saved = json.loads(args.show.read_text())["results"]
+        print_report(saved, console)
+        print_client_report(saved, console)
         return 0
     sizes = QUICK if args.quick else FULL
     results: dict[str, dict[str, Any]] = {}
     try:
         mlflow_python = None if args.skip_mlflow else ensure_mlflow_venv(console)
         with tempfile.TemporaryDirectory(prefix="trackstone-server-bench-") as scratch:
+            trackstone_clients: list[ClientLibrary] = [
+                ("client", Path(sys.executable), "trackstone")
+            ]
             systems: list[
-                tuple[str, Callable[[Path], list[str]], dict[str, str], tuple[Path, str]]
+                tuple[str, Callable[[Path], list[str]], dict[str, str], list[ClientLibrary]]
             ] = [
                 (
                     "trackstone",
                     lambda f: trackstone_command(f, free_port(), args.workers),
                     {},
-                    (Path(sys.executable), "trackstone"),
+                    trackstone_clients,
                 )
             ]
             if mlflow_python is not None:
                 python = mlflow_python
+                # The compatibility view: MLflow's client against Trackstone's server.
+                trackstone_clients.append(("mlflow_client", python, "mlflow"))
                 systems.append(
                     (
                         "mlflow",
                         lambda f: mlflow_command(python, f, free_port(), args.workers),
                         _MLFLOW_ENV,
-                        (python, "mlflow"),
+                        [("client", python, "mlflow")],
                     )
                 )
-            for name, command_for, env, client in systems:
+            for name, command_for, env, clients in systems:
                 folder = Path(scratch) / name
                 results[name] = bench_server(
-                    console, name, command_for(folder), folder, env, sizes, client
+                    console, name, command_for(folder), folder, env, sizes, clients
                 )
     except (DriverFailed, ServerFailed, RequestFailed, ArtifactFailed) as error:
         console.print(Text.assemble(("server bench failed: ", "red"), str(error)))
         return 1
     print_report(results, console)
+    print_client_report(results, console)
     for warning in consistency_warnings(results, sizes):
         console.print(Text.assemble(("warning: ", "yellow"), warning))
     path = write_results(results, sizes, args.quick, args.workers, args.results_dir)

@@ -173,13 +173,18 @@ def start(name: str, command: list[str], folder: Path, env: dict[str, str]) -> R
 
 
 def run_client_driver(
-    python: Path, module: str, url: str, folder: Path, env: dict[str, str], calls: int, points: int
+    python: Path,
+    module: str,
+    url: str,
+    folder: Path,
+    env: dict[str, str],
+    options: dict[str, Any],
 ) -> dict[str, Any]:
-    """Run ``server_client_driver.py`` with ``module``'s fluent API against ``url``; parse its JSON.
+    """Run ``server_client_driver.py`` with ``module``'s client against ``url``; parse its JSON.
 
     The driver runs in ``python`` (the venv holding ``module``) with ``bench/`` on its path, the
-    tracking URI of both spellings set, in ``folder`` (which also holds Trackstone's spool).
-    Raises ServerFailed if it fails.
+    tracking URI of both spellings set, in ``folder`` (which also holds Trackstone's spool),
+    with ``options`` (sizes, ids) as its JSON argument. Raises ServerFailed if it fails.
     """
     bench = Path(__file__).resolve().parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -191,12 +196,12 @@ def run_client_driver(
         "TRACKSTONE_SPOOL_DIR": str(folder / "spool"),
     }
     done = subprocess.run(
-        [str(python), str(bench / "server_client_driver.py"), module, str(calls), str(points)],
+        [str(python), str(bench / "server_client_driver.py"), module, json.dumps(options)],
         cwd=folder,
         env=_clean_env(extra),
         capture_output=True,
         text=True,
-        timeout=HEALTH_TIMEOUT_S * 10,
+        timeout=HEALTH_TIMEOUT_S * 20,
         check=False,
     )
     if done.returncode != 0:

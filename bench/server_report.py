@@ -55,11 +55,6 @@ def _figure(*keys: str) -> Callable[[dict[str, Any]], float]:
     return read
 
 
-def _client_lost(result: dict[str, Any]) -> float:
-    ingest = result["workloads"]["client"]["ingest"]
-    return float(ingest["points"] - ingest["stored"])
-
-
 def _lost(writers: dict[str, Any]) -> float:
     return float(writers["points_sent"] - writers["points_stored"])
 
@@ -127,28 +122,6 @@ ROWS: tuple[Row, ...] = (
         10,
     ),
     Row(
-        "own client, fluent log_metric: p50",
-        "ms",
-        _figure("client", "log_metric", "p50_ms"),
-        False,
-        10,
-    ),
-    Row(
-        "own client, fluent log_metric: p99",
-        "ms",
-        _figure("client", "log_metric", "p99_ms"),
-        False,
-        10,
-    ),
-    Row(
-        "own client, log_metric until end_run returned",
-        "pt/s",
-        _figure("client", "ingest", "points_per_s"),
-        True,
-        10,
-    ),
-    Row("own client: points lost", "pt", _client_lost, False, None, must_be_zero=True),
-    Row(
         "server memory after load (PSS of all its processes)",
         "MiB",
         _memory("tree_pss_kib"),
@@ -182,7 +155,8 @@ def ratio(row: Row, trackstone: float, mlflow: float) -> float | None:
     return better / worse
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
+    """Return a figure with as many digits as its size needs."""
     if value == int(value) and abs(value) < 100:
         return str(int(value))
     if value >= 100:
@@ -218,14 +192,15 @@ def verdicts(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _target(verdict: dict[str, Any]) -> str:
+def target_text(verdict: dict[str, Any]) -> str:
+    """Return the target column's text of a verdict."""
     if verdict["target"] is not None:
         return f">= {verdict['target']:.0f}x"
     return "0" if verdict["met"] is not None else "-"
 
 
 def print_report(results: dict[str, dict[str, Any]], console: Console) -> None:
-    """Print the side-by-side table."""
+    """Print the side-by-side table of the plain-HTTP workloads and the servers themselves."""
     table = Table(title="trackstone server vs mlflow server (SQLite, loopback, one client)")
     for header, justify in (
         ("measure", "left"),
@@ -243,9 +218,9 @@ def print_report(results: dict[str, dict[str, Any]], console: Console) -> None:
         table.add_row(
             verdict["label"],
             verdict["unit"],
-            _number(verdict["trackstone"]),
-            "-" if verdict["mlflow"] is None else _number(verdict["mlflow"]),
+            format_number(verdict["trackstone"]),
+            "-" if verdict["mlflow"] is None else format_number(verdict["mlflow"]),
             "-" if times is None else f"[{style}]{times:.1f}x[/]" if style else f"{times:.1f}x",
-            _target(verdict),
+            target_text(verdict),
         )
     console.print(table)

@@ -47,11 +47,37 @@ class ServerSizes:
     writer_batches: int  # log-batch requests of BATCH_SIZE points per writer
     artifact_mib: int  # one file up and down through the artifact proxy
     small_files: int  # 4 KiB files up and down through the artifact proxy, one request each
-    client_calls: int  # timed log_metric calls of each server's own client library
+    client_calls: int  # timed log_metric calls of a client library (fluent API)
     client_points: int  # log_metric calls from start_run to end_run (client ingest)
+    # Through a client library's MlflowClient; MLflow's client is slow: fewer of its calls.
+    client_runs: int  # create_run + a small log_batch each
+    client_runs_mlflow: int
+    client_get_runs: int
+    client_get_runs_mlflow: int
+    client_batches: int  # log_batch calls of BATCH_SIZE points
+    client_batches_mlflow: int
+    client_search_repeats: int
+    client_search_repeats_mlflow: int
+    client_history_repeats: int  # timed reads of the log-batch workload's long metric
+    client_history_repeats_mlflow: int
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    def client_options(self, module: str) -> dict[str, int]:
+        """Return the sizes ``server_client_driver.py`` uses with ``module``'s client."""
+        suffix = "_mlflow" if module == "mlflow" else ""
+        sizes = self.as_dict()
+        per_module = ("runs", "get_runs", "batches", "search_repeats", "history_repeats")
+        return {
+            "calls": self.client_calls,
+            "points": self.client_points,
+            **{name: sizes[f"client_{name}{suffix}"] for name in per_module},
+            "search_population": self.runs,
+            "history_points": self.log_batches * BATCH_SIZE,
+            "artifact_mib": self.artifact_mib,
+            "small_files": self.small_files,
+        }
 
 
 FULL = ServerSizes(
@@ -66,6 +92,16 @@ FULL = ServerSizes(
     small_files=500,
     client_calls=2_000,
     client_points=5_000,
+    client_runs=1_000,
+    client_runs_mlflow=200,
+    client_get_runs=1_000,
+    client_get_runs_mlflow=200,
+    client_batches=100,
+    client_batches_mlflow=20,
+    client_search_repeats=20,
+    client_search_repeats_mlflow=5,
+    client_history_repeats=5,
+    client_history_repeats_mlflow=2,
 )
 QUICK = ServerSizes(
     log_batches=10,
@@ -79,6 +115,16 @@ QUICK = ServerSizes(
     small_files=100,
     client_calls=200,
     client_points=500,
+    client_runs=100,
+    client_runs_mlflow=30,
+    client_get_runs=100,
+    client_get_runs_mlflow=30,
+    client_batches=10,
+    client_batches_mlflow=3,
+    client_search_repeats=3,
+    client_search_repeats_mlflow=2,
+    client_history_repeats=2,
+    client_history_repeats_mlflow=1,
 )
 
 
@@ -210,7 +256,12 @@ def measure_search(client: Client, experiment_id: str, sizes: ServerSizes) -> di
         next(t["value"] for t in run["data"]["tags"] if t["key"] == "mlflow.runName")
         for run in answer.get("runs", [])
     ]
-    return {"stats": latency_stats(durations), "results": len(names), "first_names": names[:5]}
+    return {
+        "stats": latency_stats(durations),
+        "results": len(names),
+        "first_names": names[:5],
+        "experiment_id": experiment_id,
+    }
 
 
 def _read_history(client: Client, run_id: str) -> int:
@@ -219,7 +270,7 @@ def _read_history(client: Client, run_id: str) -> int:
         params = {"run_id": run_id, "metric_key": "loss"}
         if token:
             params["page_token"] = token
-        answer = json.loads(client.send("GET", "/metrics/get-history", **params))
+        answer = json.loads(client.send("GET", "/metrics/get-history", None, **params))
         points += len(answer.get("metrics", []))
         token = answer.get("next_page_token")
         if not token:
@@ -236,7 +287,7 @@ def measure_history(client: Client, run_id: str, sizes: ServerSizes) -> dict[str
         durations.append(time.perf_counter_ns() - start)
     stats = latency_stats(durations)
     stats["points_per_s"] = points / (stats["p50_ms"] / 1000)
-    return {"stats": stats, "points": points}
+    return {"stats": stats, "points": points, "run_id": run_id}
 
 
 def measure_writers(base_url: str, experiment_id: str, sizes: ServerSizes) -> dict[str, Any]:

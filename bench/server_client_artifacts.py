@@ -1,0 +1,108 @@
+"""The client driver's artifact workload: ``log_artifact(s)`` and ``download_artifacts`` of a run.
+
+One large file of random bytes is logged and downloaded (MiB/s each way), then a folder of
+small 4 KiB files (files/s each way), through whichever client the driver holds; its run's
+artifacts go through the server's ``mlflow-artifacts`` proxy. The bytes that come back are
+compared with those sent. Standard library only: this runs in MLflow's venv too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+SMALL_FILE_BYTES = 4096
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(MiB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_large(path: Path, size_mib: int) -> None:
+    """Write ``size_mib`` MiB that do not compress (a block of random bytes, numbered)."""
+    block = os.urandom(MiB)
+    with path.open("wb") as stream:
+        for index in range(size_mib):
+            stream.write(index.to_bytes(8, "little") + block[8:])
+
+
+def _small_body(index: int) -> bytes:
+    return index.to_bytes(8, "little") * (SMALL_FILE_BYTES // 8)
+
+
+def _large(
+    client: Any, run_id: str, scratch: Path, size_mib: int, check: Callable[[bool, str], None]
+) -> dict[str, float]:
+    source = scratch / "up" / "large.bin"
+    source.parent.mkdir(parents=True)
+    _write_large(source, size_mib)
+    started = time.perf_counter()
+    client.log_artifact(run_id, str(source))
+    upload_s = time.perf_counter() - started
+    started = time.perf_counter()
+    local = client.download_artifacts(run_id, "large.bin", str(scratch / "down-large"))
+    download_s = time.perf_counter() - started
+    check(_digest(Path(local)) == _digest(source), "download_artifacts: the large file differs")
+    return {
+        "size_mib": size_mib,
+        "upload_s": upload_s,
+        "download_s": download_s,
+        "upload_mib_per_s": size_mib / upload_s,
+        "download_mib_per_s": size_mib / download_s,
+    }
+
+
+def _small(
+    client: Any, run_id: str, scratch: Path, files: int, check: Callable[[bool, str], None]
+) -> dict[str, float]:
+    folder = scratch / "small"
+    folder.mkdir()
+    for index in range(files):
+        (folder / f"f{index:05d}.bin").write_bytes(_small_body(index))
+    started = time.perf_counter()
+    client.log_artifacts(run_id, str(folder), "small")
+    upload_s = time.perf_counter() - started
+    started = time.perf_counter()
+    local = Path(client.download_artifacts(run_id, "small", str(scratch / "down-small")))
+    download_s = time.perf_counter() - started
+    names = sorted(path.name for path in local.iterdir())
+    check(
+        names == [f"f{index:05d}.bin" for index in range(files)]
+        and all((local / name).read_bytes() == _small_body(i) for i, name in enumerate(names)),
+        f"download_artifacts: {len(names)} small files of {files}, or other bytes",
+    )
+    return {
+        "files": files,
+        "file_bytes": SMALL_FILE_BYTES,
+        "upload_files_per_s": files / upload_s,
+        "download_files_per_s": files / download_s,
+    }
+
+
+def measure_artifacts(
+    client: Any,
+    run_id: str,
+    scratch: Path,
+    size_mib: int,
+    files: int,
+    check: Callable[[bool, str], None],
+) -> dict[str, Any]:
+    """Log and download one ``size_mib`` file, then a folder of ``files`` small files."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        return {
+            "large": _large(client, run_id, scratch, size_mib, check),
+            "small": _small(client, run_id, scratch, files, check),
+        }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
