@@ -26,7 +26,7 @@ from trackstone.entities import (
 from trackstone.errors import InvalidParameter
 from trackstone.store.sql import schema
 from trackstone.store.sql.rows import run_from_parts, run_info_from_row
-from trackstone.store.sql.run_loader import load_runs
+from trackstone.store.sql.run_loader import load_runs, read_run
 from trackstone.store.sql.store import SqlStore
 
 # Values a JSON round trip could get wrong: escapes, control characters, characters outside
@@ -79,6 +79,7 @@ def test_param_and_tag_values_come_back_exactly(store: SqlStore, value: str) -> 
     assert run is not None
     assert run.data.params == {"p": value, "q": "plain"}
     assert run.data.tags == {"mlflow.runName": "awkward", "t": value}
+    assert store.get_run(run_id) == run  # read_run: the same rows narrowed to one key
 
 
 def test_nul_inside_a_value_comes_back_on_sqlite(tmp_path: Path) -> None:
@@ -179,3 +180,20 @@ def test_run_from_parts_equals_the_constructors(
         inputs=RunInputs(dataset_inputs=dataset_inputs),
     )
     assert vars(built.data).keys() == vars(RunData()).keys()
+
+
+def test_read_run_by_id_equals_load_runs_and_misses_give_none(store: SqlStore) -> None:
+    run_id = store.create_run("0", run_name="one").info.run_id
+    store.create_run("0", run_name="other")
+    store.log_batch(run_id, metrics=[Metric("m", 1.5, 3, 4)], params=[Param("p", "1")])
+    dataset = Dataset("d", "abc", "local", "file:///d", None, None)
+    store.log_inputs(run_id, [DatasetInput(dataset, (InputTag("mlflow.data.context", "eval"),))])
+    (loaded,) = _load(store, [run_id])
+
+    with store._db.read_cursor() as cursor:
+        found = read_run(cursor, store._db.is_sqlite, run_id)
+        missing = read_run(cursor, store._db.is_sqlite, "0" * 32)
+
+    assert found is not None and found == loaded
+    assert found.inputs.dataset_inputs[0].tags == (InputTag("mlflow.data.context", "eval"),)
+    assert missing is None

@@ -6,12 +6,18 @@ instead of failing half-way; reads start a deferred transaction and see one snap
 
 A file database also has a "no-wait" connection (``Database.no_wait``) for callers that must
 never block, such as a server's event loop: its busy timeout is 0, so a lock held elsewhere
-raises ``ServiceUnavailable`` at once, and the caller retries where waiting is fine.
+raises ``ServiceUnavailable`` at once, and the caller retries where waiting is fine. It is one
+connection kept open and lent to one caller at a time (a second one fails at once, too):
+checking a connection out of the pool and back cost more than a small call's SQL.
+
+``read_cursor`` is the cheapest read: a driver cursor in a transaction begun on the driver
+connection itself, for small reads on hot paths (one run, one experiment).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
 
-from trackstone.errors import InvalidParameter
+from trackstone.errors import InvalidParameter, ServiceUnavailable
 from trackstone.store.sql.errors import translate_errors
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "SQLITE_POOL", "Database", "PoolOptions", "sqlalchemy_url"]
@@ -73,6 +79,41 @@ def _sqlite_on_begin(connection: Connection) -> None:
     # ``Database.read``/``write``.
     driver: Any = connection.connection.driver_connection
     driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def _sqlite_read(driver: Any) -> Iterator[sqlite3.Cursor]:
+    """Yield a cursor of ``driver`` (in autocommit mode) inside ``BEGIN`` ... ``COMMIT``."""
+    driver.execute("BEGIN")
+    try:
+        cursor = driver.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+    except BaseException:
+        if driver.in_transaction:
+            driver.execute("ROLLBACK")
+        raise
+    driver.execute("COMMIT")
+
+
+@contextmanager
+def _driver_read(pooled: Any) -> Iterator[Any]:
+    """Yield a cursor of a pooled DB-API connection and commit after (after a failure, the
+    pool rolls back as the connection goes back)."""
+    cursor = pooled.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+    pooled.commit()
+
+
+def _driver_busy(connection: Connection) -> bool:
+    """Tell whether a SQLite connection's driver is still inside a transaction."""
+    driver: Any = connection.connection.driver_connection
+    return bool(driver.in_transaction)
 
 
 @dataclass(frozen=True)
@@ -151,11 +192,12 @@ class Database:
         self.dialect: str = self.engine.dialect.name
         self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._no_wait_engine: Engine | None = None
-        self._no_wait_writer: Engine | None = None
+        # The no-wait engine's one connection, opened on first use and then kept.
+        self._no_wait_connection: Connection | None = None
+        self._no_wait_lock = threading.Lock()
         if _is_file_sqlite(url):
             with translate_errors():
                 self._no_wait_engine = _create_sqlite_engine(url, _NO_WAIT_POOL, no_wait=True)
-            self._no_wait_writer = self._no_wait_engine.execution_options(**{_WRITE_OPTION: True})
 
     @property
     def is_sqlite(self) -> bool:
@@ -198,20 +240,99 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """Yield a connection in a read transaction (one consistent snapshot)."""
-        engine = self._no_wait_engine if _NO_WAIT.get() else None
-        with translate_errors(), (engine or self.engine).begin() as connection:
+        if self._no_wait_engine is not None and _NO_WAIT.get():
+            with self._no_wait_transaction(write=False) as connection:
+                yield connection
+            return
+        with translate_errors(), self.engine.begin() as connection:
             yield connection
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """Yield a connection in a write transaction, committed on success, else rolled back."""
-        engine = self._no_wait_writer if _NO_WAIT.get() else None
-        with translate_errors(), (engine or self._writer).begin() as connection:
+        if self._no_wait_engine is not None and _NO_WAIT.get():
+            with self._no_wait_transaction(write=True) as connection:
+                yield connection
+            return
+        with translate_errors(), self._writer.begin() as connection:
             yield connection
+
+    @contextmanager
+    def read_cursor(self) -> Iterator[Any]:
+        """Yield a driver cursor in a read transaction, with no SQLAlchemy ``Connection``.
+
+        For small reads on hot paths: the statements use the driver's parameter marker
+        (``placeholder``) and its rows come back as plain tuples. Errors are translated.
+        """
+        if self._no_wait_engine is not None and _NO_WAIT.get():
+            connection = self._borrow_no_wait()
+            try:
+                with translate_errors():
+                    driver = connection.connection.driver_connection
+                    with _sqlite_read(driver) as cursor:
+                        yield cursor
+            finally:
+                self._give_back(connection)
+            return
+        with translate_errors():
+            pooled = self.engine.raw_connection()
+            try:
+                if self.is_sqlite:
+                    with _sqlite_read(pooled.driver_connection) as cursor:
+                        yield cursor
+                else:
+                    with _driver_read(pooled) as cursor:
+                        yield cursor
+            finally:
+                pooled.close()
+
+    @contextmanager
+    def _no_wait_transaction(self, *, write: bool) -> Iterator[Connection]:
+        """Yield the no-wait connection in a transaction (``BEGIN IMMEDIATE`` to write)."""
+        connection = self._borrow_no_wait()
+        try:
+            with translate_errors():
+                connection.execution_options(**{_WRITE_OPTION: write})
+                with connection.begin():
+                    yield connection
+        finally:
+            self._give_back(connection)
+
+    def _borrow_no_wait(self) -> Connection:
+        """Take the no-wait connection (opening it if needed); ServiceUnavailable if taken."""
+        if not self._no_wait_lock.acquire(blocking=False):
+            raise ServiceUnavailable(
+                "database temporarily unavailable: the no-wait connection is in use"
+            )
+        try:
+            connection = self._no_wait_connection
+            if connection is None:
+                assert self._no_wait_engine is not None
+                with translate_errors():
+                    connection = self._no_wait_engine.connect()
+                self._no_wait_connection = connection
+            return connection
+        except BaseException:
+            self._no_wait_lock.release()
+            raise
+
+    def _give_back(self, connection: Connection) -> None:
+        """Return the no-wait connection; one left in an unknown state is closed, not kept."""
+        try:
+            if connection.invalidated or connection.in_transaction() or _driver_busy(connection):
+                self._no_wait_connection = None
+                with translate_errors():
+                    connection.close()
+        finally:
+            self._no_wait_lock.release()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         with translate_errors():
+            with self._no_wait_lock:
+                if self._no_wait_connection is not None:
+                    self._no_wait_connection.close()
+                    self._no_wait_connection = None
             self.engine.dispose()
             if self._no_wait_engine is not None:
                 self._no_wait_engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -47,6 +48,26 @@ def load_experiments(connection: Connection, ids: Sequence[int]) -> dict[int, Ex
     return {row[0]: experiment_from_row(row, tags[row[0]]) for row in rows}
 
 
+class _ReadSql:
+    """The driver-level statements of the one-experiment reads (``get``, ``get_by_name``)."""
+
+    def __init__(self, placeholder: str) -> None:
+        columns = ", ".join(column.name for column in EXPERIMENT_COLUMNS)
+        self.by_id = f"SELECT {columns} FROM {E.name} WHERE experiment_id = {placeholder}"
+        self.by_name = f"SELECT {columns} FROM {E.name} WHERE name = {placeholder}"
+        self.tags = f"SELECT key, value FROM {ET.name} WHERE experiment_id = {placeholder}"
+
+
+def _read_experiment(cursor: Any, sql: _ReadSql, query: str, key: object) -> Experiment | None:
+    """Return the experiment ``query`` finds by ``key`` through a driver cursor, or None."""
+    cursor.execute(query, (key,))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    cursor.execute(sql.tags, (row[0],))
+    return experiment_from_row(row, dict(cursor.fetchall()))
+
+
 def lock_experiment(connection: Connection, experiment_id: int) -> tuple[str, int | None]:
     """Return (lifecycle_stage, deleted_time) of an experiment, locking its row; NotFound."""
     query = select(E.c.lifecycle_stage, E.c.deleted_time).where(E.c.experiment_id == experiment_id)
@@ -82,6 +103,7 @@ class ExperimentRepository:
         self._db = db
         self._clock = clock
         self._artifact_root = artifact_root.rstrip("/") or "/"
+        self._read_sql = _ReadSql(db.placeholder)
 
     def default_location(self, experiment_id: int) -> str:
         """Return ``<artifact_root>/<experiment_id>``."""
@@ -151,19 +173,18 @@ class ExperimentRepository:
     def get(self, experiment_id: str) -> Experiment:
         """Return one experiment with its tags."""
         pk = parse_experiment_id(experiment_id)
-        with self._db.read() as connection:
-            found = load_experiments(connection, [pk])
-        if pk not in found:
+        sql = self._read_sql
+        with self._db.read_cursor() as cursor:
+            found = _read_experiment(cursor, sql, sql.by_id, pk)
+        if found is None:
             raise NotFound(f"experiment {experiment_id!r} does not exist")
-        return found[pk]
+        return found
 
     def get_by_name(self, name: str) -> Experiment | None:
         """Return the experiment named exactly ``name``, or None."""
-        with self._db.read() as connection:
-            row = connection.execute(select(E.c.experiment_id).where(E.c.name == name)).first()
-            if row is None:
-                return None
-            return load_experiments(connection, [row[0]]).get(row[0])
+        sql = self._read_sql
+        with self._db.read_cursor() as cursor:
+            return _read_experiment(cursor, sql, sql.by_name, name)
 
     def rename(self, experiment_id: str, new_name: str) -> None:
         """Rename an active experiment."""

@@ -23,7 +23,7 @@ from trackstone.store.sql.engine import Database
 from trackstone.store.sql.experiments import parse_experiment_id
 from trackstone.store.sql.registry_guard import refuse_needed_runs
 from trackstone.store.sql.rows import RUN_INFO_COLUMNS, run_from_parts, run_info_from_row
-from trackstone.store.sql.run_loader import load_runs
+from trackstone.store.sql.run_loader import load_runs, read_run
 from trackstone.store.sql.run_names import generate_run_name
 
 __all__ = ["RUN_NAME_TAG", "LockedRun", "RunRepository", "load_runs", "lock_run"]
@@ -76,10 +76,15 @@ def fetch_one(connection: Connection, sql: str, parameters: tuple[Any, ...]) -> 
         cursor.close()
 
 
-def lock_run(connection: Connection, run_id: str, lock: bool = True) -> LockedRun:
-    """Find a run by its public id (locking its row on PostgreSQL); NotFound if absent."""
+def _check_run_id(run_id: object) -> None:
+    """Raise NotFound for what cannot be a run id (no query needed to know)."""
     if not isinstance(run_id, str) or not run_id or len(run_id) > 32:
         raise NotFound(f"run {run_id!r} does not exist")
+
+
+def lock_run(connection: Connection, run_id: str, lock: bool = True) -> LockedRun:
+    """Find a run by its public id (locking its row on PostgreSQL); NotFound if absent."""
+    _check_run_id(run_id)
     row = fetch_one(connection, _LOCK_SQL_BY_DIALECT[connection.dialect.name, lock], (run_id,))
     if row is None:
         raise NotFound(f"run {run_id!r} does not exist")
@@ -174,9 +179,12 @@ class RunRepository:
 
     def get(self, run_id: str) -> Run:
         """Return a run with its latest metrics, params, tags and inputs."""
-        with self._db.read() as connection:
-            locked = lock_run(connection, run_id, lock=False)
-            return load_runs(connection, [locked.run_pk])[locked.run_pk]
+        _check_run_id(run_id)
+        with self._db.read_cursor() as cursor:
+            run = read_run(cursor, self._db.is_sqlite, run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        return run
 
     def update_info(
         self,
