@@ -98,8 +98,9 @@ class DurableLogger:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._sender = Sender(store)
-        bulk = isinstance(store, BulkMetricStore)
-        self._wake_after = _WAKE_AFTER_RECORDS_BULK if bulk else _WAKE_AFTER_RECORDS
+        # A store with bulk ingestion gets the records in memory too (no reading back).
+        self._bulk = isinstance(store, BulkMetricStore)
+        self._wake_after = _WAKE_AFTER_RECORDS_BULK if self._bulk else _WAKE_AFTER_RECORDS
         self._adopt_orphans()
         self._thread = threading.Thread(target=self._run, name="trackstone-sender", daemon=True)
         self._thread.start()
@@ -134,7 +135,15 @@ class DurableLogger:
             OSError: the spool cannot be written; the point was not logged.
             InvalidState: the logger is closed.
         """
-        self._append_frame(run_id, encode_metric_frame(key, value, timestamp, step), 1)
+        frame = encode_metric_frame(key, value, timestamp, step)
+        with self._lock:
+            spool = self._writers.get(run_id)
+            if spool is None or self._closed:
+                spool = self._open_spool(run_id)
+            spool.append(frame, point=(key, value, timestamp, step))
+            self._unsignalled += 1
+            if self._unsignalled >= self._wake_after:
+                self._signal()
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Spool the removal of a tag; the store sees it after every earlier record of the run."""
@@ -201,33 +210,42 @@ class DurableLogger:
             )
 
     def _append(self, run_id: str, records: list[Record], retire: bool = False) -> None:
-        self._append_frame(run_id, encode_frame(records), len(records), retire)
-
-    def _append_frame(self, run_id: str, frame: bytes, count: int, retire: bool = False) -> None:
+        frame = encode_frame(records)
         with self._lock:
-            if self._closed:
-                raise InvalidState("the durable logger is closed")
             spool = self._writers.get(run_id)
-            if spool is None:
-                spool = SpoolFile.create(
-                    self._settings.spool_dir,
-                    self._settings.tracking_uri,
-                    run_id,
-                    self._clock.now_ms(),
-                    fsync=self._fsync,
-                )
-                self._writers[run_id] = spool
-                self._sender.add(spool)
-            spool.append(frame)
+            if spool is None or self._closed:
+                spool = self._open_spool(run_id)
+            spool.append(frame, records)
             if retire:
                 # Later records of this run go to a fresh spool; this one is deleted once shipped.
                 spool.writable = False
                 del self._writers[run_id]
-            self._unsignalled += count
+            self._unsignalled += len(records)
             if self._unsignalled >= self._wake_after:
-                self._unsignalled = 0
-                if not self._backing_off:
-                    self._wake.set()
+                self._signal()
+
+    def _open_spool(self, run_id: str) -> SpoolFile:
+        """Create the spool ``run_id``'s records go to now (the caller holds the lock)."""
+        if self._closed:
+            raise InvalidState("the durable logger is closed")
+        spool = SpoolFile.create(
+            self._settings.spool_dir,
+            self._settings.tracking_uri,
+            run_id,
+            self._clock.now_ms(),
+            fsync=self._fsync,
+            handoff=self._bulk,
+            lock=self._lock,
+        )
+        self._writers[run_id] = spool
+        self._sender.add(spool)
+        return spool
+
+    def _signal(self) -> None:
+        """Wake the sender for the records waiting (the caller holds the lock)."""
+        self._unsignalled = 0
+        if not self._backing_off:
+            self._wake.set()
 
     def _adopt_orphans(self) -> None:
         try:

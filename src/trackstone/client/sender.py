@@ -1,7 +1,9 @@
 """The sender: ships spooled records to the store in ordered, bounded batches, then acks them.
 
 One round (``Sender.ship_once``) walks the spools in the order they were added. For each, it
-reads the frames after the acked offset, plans them into store calls that keep the spool's
+takes the records its writer handed over in memory (stores with the bulk capability; see
+``SpoolFile.take_handoff``) or reads the frames after the acked offset, plans them into store
+calls that keep the spool's
 order — ``log_batch`` (at most 1000 records in all, of which 100 params and 100 tags; a
 repeated param or tag key starts a new call), or ``log_metric_rows`` for a run of metric points
 alone when the store has that bulk capability (up to 50,000 points, as plain tuples),
@@ -48,6 +50,7 @@ from trackstone.client.spool import (
     DeleteTagRecord,
     EndRunRecord,
     Frame,
+    Handoff,
     MetricRecord,
     ParamRecord,
     Record,
@@ -90,6 +93,8 @@ _ROUND_BUDGET_BYTES = 8 * 1024 * 1024
 # Points per ``log_metric_rows`` call (stores with that capability): bigger transactions cost
 # less per point; one read of the spool holds about 25,000 single-point frames anyway.
 _MAX_POINTS_PER_CALL = 50_000
+# Bytes of a spool read back from its file at a time.
+_READ_BYTES = 1024 * 1024
 
 _Item = Metric | Param | RunTag
 
@@ -319,6 +324,41 @@ def _plan_calls(frames: Sequence[Frame], bulk_points: bool = False) -> list[_Cal
     return _Planner(bulk_points).plan(frames)
 
 
+def _plan_handoff(handoff: Handoff) -> list[_Call]:
+    """Turn handed-over records into bulk store calls in spool order.
+
+    Runs of points become ``_Points`` calls; a call that ends inside a run of points earns
+    only the run's start as its ack (where its frames end is not known).
+    """
+    calls: list[_Call] = []
+    if not handoff.frames:
+        _add_points(calls, handoff.entries, handoff.start, handoff.end)  # type: ignore[arg-type]
+        return calls
+    points: list[MetricPoint] = []
+    run_start = handoff.start
+    for entry in handoff.entries:
+        if not isinstance(entry, Frame):
+            points.append(entry)
+            continue
+        _add_points(calls, points, run_start, entry.start)
+        points = []
+        calls.extend(_plan_calls([entry], bulk_points=True))
+        run_start = entry.end
+    _add_points(calls, points, run_start, handoff.end)
+    return calls
+
+
+def _add_points(calls: list[_Call], points: list[MetricPoint], start: int, end: int) -> None:
+    """Append ``_Points`` calls for ``points`` spanning ``[start, end)`` of the spool."""
+    if len(points) <= _MAX_POINTS_PER_CALL:
+        if points:
+            calls.append(_Points(points, end))
+        return
+    for first in range(0, len(points), _MAX_POINTS_PER_CALL):
+        last = first + _MAX_POINTS_PER_CALL >= len(points)
+        calls.append(_Points(points[first : first + _MAX_POINTS_PER_CALL], end if last else start))
+
+
 def _split(items: Sequence[_Item]) -> tuple[list[Metric], list[Param], list[RunTag]]:
     metrics = [item for item in items if isinstance(item, Metric)]
     params = [item for item in items if isinstance(item, Param)]
@@ -423,15 +463,37 @@ class Sender:
 
     def _ship_spool(self, spool: SpoolFile) -> bool:
         """Ship the spool's unacked frames (up to the round budget); True if none are left."""
+        handoff = spool.take_handoff() if self._bulk is not None else None
+        if handoff is None:
+            return self._ship_file(spool, None)
+        try:
+            # Records before the handoff (it was dropped or overflowed) are only in the file.
+            if spool.acked < handoff.start and not self._ship_file(spool, handoff.start):
+                spool.drop_handoff()  # the file still has them; catch up first
+                return False
+            self._ship_handoff(spool, handoff)
+        except _Retry:
+            spool.drop_handoff()  # nothing is lost: the next rounds read the file
+            raise
+        return True
+
+    def _ship_file(self, spool: SpoolFile, until: int | None) -> bool:
+        """Ship frames read back from the file, up to ``until`` and the round budget.
+
+        Returns True if none are left (before ``until``, when given).
+        """
         budget = _ROUND_BUDGET_BYTES
         while budget > 0:
+            max_bytes = _READ_BYTES if until is None else min(_READ_BYTES, until - spool.acked)
+            if max_bytes <= 0:
+                return True
             if self._bulk is not None:
-                shipped = self._ship_points_run(spool)
+                shipped = self._ship_points_run(spool, max_bytes)
                 if shipped:
                     budget -= shipped
                     continue
             try:
-                frames = spool.read_frames(spool.acked)
+                frames = spool.read_frames(spool.acked, max_bytes)
             except OSError as error:
                 raise _Retry(str(error)) from error
             if not frames:
@@ -443,14 +505,20 @@ class Sender:
                 self._advance(spool, call.ack)
         return False
 
-    def _ship_points_run(self, spool: SpoolFile) -> int:
+    def _ship_handoff(self, spool: SpoolFile, handoff: Handoff) -> None:
+        """Ship records the writer handed over in memory: the file need not be read back."""
+        for index, call in enumerate(_plan_handoff(handoff)):
+            self._execute(spool, (spool.path.name, handoff.start, index), call)
+            self._advance(spool, call.ack)
+
+    def _ship_points_run(self, spool: SpoolFile, max_bytes: int) -> int:
         """Ship the next frames in bulk if they hold only metric points; return their bytes.
 
         0 if they hold something else (or nothing): the caller plans them frame by frame.
         """
         start = spool.acked
         try:
-            run = spool.read_points_run(start)
+            run = spool.read_points_run(start, max_bytes)
         except OSError as error:
             raise _Retry(str(error)) from error
         if run is None:

@@ -18,7 +18,16 @@ A frame whose length runs past the end of the file, or whose CRC does not match,
 after a torn frame was ever acknowledged to a caller, because one call is one frame.
 
 Beside each spool, ``<name>.spool.ack`` holds the byte offset up to which records are stored in
-the tracking store, replaced atomically (write a temporary file, then ``os.replace``).
+the tracking store, replaced atomically (write a temporary file, then ``os.replace``) at most
+every half second and on close; after a crash the records past it are sent again, which
+stores nothing twice.
+
+Handoff: the writer's own sender does not need to read back what the writer appended. A spool
+created with ``handoff`` also keeps each appended frame's records in memory (a metric point
+as a plain tuple) until ``take_handoff`` takes them: decoding the file costs several times
+more per point than storing it. The file stays the record of truth: when the sender cannot
+ship a handoff, or a million records wait, the handoff is dropped and the records are read
+back from the file.
 
 Durability: the writer maps the file into memory (``mmap``, shared) and appends a frame by
 copying it into the mapping. The mapping *is* the kernel's page cache of the file, so once the
@@ -55,13 +64,16 @@ import os
 import re
 import secrets
 import struct
+import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import msgspec
+
+from trackstone.store.base import MetricPoint
 
 __all__ = [
     "ACK_SUFFIX",
@@ -70,6 +82,7 @@ __all__ = [
     "DeleteTagRecord",
     "EndRunRecord",
     "Frame",
+    "Handoff",
     "MetricRecord",
     "ParamRecord",
     "PointsRun",
@@ -102,6 +115,11 @@ _READ_CHUNK_BYTES = 1024 * 1024
 _FIRST_GROWTH_BYTES = 64 * 1024
 _MAX_GROWTH_BYTES = 16 * 1024 * 1024
 _HEADER_READ_BYTES = 64 * 1024
+# Records handed over in memory, at most; past that (a store far behind) the reader reads them
+# back from the file, which holds them all anyway.
+_MAX_HANDOFF_ENTRIES = 1_000_000
+# The ack sidecar is rewritten at most this often (and on close).
+_ACK_PERSIST_INTERVAL_S = 0.5
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 # A half-made spool younger than this may still be on its way to being locked by its creator.
 _STALE_TMP_S = 60.0
@@ -180,6 +198,19 @@ class Frame(NamedTuple):
     error: str | None = None
 
 
+class Handoff(NamedTuple):
+    """What the writer appended to ``[start, end)``, as in-memory records.
+
+    Each entry is a point (a ``MetricPoint`` tuple) or the ``Frame`` of any other frame;
+    ``frames`` counts the latter, so a run of points alone is found without a scan.
+    """
+
+    start: int
+    end: int
+    entries: list[MetricPoint | Frame]
+    frames: int
+
+
 class PointsRun(NamedTuple):
     """The metric points of consecutive frames holding nothing else, read in one go.
 
@@ -198,13 +229,43 @@ def encode_frame(records: Sequence[Record]) -> bytes:
 
 
 _METRIC_TAG = MetricRecord.__struct_config__.tag
+# A one-point frame's payload is the msgpack of [[tag, key, value, timestamp, step]]: a prefix
+# that depends on the key alone (cached with its CRC), then this fixed tail: float64, int64,
+# int64 (msgpack is big-endian; a decoder takes any int width).
+_POINT_TAIL = struct.Struct(">BdBqBq")
+_POINT_TAIL_SIZE = _POINT_TAIL.size
+_FLOAT64, _INT64 = 0xCB, 0xD3
+_MAX_CACHED_KEYS = 10_000
+_point_prefixes: dict[str, tuple[bytes, int, int]] = {}
 
 
-def encode_metric_frame(key: str, value: float, timestamp: int, step: int) -> bytes:
-    """Return ``encode_frame([MetricRecord(key, value, timestamp, step)])``, built faster."""
-    # A tagged array-like struct encodes as the array [tag, *fields]: so does this tuple.
-    payload = _encoder.encode(((_METRIC_TAG, key, value, timestamp, step),))
-    return _FRAME_HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+def _point_prefix(key: str) -> tuple[bytes, int, int]:
+    """Return the payload prefix of a point of ``key``, its CRC32 and the payload length."""
+    prefix = b"\x91\x95" + _encoder.encode(_METRIC_TAG) + _encoder.encode(key)
+    entry = (prefix, zlib.crc32(prefix), len(prefix) + _POINT_TAIL_SIZE)
+    if len(_point_prefixes) < _MAX_CACHED_KEYS:
+        _point_prefixes[key] = entry
+    return entry
+
+
+def encode_metric_frame(
+    key: str,
+    value: float,
+    timestamp: int,
+    step: int,
+    # Bound once: this runs for every logged point.
+    _prefixes: dict[str, tuple[bytes, int, int]] = _point_prefixes,
+    _tail: Callable[..., bytes] = _POINT_TAIL.pack,
+    _head: Callable[..., bytes] = _FRAME_HEAD.pack,
+    _crc32: Callable[[bytes, int], int] = zlib.crc32,
+) -> bytes:
+    """Return ``encode_frame([MetricRecord(key, value, timestamp, step)])``, built faster.
+
+    The bytes differ (ints are always 8 bytes wide) but decode to the same record.
+    """
+    prefix, prefix_crc, length = _prefixes.get(key) or _point_prefix(key)
+    tail = _tail(_FLOAT64, value, _INT64, timestamp, _INT64, step)
+    return _head(length, _crc32(tail, prefix_crc)) + prefix + tail
 
 
 def _intact_payloads(data: bytes) -> tuple[list[int], list[memoryview], int]:
@@ -353,9 +414,18 @@ class SpoolFile:
         self.data_start = data_start
         self.size = size
         self.acked = max(data_start, min(_read_ack(path), size)) if not writable else data_start
+        self._ack_persisted = self.acked
+        self._ack_persisted_at = -_ACK_PERSIST_INTERVAL_S  # the first ack is written at once
         self.writable = writable
         self.fsync = False
         self._map: mmap.mmap | None = None  # the writer's mapping of the whole file
+        # What the writer appended since the reader last took it (see ``take_handoff``); None
+        # while the reader must read the file instead. The writer holds ``lock`` to append.
+        self.lock = threading.Lock()
+        self._handoff_enabled = False
+        self._handoff: list[MetricPoint | Frame] | None = None
+        self._handoff_start = size
+        self._handoff_frames = 0
 
     @property
     def run_id(self) -> str:
@@ -370,8 +440,14 @@ class SpoolFile:
         created_ms: int,
         *,
         fsync: bool = False,
+        handoff: bool = False,
+        lock: threading.Lock | None = None,
     ) -> SpoolFile:
-        """Create, lock and publish a new spool for ``run_id``; the caller becomes its writer."""
+        """Create, lock and publish a new spool for ``run_id``; the caller becomes its writer.
+
+        With ``handoff``, what is appended is also kept in memory for ``take_handoff``.
+        ``lock`` (one the writer holds anyway) replaces the spool's own lock.
+        """
         ensure_spool_dir(spool_dir)
         path = spool_dir / (_file_stem(run_id) + SPOOL_SUFFIX)
         tmp = path.with_name(path.name + _TMP_SUFFIX)
@@ -394,6 +470,11 @@ class SpoolFile:
             raise
         spool = cls(path, fd, header, len(head), len(head), writable=True)
         spool.fsync = fsync
+        if lock is not None:
+            spool.lock = lock
+        if handoff:
+            spool._handoff_enabled = True
+            spool._handoff = []
         return spool
 
     @classmethod
@@ -426,8 +507,14 @@ class SpoolFile:
             raise
         return cls(path, fd, header, data_start, size, writable=False)
 
-    def append(self, frame: bytes) -> None:
+    def append(
+        self, frame: bytes, records: Sequence[Record] = (), point: MetricPoint | None = None
+    ) -> None:
         """Append one encoded frame with one memory copy; after it returns the frame survives us.
+
+        ``records`` are what the frame holds, or ``point`` its single metric point: they are
+        handed over in memory when the spool was created with ``handoff``. The caller holds
+        ``self.lock``.
 
         Raises:
             OSError: the file cannot grow (disk full...), or the ``fsync`` failed; nothing of
@@ -442,6 +529,42 @@ class SpoolFile:
         if self.fsync:
             mapping.flush()
         self.size = end
+        entries = self._handoff
+        if entries is not None:
+            if len(entries) >= _MAX_HANDOFF_ENTRIES:
+                self._handoff = None
+            elif point is not None:
+                entries.append(point)
+            else:
+                entries.append(Frame(size, end, records))
+                self._handoff_frames += 1
+
+    def take_handoff(self) -> Handoff | None:
+        """Return the records appended since the last take, and forget them.
+
+        None when the reader must read the file from the acked offset instead: the spool
+        was adopted, retired, or opened without handoff. After the handoff was dropped (by
+        the reader, or because records overflowed the memory bound), it resumes here with
+        nothing in it: the reader reads the file from the acked offset up to its ``start``.
+        """
+        with self.lock:
+            entries = self._handoff
+            if entries is None:
+                if not (self._handoff_enabled and self.writable):
+                    return None
+                entries = []
+                self._handoff_start = self.size
+                self._handoff_frames = 0
+            taken = Handoff(self._handoff_start, self.size, entries, self._handoff_frames)
+            self._handoff = []
+            self._handoff_start = self.size
+            self._handoff_frames = 0
+        return taken
+
+    def drop_handoff(self) -> None:
+        """Forget the records held in memory: the reader reads them from the file instead."""
+        with self.lock:
+            self._handoff = None
 
     def _grow(self, needed: int) -> mmap.mmap:
         """Extend the file (blocks reserved) to hold ``needed`` bytes, and map all of it."""
@@ -483,9 +606,25 @@ class SpoolFile:
         return max(0, self.size - self.acked)
 
     def ack(self, offset: int) -> None:
-        """Record that everything before ``offset`` is stored (atomically, in the sidecar)."""
+        """Record that everything before ``offset`` is stored.
+
+        The sidecar is rewritten (atomically) at most every ``_ACK_PERSIST_INTERVAL_S``, and
+        on close: after a crash at most that much is sent again, which stores nothing twice.
+        Each rewrite costs four system calls, each a chance for the training thread to keep
+        the GIL for a whole switch interval.
+
+        Raises:
+            OSError: the sidecar cannot be written (the offset is not acked then).
+        """
         if offset <= self.acked:
             return
+        now = time.monotonic()
+        if now - self._ack_persisted_at >= _ACK_PERSIST_INTERVAL_S:
+            self._persist_ack(offset)
+            self._ack_persisted_at = now
+        self.acked = offset
+
+    def _persist_ack(self, offset: int) -> None:
         ack = _ack_path(self.path)
         tmp = ack.with_name(ack.name + _TMP_SUFFIX)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -494,7 +633,7 @@ class SpoolFile:
         finally:
             os.close(fd)
         os.replace(tmp, ack)
-        self.acked = offset
+        self._ack_persisted = offset
 
     @property
     def drained(self) -> bool:
@@ -509,10 +648,16 @@ class SpoolFile:
         for path in (self.path, _ack_path(self.path)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+        self._ack_persisted = self.acked  # nothing left to remember
         self.close()
 
     def close(self) -> None:
         """Close the file, releasing the lock (left unacked, it becomes an orphan)."""
+        if self.fd >= 0 and self.acked > self._ack_persisted:
+            try:
+                self._persist_ack(self.acked)
+            except OSError as error:  # only means records are sent again, idempotently
+                logger.warning("cannot write the ack of %s: %s", self.path, error)
         self._unmap()
         if self.fd >= 0:
             os.close(self.fd)

@@ -19,6 +19,7 @@ from trackstone.client.spool import (
     SpoolFile,
     TagRecord,
     encode_frame,
+    encode_metric_frame,
     find_orphans,
 )
 from trackstone.entities import Metric, RunStatus
@@ -420,4 +421,88 @@ def test_bulk_failures_follow_the_same_rules(
     _ship_until_idle(sender)
     assert sender.stats.records_rejected == expected_rejected
     assert sink.metrics() == ([] if expected_rejected else _points(records))
+    assert spool.drained
+
+
+# -- records handed over in memory (spools created with handoff) -----------------------------
+
+
+def _handoff_spool(tmp_path: Path, frames: Sequence[Sequence[Record]]) -> SpoolFile:
+    """A writer's spool whose records are also handed over in memory, as DurableLogger does."""
+    spool = SpoolFile.create(tmp_path, URI, RUN, created_ms=0, handoff=True)
+    for records in frames:
+        _append(spool, records)
+    return spool
+
+
+def _append(spool: SpoolFile, records: Sequence[Record]) -> None:
+    with spool.lock:
+        if len(records) == 1 and isinstance(records[0], MetricRecord):
+            fields = (records[0].key, records[0].value, records[0].timestamp, records[0].step)
+            spool.append(encode_metric_frame(*fields), point=fields)
+        else:
+            spool.append(encode_frame(records), list(records))
+
+
+def test_handed_over_points_and_frames_arrive_in_spool_order(tmp_path: Path) -> None:
+    frames: list[list[Record]] = [
+        *[[record] for record in _metrics(30)],
+        [ParamRecord("p", "1"), TagRecord("t", "x")],
+        *[[record] for record in _metrics(5, key="n")],
+        [EndRunRecord("FINISHED", 99)],
+    ]
+    sink = BulkFakeSink()
+    sender = Sender(sink)
+    spool = _handoff_spool(tmp_path, frames)
+    # The file says the same as what was handed over: make reading it fail to prove it is unused.
+    spool.read_frames = spool.read_points_run = None  # type: ignore[assignment,method-assign]
+    sender.add(spool)
+    assert sender.ship_once() is Round.IDLE
+    shape = [(c.method, len(c.metrics), len(c.params), len(c.tags)) for c in sink.calls]
+    assert shape == [
+        ("log_metric_rows", 30, 0, 0),
+        ("log_batch", 0, 1, 1),
+        ("log_metric_rows", 5, 0, 0),
+        ("update_run_info", 0, 0, 0),
+    ]
+    assert sink.metrics() == _points([*_metrics(30), *_metrics(5, key="n")])
+    assert spool.drained
+
+
+def test_a_failed_handoff_is_read_back_from_the_file_without_loss_or_duplicates(
+    tmp_path: Path,
+) -> None:
+    first, second = _metrics(40), _metrics(7, key="late")
+    sink = BulkFakeSink(fail_next=[ServiceUnavailable("database is locked")])
+    sender = Sender(sink)
+    spool = _handoff_spool(tmp_path, [[record] for record in first])
+    sender.add(spool)
+    assert sender.ship_once() is Round.RETRY
+    for record in second:  # appended while the handoff is off: only the file has them
+        _append(spool, [record])
+    assert sender.ship_once() is Round.IDLE
+    assert sink.metrics() == _points([*first, *second])
+    assert spool.drained
+    # The handoff is back: what comes next is shipped without reading the file.
+    third = _metrics(3, key="again")
+    for record in third:
+        _append(spool, [record])
+    spool.read_frames = spool.read_points_run = None  # type: ignore[assignment,method-assign]
+    assert sender.ship_once() is Round.IDLE
+    assert sink.metrics() == _points([*first, *second, *third])
+    assert spool.drained
+
+
+def test_a_backlog_bigger_than_a_round_is_read_back_before_the_handoff(tmp_path: Path) -> None:
+    records = _metrics(240_000)  # 9.6 MB of frames: more than a round reads
+    sink = BulkFakeSink()
+    sender = Sender(sink)
+    spool = _handoff_spool(tmp_path, [])
+    spool.drop_handoff()  # as if it had overflowed: only the file has the records
+    for record in records:
+        _append(spool, [record])
+    sender.add(spool)
+    assert sender.ship_once() is Round.MORE
+    _ship_until_idle(sender)
+    assert sink.metrics() == _points(records)
     assert spool.drained

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from trackstone.client.spool import (
     DeleteTagRecord,
     EndRunRecord,
+    Frame,
     MetricRecord,
     ParamRecord,
     Record,
@@ -239,8 +240,14 @@ def test_a_frame_bigger_than_the_read_chunk_is_still_read(tmp_path: Path) -> Non
         ("a/b c:d", math.inf, 0, 2**31),
     ],
 )
-def test_the_metric_fast_encoding_is_the_generic_one(fields: tuple[str, float, int, int]) -> None:
-    assert encode_metric_frame(*fields) == encode_frame([MetricRecord(*fields)])
+def test_the_metric_fast_encoding_decodes_to_the_generic_one(
+    fields: tuple[str, float, int, int],
+) -> None:
+    frames, consumed = decode_frames(encode_metric_frame(*fields), 0)
+    assert consumed == len(encode_metric_frame(*fields))
+    (frame,) = frames
+    # Re-encoded generically, so that a NaN compares equal and -0.0 keeps its sign.
+    assert encode_frame(frame.records) == encode_frame([MetricRecord(*fields)])
 
 
 def test_zeros_past_the_frames_end_the_reading() -> None:
@@ -313,3 +320,61 @@ def test_a_points_run_holds_only_points(
         assert run is not None
         assert len(run.points) == expected_points
         assert (run.start, run.end) == (100, 100 + len(data))
+
+
+# -- records handed over in memory ---------------------------------------------------------
+
+
+def test_a_handoff_holds_what_was_appended_since_the_last_take(tmp_path: Path) -> None:
+    spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0, handoff=True)
+    start = spool.size
+    point_frame = encode_metric_frame("loss", 0.5, 10, 1)
+    params = [ParamRecord("p", "1")]
+    with spool.lock:
+        spool.append(point_frame, point=("loss", 0.5, 10, 1))
+        spool.append(encode_frame(params), params)
+    handoff = spool.take_handoff()
+    assert handoff is not None
+    assert (handoff.start, handoff.end, handoff.frames) == (start, spool.size, 1)
+    point, frame = handoff.entries
+    assert point == ("loss", 0.5, 10, 1)
+    assert isinstance(frame, Frame)
+    assert (frame.start, frame.end, list(frame.records)) == (
+        start + len(point_frame),
+        spool.size,
+        params,
+    )
+    empty = spool.take_handoff()
+    assert empty is not None
+    assert (empty.start, empty.end, empty.entries) == (spool.size, spool.size, [])
+    spool.close()
+
+
+def test_a_dropped_handoff_resumes_empty_from_the_end_of_the_file(tmp_path: Path) -> None:
+    spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0, handoff=True)
+    with spool.lock:
+        spool.append(encode_metric_frame("m", 1.0, 1, 1), point=("m", 1.0, 1, 1))
+    spool.drop_handoff()
+    resumed = spool.take_handoff()
+    assert resumed is not None
+    # Nothing in memory: the reader reads the file from its ack up to where this starts.
+    assert (resumed.start, resumed.end, resumed.entries) == (spool.size, spool.size, [])
+    assert spool.acked < resumed.start
+    with spool.lock:
+        spool.append(encode_metric_frame("m", 2.0, 2, 2), point=("m", 2.0, 2, 2))
+    handoff = spool.take_handoff()
+    assert handoff is not None
+    assert handoff.entries == [("m", 2.0, 2, 2)]
+    assert handoff.start == resumed.start
+    spool.close()
+
+
+def test_spools_without_handoff_never_hand_over(tmp_path: Path) -> None:
+    spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
+    with spool.lock:
+        spool.append(encode_metric_frame("m", 1.0, 1, 1), point=("m", 1.0, 1, 1))
+    assert spool.take_handoff() is None
+    spool.close()
+    (orphan,) = find_orphans(tmp_path)
+    assert orphan.take_handoff() is None
+    orphan.delete()

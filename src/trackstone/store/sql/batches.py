@@ -35,7 +35,7 @@ from trackstone.store.base import MetricPoint
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.runs import RUN_NAME_TAG, lock_run
-from trackstone.store.sql.upserts import Upserts
+from trackstone.store.sql.upserts import LATEST_KEYS_PER_STATEMENT, Upserts, latest_of_keys
 
 __all__ = ["BatchWriter", "check_batch"]
 
@@ -268,14 +268,15 @@ class BatchWriter:
         with self._db.write() as connection:
             run = lock_run(connection, run_id)
             run.require_active("log to")
-            statements = self._upserts.points_from_json
-            if statements is not None and _plain_values(points):
-                insert, latest = statements
+            insert = self._upserts.points_from_json
+            if insert is not None and _plain_values(points):
+                keys = list(set(map(itemgetter(0), points)))
                 cursor = self._db.cursor(connection)
                 try:
                     cursor.execute(insert, (run.run_pk, _json_encode(points)))
-                    for key in set(map(itemgetter(0), points)):
-                        cursor.execute(latest, (run.run_pk, key))
+                    for first in range(0, len(keys), LATEST_KEYS_PER_STATEMENT):
+                        chunk = keys[first : first + LATEST_KEYS_PER_STATEMENT]
+                        cursor.execute(latest_of_keys(len(chunk)), (run.run_pk, *chunk))
                 finally:
                     cursor.close()
                 return

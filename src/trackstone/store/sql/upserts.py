@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from trackstone.store.sql import schema
 
-__all__ = ["Upserts"]
+__all__ = ["LATEST_KEYS_PER_STATEMENT", "Upserts", "latest_of_keys"]
 
 
 def _newer_than_stored(excluded: Any) -> ColumnElement[bool]:
@@ -49,16 +50,33 @@ _METRICS_FROM_JSON = (
 )
 # After the insert, a key's latest point is its greatest stored one (step, then timestamp, then
 # value with NaN lowest), found through the primary key: the same point the row-by-row path
-# keeps in latest_metrics.
-_LATEST_OF_KEY = (
-    "INSERT INTO latest_metrics (run_pk, key, value, is_nan, is_negative_zero, timestamp, step) "
-    "SELECT run_pk, key, value, is_nan, is_negative_zero, timestamp, step FROM metrics "
-    "WHERE run_pk = ?1 AND key = ?2 "
-    "ORDER BY step DESC, timestamp DESC, is_nan ASC, value DESC LIMIT 1 "
+# keeps in latest_metrics. One statement serves several keys (a UNION ALL of one such lookup
+# per key, ?2, ?3...): each statement is a GIL hand-off, which costs the sender up to a switch
+# interval while a training loop runs.
+_LATEST_OF_ONE_KEY = (
+    "SELECT * FROM (SELECT run_pk, key, value, is_nan, is_negative_zero, timestamp, step "
+    "FROM metrics WHERE run_pk = ?1 AND key = ?{index} "
+    "ORDER BY step DESC, timestamp DESC, is_nan ASC, value DESC LIMIT 1)"
+)
+_UPDATE_LATEST = (
     "ON CONFLICT (run_pk, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, "
     "is_negative_zero = excluded.is_negative_zero, timestamp = excluded.timestamp, "
     "step = excluded.step"
 )
+# Keys per statement: far below SQLite's limits on compound selects (500) and parameters.
+LATEST_KEYS_PER_STATEMENT = 100
+
+
+@functools.lru_cache(maxsize=LATEST_KEYS_PER_STATEMENT)
+def latest_of_keys(count: int) -> str:
+    """Return the SQL refreshing latest_metrics for ``count`` keys (?2...) of run ?1."""
+    lookups = " UNION ALL ".join(_LATEST_OF_ONE_KEY.format(index=i + 2) for i in range(count))
+    return (
+        "INSERT INTO latest_metrics (run_pk, key, value, is_nan, is_negative_zero, timestamp, "
+        f"step) SELECT * FROM ({lookups}) WHERE true {_UPDATE_LATEST}"
+    )
+
+
 # The ->> operator arrived in SQLite 3.38 (with JSON built in by default).
 _JSON_ARROW_SQLITE = (3, 38, 0)
 
@@ -83,9 +101,9 @@ class Upserts:
                 f"INSERT INTO metrics ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING"
             )
-        self.points_from_json: tuple[str, str] | None = None
+        self.points_from_json: str | None = None
         if dialect == "sqlite" and sqlite3.sqlite_version_info >= _JSON_ARROW_SQLITE:
-            self.points_from_json = (_METRICS_FROM_JSON, _LATEST_OF_KEY)
+            self.points_from_json = _METRICS_FROM_JSON
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         self.params = insert(schema.params).on_conflict_do_nothing()
         tags = insert(schema.tags)
