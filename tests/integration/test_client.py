@@ -186,3 +186,21 @@ def test_artifact_paths_stay_inside_the_run(client: TrackstoneClient) -> None:
     run_id = client.create_run("0").info.run_id
     with pytest.raises(InvalidParameter):
         client.log_text(run_id, "x", "../escape.txt")
+
+
+def test_a_synchronous_write_is_stored_in_order_after_spooled_ones(tmp_path: Path) -> None:
+    client = TrackstoneClient(settings=_settings(tmp_path, async_logging=True))
+    try:
+        run_id = client.create_run("0").info.run_id
+        client.set_tag(run_id, "phase", "first", synchronous=True)  # nothing spooled yet
+        assert client.store.get_run(run_id).data.tags["phase"] == "first"
+        for step in range(500):
+            client.log_metric(run_id, "loss", float(step), step=step)
+            client.set_tag(run_id, "phase", f"spooled-{step}")
+        client.set_tag(run_id, "phase", "final", synchronous=True)
+        # Stored on return, after every spooled record of the run (which set the tag before).
+        stored = client.store.get_run(run_id)
+        assert stored.data.tags["phase"] == "final"
+        assert stored.data.metrics == {"loss": 499.0}
+    finally:
+        client.close()

@@ -116,6 +116,7 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
             chosen = chosen.with_tracking_uri(str(tracking_uri))
         self._settings = chosen
         self._clock: Clock = clock if clock is not None else SystemClock()
+        self._now_ms = self._clock.now_ms  # bound once: every logged point asks for the time
         self._lock = threading.Lock()
         self._store: TrackingStore | None = None
         self._durable: DurableLogger | None = None
@@ -251,6 +252,11 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
         self._check_run(run_id)
         if params:
             self._remember_params(run_id, params)
+        if synchronous and durable.is_drained(run_id):
+            # Nothing of this run waits in the spool, so storing directly keeps the run's
+            # order, and saves the trip through the spool and the sender.
+            self.store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
+            return
         durable.log_batch(run_id, metrics, params, tags)
         if synchronous:
             self.flush(run_id)
@@ -405,8 +411,9 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
             warn_unsupported(
                 dataset_name=dataset_name, dataset_digest=dataset_digest, model_id=model_id
             )
-        when = self._clock.now_ms() if timestamp is None else timestamp
-        step = 0 if step is None else step
+        when = self._now_ms() if timestamp is None else timestamp
+        if step is None:
+            step = 0
         durable = self._durable
         if durable is not None and not synchronous and run_id in self._known_runs:
             # The hot path of training loops: straight to the spool, without building a Metric

@@ -158,6 +158,10 @@ class DurableLogger:
         self._append(run_id, [record], retire=True)
         self.flush(run_id)
 
+    def is_drained(self, run_id: str | None = None) -> bool:
+        """Whether every record logged so far (of ``run_id``, or of all runs) is stored."""
+        return self._sender.is_drained(run_id)
+
     def flush(self, run_id: str | None = None, timeout_s: float | None = None) -> bool:
         """Wait until the records of ``run_id`` (or of every run) are acknowledged by the store.
 
