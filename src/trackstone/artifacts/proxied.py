@@ -4,31 +4,46 @@ The client talks only to the server, which streams to its artifacts destination.
 a path under the server's destination (``path_prefix``); every artifact path is checked with
 ``safe_relative_path`` before a request is sent, and every name the server lists is checked
 again before it becomes a local file name, so neither side can make the other write outside
-its folder. Uploads and downloads stream in chunks; folders transfer several files at a time.
+its folder. Files stream both ways in 1 MiB blocks (an upload carries its
+``Content-Length``); ``log_artifacts`` and folder downloads move several files at a time.
 
-Errors: the server's error bodies become the matching ``TrackstoneError``; connection failures
-become ``ServiceUnavailable``. Reads are retried on connection errors and 429/5xx; uploads only
-when the connection could not be opened (a body cannot always be sent twice).
+Requests go through ``urllib3`` (``trackstone.transport``: one pool per repository, proxies
+from the environment, verified TLS). Errors: the server's error bodies become the matching
+``TrackstoneError``; connection failures become ``ServiceUnavailable`` naming the cause. Reads
+and deletes are retried on connection errors and 429/5xx; uploads only when the connection
+could not be opened (a body cannot always be sent twice).
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import os
 import posixpath
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
+
+import msgspec
+import urllib3
+from urllib3.util.retry import Retry
 
 from trackstone.api.errors import error_from_response
 from trackstone.artifacts.base import FileInfo
 from trackstone.artifacts.local_files import file_target, join_artifact_path, walk_local_folder
 from trackstone.artifacts.paths import safe_relative_path
-from trackstone.errors import InvalidParameter, NotFound, ServiceUnavailable
+from trackstone.errors import (
+    InternalError,
+    InvalidParameter,
+    NotFound,
+    ServiceUnavailable,
+    TrackstoneError,
+)
+from trackstone.transport import USER_AGENT, ServerConnection, failure_reason
 
 __all__ = [
     "ARTIFACTS_ENDPOINT",
@@ -41,7 +56,23 @@ logger = logging.getLogger(__name__)
 ARTIFACTS_ENDPOINT = "/api/2.0/mlflow-artifacts/artifacts"
 CHUNK_BYTES = 1024 * 1024
 _RETRIES = 4
-_TIMEOUT_S = (10.0, 300.0)
+_CONNECT_TIMEOUT_S = 10.0
+_READ_TIMEOUT_S = 300.0
+_POOL_SIZE = 16
+# Built once: urllib3 derives a new Retry per attempt and never changes this one.
+_RETRY = Retry(
+    total=_RETRIES,
+    connect=_RETRIES,
+    read=0,
+    status=_RETRIES,
+    other=0,
+    redirect=0,
+    allowed_methods=frozenset({"GET", "HEAD", "DELETE"}),
+    status_forcelist=frozenset({429, 502, 503, 504}),
+    backoff_factor=0.25,
+    raise_on_status=False,
+    raise_on_redirect=False,
+)
 
 
 def split_proxy_url(url: str) -> tuple[str, str]:
@@ -64,36 +95,38 @@ def split_proxy_url(url: str) -> tuple[str, str]:
     return f"{parts.scheme}://{parts.netloc}{head}", tail.lstrip("/")
 
 
-def _new_session(authorization: str | None) -> Any:
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
+def _without_credentials(base_url: str) -> tuple[str, str | None]:
+    """Return ``base_url`` without ``user:password@`` and the Basic header those give."""
+    parts = urlsplit(base_url)
+    if "@" not in parts.netloc:
+        return base_url, None
+    credentials, _, host = parts.netloc.rpartition("@")
+    user, _, password = credentials.partition(":")
+    pair = f"{unquote(user)}:{unquote(password)}".encode()
+    stripped = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return stripped, "Basic " + base64.b64encode(pair).decode("ascii")
 
-    retry = Retry(
-        total=_RETRIES,
-        connect=_RETRIES,
-        read=0,
-        status=_RETRIES,
-        other=0,
-        redirect=0,
-        allowed_methods=frozenset({"GET", "HEAD", "DELETE"}),
-        status_forcelist=frozenset({429, 502, 503, 504}),
-        backoff_factor=0.25,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    if authorization:
-        session.headers["Authorization"] = authorization
-    return session
+
+def _read(response: urllib3.BaseHTTPResponse, size: int) -> bytes:
+    """Read up to ``size`` bytes of a streamed body; b"" at its end."""
+    try:
+        return response.read(size)
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        raise ServiceUnavailable(
+            f"artifact download interrupted: {failure_reason(error)}"
+        ) from None
+
+
+def _release(response: urllib3.BaseHTTPResponse) -> None:
+    """Give the connection back to the pool (closed first if the body was not read to its end)."""
+    response.close()
+    response.release_conn()
 
 
 class _ResponseStream(io.RawIOBase):
     """Raw reads of a streamed HTTP response body; closing it releases the connection."""
 
-    def __init__(self, response: Any) -> None:
+    def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
         super().__init__()
         self._response = response
 
@@ -102,16 +135,13 @@ class _ResponseStream(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        try:
-            data: bytes = self._response.raw.read(len(view), decode_content=True)
-        except Exception as error:  # urllib3 and requests errors alike
-            raise ServiceUnavailable(f"artifact download interrupted: {error}") from None
+        data = _read(self._response, len(view))
         view[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
         if not self.closed:
-            self._response.close()
+            _release(self._response)
         super().close()
 
 
@@ -120,11 +150,11 @@ class ProxiedArtifactRepository:
 
     Args:
         base_url: the server, e.g. ``http://127.0.0.1:5000`` (with its path prefix, if any).
+            A ``user:password@`` in it is sent as Basic credentials, unless ``authorization``
+            is given.
         path_prefix: the root of this repository below the server's destination, e.g.
             ``1/<run_id>/artifacts``.
-        session: a ``requests.Session`` to send requests with (its headers carry the auth);
-            by default one with retries on reads.
-        authorization: an ``Authorization`` header value for the default session.
+        authorization: an ``Authorization`` header value sent with every request.
         max_threads: files transferred at once by ``log_artifacts`` and folder downloads.
 
     Example:
@@ -138,20 +168,31 @@ class ProxiedArtifactRepository:
         base_url: str,
         path_prefix: str = "",
         *,
-        session: Any = None,
         authorization: str | None = None,
         max_threads: int = 4,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidParameter(f"server URL {base_url!r}: expected http(s)://host[:port]")
+        base_url, from_url = _without_credentials(base_url)
         self._base_url = base_url.rstrip("/")
         try:
             self._prefix = safe_relative_path(path_prefix)
         except InvalidParameter as error:
             raise InvalidParameter(f"artifact root {path_prefix!r}: {error.message}") from None
-        self._session = session if session is not None else _new_session(authorization)
         self._max_threads = max(1, max_threads)
+        self._connection = ServerConnection(
+            self._base_url,
+            pool_size=max(_POOL_SIZE, self._max_threads),
+            connect_timeout_s=_CONNECT_TIMEOUT_S,
+            read_timeout_s=_READ_TIMEOUT_S,
+            block_bytes=CHUNK_BYTES,
+        )
+        headers = {"User-Agent": USER_AGENT}
+        authorization = authorization or from_url
+        if authorization:
+            headers["Authorization"] = authorization
+        self._headers = headers
 
     @property
     def root_uri(self) -> str:
@@ -161,29 +202,54 @@ class ProxiedArtifactRepository:
     def __repr__(self) -> str:
         return f"ProxiedArtifactRepository({self._base_url!r}, {self._prefix!r})"
 
+    def close(self) -> None:
+        """Close the pooled connections (they also close when the repository is collected)."""
+        self._connection.close()
+
     # -- requests --------------------------------------------------------------------------
 
-    def _url(self, relative: str) -> str:
-        path = join_artifact_path(self._prefix, relative)
-        return f"{self._base_url}{ARTIFACTS_ENDPOINT}/{quote(path)}"
+    def _path(self, relative: str) -> str:
+        """Return the request path (below the base URL) of an artifact path."""
+        return f"{ARTIFACTS_ENDPOINT}/{quote(join_artifact_path(self._prefix, relative))}"
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> Any:
-        """Send one request; return the response on 2xx, else raise what the server said."""
-        import requests
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send one request; return the response on 2xx, else raise what the server said.
 
+        With ``stream`` the body is left unread: the caller reads it and calls ``_release``.
+        """
         try:
-            response = self._session.request(method, url, timeout=_TIMEOUT_S, **kwargs)
-        except requests.RequestException as error:
+            response = self._connection.urlopen(
+                method,
+                path,
+                body=body,
+                headers=self._headers if headers is None else headers,
+                retries=_RETRY,
+                preload_content=not stream,
+            )
+        except urllib3.exceptions.HTTPError as error:
             raise ServiceUnavailable(
-                f"artifact server {self._base_url} unreachable: {type(error).__name__}"
+                f"artifact server {self._base_url} unreachable: {failure_reason(error)}"
             ) from None
-        if 200 <= response.status_code < 300:
+        if 200 <= response.status < 300:
             return response
-        try:
-            body = response.content
-        finally:
-            response.close()
-        raise error_from_response(response.status_code, body)
+        if stream:
+            try:
+                body = response.read()
+            except urllib3.exceptions.HTTPError:
+                body = b""
+            finally:
+                _release(response)
+        else:
+            body = response.data
+        raise error_from_response(response.status, body)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -195,21 +261,31 @@ class ProxiedArtifactRepository:
         except FileNotFoundError:
             raise NotFound(f"local file {str(source)!r} does not exist") from None
         with stream:
-            # A file body goes out with its Content-Length, read in blocks by requests.
-            self._send("PUT", self._url(target), data=stream).close()
+            # Sent with its length, read and written in CHUNK_BYTES blocks by the connection.
+            headers = {**self._headers, "Content-Length": str(os.fstat(stream.fileno()).st_size)}
+            self._send("PUT", self._path(target), body=stream, headers=headers)
 
     def log_artifacts(self, local_dir: str | Path, artifact_path: str | None = None) -> None:
-        """Upload a local folder tree into ``artifact_path``, several files at a time.
+        """Upload a local folder tree into ``artifact_path``, ``max_threads`` files at a time.
 
         Symlinks in the local tree are followed; a symlinked folder already visited is skipped
-        so that link cycles end. Empty folders are not kept.
+        so that link cycles end. Empty folders are not kept. After a file fails no new upload
+        starts, and the error of the first failed file (which it names) is raised.
         """
         uploads = [
-            partial(self.log_artifact, file, folder)
+            partial(self._upload, file, folder)
             for folder, _, files in walk_local_folder(local_dir, artifact_path)
             for file in files
         ]
         self._in_parallel(uploads)
+
+    def _upload(self, local_file: Path, folder: str) -> None:
+        try:
+            self.log_artifact(local_file, folder)
+        except TrackstoneError as error:
+            if str(local_file) in error.message:
+                raise
+            raise type(error)(f"uploading {str(local_file)!r}: {error.message}") from error
 
     def write_artifact(self, artifact_path: str, stream: BinaryIO) -> None:
         """Upload a file at ``artifact_path`` from a binary stream, in chunks."""
@@ -221,7 +297,7 @@ class ProxiedArtifactRepository:
             while chunk := stream.read(CHUNK_BYTES):
                 yield chunk
 
-        self._send("PUT", self._url(relative), data=chunks()).close()
+        self._send("PUT", self._path(relative), body=chunks())
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -229,18 +305,18 @@ class ProxiedArtifactRepository:
         """List the direct children of a folder, sorted by path ([] for files and missing
         folders)."""
         relative = safe_relative_path(path)
-        response = self._send(
-            "GET",
-            f"{self._base_url}{ARTIFACTS_ENDPOINT}",
-            params={
-                "path": join_artifact_path(self._prefix, relative) if relative else self._prefix
-            },
-        )
-        with response:
-            files = response.json().get("files", [])
+        listed = join_artifact_path(self._prefix, relative) if relative else self._prefix
+        response = self._send("GET", f"{ARTIFACTS_ENDPOINT}?{urlencode({'path': listed})}")
+        try:
+            answer = msgspec.json.decode(response.data)
+        except msgspec.DecodeError:
+            raise InternalError(
+                f"artifact server {self._base_url}: malformed listing of {listed!r}"
+            ) from None
+        files = answer.get("files", []) if isinstance(answer, dict) else []
         infos = []
-        for entry in files:
-            info = self._entry_info(relative, entry)
+        for entry in files if isinstance(files, list) else []:
+            info = self._entry_info(relative, entry) if isinstance(entry, dict) else None
             if info is not None:
                 infos.append(info)
         return sorted(infos, key=lambda info: (info.path, info.is_dir))
@@ -260,6 +336,13 @@ class ProxiedArtifactRepository:
         size = entry.get("file_size")
         return FileInfo(path=child, is_dir=is_dir, file_size=None if is_dir else int(size or 0))
 
+    def _open(self, artifact_path: str) -> urllib3.BaseHTTPResponse:
+        """Start the download of a file; the caller reads the body and calls ``_release``."""
+        relative = safe_relative_path(artifact_path)
+        if not relative:
+            raise InvalidParameter("artifact path '': is a folder, not a file")
+        return self._send("GET", self._path(relative), stream=True)
+
     def open_artifact(self, artifact_path: str) -> BinaryIO:
         """Open a file for streaming reads; the caller closes it.
 
@@ -267,11 +350,7 @@ class ProxiedArtifactRepository:
             NotFound: nothing exists at ``artifact_path``.
             InvalidParameter: the path is unsafe or names a folder.
         """
-        relative = safe_relative_path(artifact_path)
-        if not relative:
-            raise InvalidParameter("artifact path '': is a folder, not a file")
-        response = self._send("GET", self._url(relative), stream=True)
-        return io.BufferedReader(_ResponseStream(response), CHUNK_BYTES)
+        return io.BufferedReader(_ResponseStream(self._open(artifact_path)), CHUNK_BYTES)
 
     def download_artifacts(self, artifact_path: str, dst_path: str | Path) -> Path:
         """Download a file or folder into the local folder ``dst_path``.
@@ -286,12 +365,12 @@ class ProxiedArtifactRepository:
         local = Path(os.path.abspath(dst_path)).joinpath(*relative.split("/") if relative else ())
         if relative:
             try:
-                stream = self.open_artifact(relative)
+                response = self._open(relative)
             except InvalidParameter:
                 pass  # a folder
             else:
                 local.parent.mkdir(parents=True, exist_ok=True)
-                self._save(stream, local)
+                self._save(response, local)
                 return local
         files: list[tuple[str, Path]] = []
         self._plan_folder(relative, local, files)
@@ -308,25 +387,32 @@ class ProxiedArtifactRepository:
                 files.append((info.path, target))
 
     def _download_file(self, relative: str, local: Path) -> None:
-        self._save(self.open_artifact(relative), local)
+        self._save(self._open(relative), local)
 
     @staticmethod
-    def _save(stream: BinaryIO, local: Path) -> None:
-        with stream, local.open("wb") as target:
-            while chunk := stream.read(CHUNK_BYTES):
-                target.write(chunk)
+    def _save(response: urllib3.BaseHTTPResponse, local: Path) -> None:
+        """Write a streamed body to ``local`` in CHUNK_BYTES blocks; release the connection."""
+        try:
+            with local.open("wb") as target:
+                while block := _read(response, CHUNK_BYTES):
+                    target.write(block)
+        finally:
+            _release(response)
 
     def _in_parallel(self, tasks: Sequence[Callable[[], object]]) -> None:
-        """Run the tasks on ``max_threads`` threads; raise the first failure after all ended."""
+        """Run the tasks on ``max_threads`` threads; once one fails start no more, and raise
+        the error of the first failed task (in the order given) after the running ones end."""
         if len(tasks) <= 1 or self._max_threads == 1:
             for task in tasks:
                 task()
             return
-        with ThreadPoolExecutor(self._max_threads) as pool:
+        with ThreadPoolExecutor(min(self._max_threads, len(tasks))) as pool:
             futures = [pool.submit(task) for task in tasks]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                future.cancel()
         for future in futures:
-            error = future.exception()
-            if error is not None:
+            if not future.cancelled() and (error := future.exception()) is not None:
                 raise error
 
     # -- deleting --------------------------------------------------------------------------
@@ -334,4 +420,4 @@ class ProxiedArtifactRepository:
     def delete_artifacts(self, artifact_path: str | None = None) -> None:
         """Delete a file or folder (the whole root when None). Missing paths are fine."""
         relative = safe_relative_path(artifact_path)
-        self._send("DELETE", self._url(relative)).close()
+        self._send("DELETE", self._path(relative))

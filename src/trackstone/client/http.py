@@ -1,7 +1,11 @@
-"""The HTTP layer of RestStore: pooled sessions, retries with backoff, timeouts, auth headers.
+"""The HTTP layer of RestStore: pooled connections, retries with backoff, timeouts, auth headers.
 
-Only this module imports ``requests`` and ``urllib3``, and it is loaded on demand (when a
-client first talks to an ``http(s)://`` tracking URI), so ``import trackstone`` stays light.
+Requests go through ``urllib3``; ``trackstone.transport`` holds the pool, the proxy (from
+``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, read once), certificate checks and timeouts.
+Everything that is the same for every call (headers, the two retry policies) is built with
+the client, so a call only encodes its query string and sends. This module is loaded on
+demand (when a client first talks to an ``http(s)://`` tracking URI), so ``import trackstone``
+stays light.
 
 Which failures are retried, and by whom::
 
@@ -23,18 +27,17 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
 from urllib3.util.retry import Retry
 
-from trackstone import __version__
 from trackstone.api.errors import error_from_response
 from trackstone.errors import InvalidParameter, ServiceUnavailable
+from trackstone.transport import USER_AGENT, ServerConnection, failure_reason
 
 if TYPE_CHECKING:
     from trackstone.config import Settings
@@ -125,21 +128,6 @@ def _retry(options: HttpOptions, *, safe: bool) -> Retry:
     )
 
 
-def _session(options: HttpOptions, *, safe: bool, authorization: str | None) -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(
-        max_retries=_retry(options, safe=safe),
-        pool_connections=1,
-        pool_maxsize=options.pool_size,
-    )
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers.update({"User-Agent": f"trackstone/{__version__}", "Accept": _JSON})
-    if authorization is not None:
-        session.headers["Authorization"] = authorization
-    return session
-
-
 def _check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     if "@" in parts.netloc:
@@ -160,11 +148,12 @@ def _check_base_url(base_url: str) -> str:
 class HttpClient:
     """Sends JSON requests to one tracking server and returns the bodies of its answers.
 
-    Thread-safe: the background sender and the caller's threads share the connection pools.
+    Thread-safe: the background sender and the caller's threads share the connection pool.
 
     Example:
         >>> client = HttpClient("http://127.0.0.1:5000", Credentials(token="t"))
         >>> body = client.request("GET", "/api/2.0/mlflow/runs/get", query=[("run_id", "abc")])
+        ... # doctest: +SKIP
     """
 
     def __init__(
@@ -174,11 +163,22 @@ class HttpClient:
         options: HttpOptions | None = None,
     ) -> None:
         self.base_url = _check_base_url(base_url)
-        self.options = options or HttpOptions()
+        self.options = options = options or HttpOptions()
+        self._connection = ServerConnection(
+            self.base_url,
+            pool_size=options.pool_size,
+            connect_timeout_s=options.connect_timeout_s,
+            read_timeout_s=options.read_timeout_s,
+        )
+        self._send = self._connection.urlopen
+        self._safe_retries = _retry(options, safe=True)
+        self._unsafe_retries = _retry(options, safe=False)
+        headers = {"User-Agent": USER_AGENT, "Accept": _JSON, "Accept-Encoding": "gzip, deflate"}
         authorization = (credentials or Credentials()).authorization()
-        self._safe = _session(self.options, safe=True, authorization=authorization)
-        self._unsafe = _session(self.options, safe=False, authorization=authorization)
-        self._timeout = (self.options.connect_timeout_s, self.options.read_timeout_s)
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        self._headers = headers
+        self._body_headers = {**headers, "Content-Type": _JSON}
 
     def request(
         self,
@@ -195,43 +195,34 @@ class HttpClient:
             method: the HTTP method.
             path: the path after the base URL, e.g. ``/api/2.0/mlflow/runs/get``.
             body: a JSON body, if any.
-            query: query-string pairs; a key may repeat.
+            query: query-string pairs; a key may repeat; values are URL-encoded.
             safe: whether repeating the call cannot change its outcome (see the module doc).
 
         Raises:
             ServiceUnavailable: the server could not be reached, or kept answering 429/5xx.
             TrackstoneError: the subclass the server's error answer names.
         """
-        session = self._safe if safe else self._unsafe
-        url = self.base_url + path
-        headers: Mapping[str, str] = {"Content-Type": _JSON} if body is not None else {}
+        if query:
+            encoded = urlencode(query if isinstance(query, (list, tuple)) else list(query))
+            if encoded:
+                path = f"{path}?{encoded}"
         try:
-            response = session.request(
+            response = self._send(
                 method,
-                url,
-                params=list(query) or None,
-                data=body,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
+                path,
+                body=body,
+                headers=self._headers if body is None else self._body_headers,
+                retries=self._safe_retries if safe else self._unsafe_retries,
             )
-            content = response.content
-        except requests.RequestException as error:
+        except urllib3.exceptions.HTTPError as error:
             raise ServiceUnavailable(
-                f"tracking server {self.base_url} unreachable: {_reason(error)}"
+                f"tracking server {self.base_url} unreachable: {failure_reason(error)}"
             ) from None
-        if 200 <= response.status_code < 300:
-            return content
-        raise error_from_response(response.status_code, content)
+        status = response.status
+        if 200 <= status < 300:
+            return response.data
+        raise error_from_response(status, response.data)
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self._safe.close()
-        self._unsafe.close()
-
-
-def _reason(error: requests.RequestException) -> str:
-    """Return the root cause of a requests error (urllib3 wraps it in MaxRetryError)."""
-    cause: object = error.args[0] if error.args else error
-    cause = getattr(cause, "reason", None) or cause
-    return str(cause) or type(cause).__name__
+        self._connection.close()

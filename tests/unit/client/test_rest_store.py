@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+import trackstone
 from trackstone.client.http import Credentials, HttpClient, HttpOptions
 from trackstone.client.rest_store import RestStore
 from trackstone.client.stores import store_for_settings
@@ -39,6 +40,7 @@ from trackstone.errors import (
 from trackstone.store.resolve import store_for_uri
 
 DROP = "drop"  # a scripted "reply": close the connection without answering
+STALL = "stall"  # a scripted "reply": answer nothing until the test releases the script
 OPTIONS = HttpOptions(max_retries=3, backoff_factor_s=0.0, backoff_jitter_s=0.0)
 RUN_ID = "a" * 32
 _RUN_JSON = {
@@ -67,6 +69,7 @@ class Script:
     replies: list[tuple[int, bytes, dict[str, str]] | str] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def reply(self, status: int = 200, body: object = None, **headers: str) -> None:
         data = json.dumps({} if body is None else body).encode()
@@ -77,6 +80,9 @@ class Script:
 
     def drop(self) -> None:
         self.replies.append(DROP)
+
+    def stall(self) -> None:
+        self.replies.append(STALL)
 
     def next_reply(self) -> tuple[int, bytes, dict[str, str]] | str:
         with self.lock:
@@ -105,6 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
         reply = self.script.next_reply()
+        if reply == STALL:
+            self.script.released.wait(30)
+            reply = DROP
         if reply == DROP:
             self.close_connection = True
             return
@@ -132,6 +141,7 @@ def script() -> Iterator[Script]:
     thread.start()
     current.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
     yield current
+    current.released.set()
     server.shutdown()
     server.server_close()
 
@@ -239,7 +249,7 @@ def test_retries_run_out_with_the_last_answer(script: Script) -> None:
     assert len(script.received) == 1 + OPTIONS.max_retries
 
 
-def test_unreachable_server_raises_service_unavailable() -> None:
+def test_unreachable_server_raises_service_unavailable_with_the_root_cause() -> None:
     import socket
 
     with socket.socket() as probe:  # a port nobody listens on
@@ -247,8 +257,22 @@ def test_unreachable_server_raises_service_unavailable() -> None:
         port = probe.getsockname()[1]
     store = RestStore(f"http://127.0.0.1:{port}", options=OPTIONS)
 
-    with pytest.raises(ServiceUnavailable, match=f"127.0.0.1:{port} unreachable"):
+    with pytest.raises(ServiceUnavailable, match=f"127.0.0.1:{port} unreachable") as raised:
         store.log_batch(RUN_ID, params=[Param("p", "v")])
+    assert "Connection refused" in str(raised.value)
+
+
+@pytest.mark.parametrize("safe", [True, False])
+def test_a_server_that_does_not_answer_times_out(script: Script, safe: bool) -> None:
+    script.stall()
+    client = HttpClient(
+        script.url,  # type: ignore[attr-defined]
+        options=HttpOptions(max_retries=0, read_timeout_s=0.2),
+    )
+
+    with pytest.raises(ServiceUnavailable, match="timed out"):
+        client.request("GET", "/api/2.0/mlflow/runs/get", safe=safe)
+    assert len(script.received) == 1
 
 
 # -- errors ------------------------------------------------------------------------------
@@ -361,6 +385,30 @@ def test_bad_base_urls_are_refused(url: str) -> None:
     with pytest.raises(InvalidParameter, match="tracking URI") as raised:
         HttpClient(url)
     assert "pw" not in str(raised.value)
+
+
+def test_every_request_names_the_client_and_asks_for_json(script: Script) -> None:
+    script.reply(200, _RUN_JSON)
+    store = _store(script)
+
+    store.get_run(RUN_ID)
+    store.set_tag(RUN_ID, RunTag("k", "v"))
+
+    for received in script.received:
+        assert received.headers["user-agent"] == f"trackstone/{trackstone.__version__}"
+        assert received.headers["accept"] == "application/json"
+        assert "authorization" not in received.headers
+    assert "content-type" not in script.received[0].headers  # a GET has no body
+    assert script.received[1].headers["content-type"] == "application/json"
+
+
+def test_query_values_are_url_encoded_and_keys_may_repeat(script: Script) -> None:
+    script.reply(200, {})
+    pairs = [("k", "a b&c=d"), ("k", "é/?#%"), ("other", ""), ("k", "+")]
+
+    assert HttpClient(script.url).request("GET", "/q", query=iter(pairs)) == b"{}"  # type: ignore[attr-defined]
+
+    assert script.received[0].query == pairs
 
 
 def test_path_prefix_and_methods_follow_the_routes_table(script: Script) -> None:
