@@ -2,20 +2,23 @@
 
 A plain ``requests`` session with keep-alive talks to ``/api/2.0/mlflow``; request bodies are
 JSON-encoded before the clock starts and responses are decoded after it stops, so the figures
-are the server's (plus loopback), not a client library's. Data comes from ``workload.py``
+are the server's (plus loopback), not a client library's. The concurrent writers are separate
+processes (``server_writers.py``), each with such a session. Data comes from ``workload.py``
 (seeded), the same runs and points the embedded benchmark stores.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -32,6 +35,8 @@ from workload import (
 API = "/api/2.0/mlflow"
 REQUEST_TIMEOUT_S = 600.0
 SEARCH_PAGE = 100
+WRITER_SCRIPT = Path(__file__).with_name("server_writers.py")
+READY = b"ready\n"  # a writer's line once its requests are encoded
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class ServerSizes:
     get_runs: int
     search_repeats: int
     history_repeats: int
-    writers: int  # concurrent writer threads
+    writers: int  # concurrent writer processes
     writer_batches: int  # log-batch requests of BATCH_SIZE points per writer
     artifact_mib: int  # one file up and down through the artifact proxy
     small_files: int  # 4 KiB files up and down through the artifact proxy, one request each
@@ -130,6 +135,10 @@ QUICK = ServerSizes(
 
 class RequestFailed(Exception):
     """A server answered something other than 200."""
+
+
+class WriterFailed(RequestFailed):
+    """A concurrent writer process ended without its report."""
 
 
 def latency_stats(durations_ns: list[int], wall_s: float | None = None) -> dict[str, float]:
@@ -291,53 +300,96 @@ def measure_history(client: Client, run_id: str, sizes: ServerSizes) -> dict[str
 
 
 def measure_writers(base_url: str, experiment_id: str, sizes: ServerSizes) -> dict[str, Any]:
-    """``writers`` threads, each with its own session and run, log batches at the same time."""
+    """``writers`` processes, each with its own session and run, log batches at the same time.
+
+    Processes, not threads: the GIL of one client process would cap the aggregate of a fast
+    server. Each writer (``server_writers.py``) encodes its batches before the start, all are
+    released together, and the aggregate is every point sent over the time from that common
+    start to the last writer's finish. Every run's history is read back afterwards.
+    """
     setup = Client(base_url)
-    run_ids = [
-        setup.call("POST", "/runs/create", {"experiment_id": experiment_id})["run"]["info"][
-            "run_id"
+    try:
+        run_ids = [
+            setup.call("POST", "/runs/create", {"experiment_id": experiment_id})["run"]["info"][
+                "run_id"
+            ]
+            for _ in range(sizes.writers)
         ]
-        for _ in range(sizes.writers)
-    ]
-    points = metric_points(sizes.writer_batches * BATCH_SIZE)
-    errors: list[str] = []
-    start_line = threading.Barrier(sizes.writers)
-
-    def writer(run_id: str) -> list[int]:
-        client = Client(base_url)
-        bodies = [
-            log_batch_body(run_id, encode_points("loss", points[s : s + BATCH_SIZE]))
-            for s in range(0, len(points), BATCH_SIZE)
-        ]
-        durations = []
-        start_line.wait(timeout=REQUEST_TIMEOUT_S)
-        try:
-            for body in bodies:
-                try:
-                    durations.append(client.timed("POST", "/runs/log-batch", body))
-                except (RequestFailed, requests.RequestException) as error:
-                    errors.append(str(error)[:200])
-        finally:
-            client.close()
-        return durations
-
-    wall_start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=sizes.writers) as pool:
-        results = list(pool.map(writer, run_ids))
-    wall_s = time.perf_counter() - wall_start
-    stored = sum(_read_history(setup, run_id) for run_id in run_ids)
-    setup.close()
-    sent = sizes.writers * len(points)
-    durations = [d for result in results for d in result]
-    stats = latency_stats(durations, wall_s) if durations else {}
+        start_ns, reports = _run_writers(base_url, run_ids, sizes.writer_batches)
+        stored = sum(_read_history(setup, run_id) for run_id in run_ids)
+    finally:
+        setup.close()
+    wall_s = (max(report["finish_ns"] for report in reports) - start_ns) / 1e9
+    sent = sizes.writers * sizes.writer_batches * BATCH_SIZE
+    durations = [d for report in reports for d in report["durations_ns"]]
+    errors = [e for report in reports for e in report["first_errors"]]
     return {
-        "stats": stats,
+        "stats": latency_stats(durations, wall_s) if durations else {},
         "points_per_s": sent / wall_s,
+        "wall_s": wall_s,
+        "start_lag_ms": max(report["start_ns"] - start_ns for report in reports) / 1e6,
         "points_sent": sent,
         "points_stored": stored,
-        "errors": len(errors),
+        "errors": sum(report["errors"] for report in reports),
         "first_errors": errors[:3],
     }
+
+
+def _run_writers(
+    base_url: str, run_ids: list[str], batches: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """Start one writer process per run, release them together; return the start and reports.
+
+    The start gun is a pipe every writer reads: closing its write end wakes them all at once.
+    """
+    gate_read, gate_write = os.pipe()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for run_id in run_ids:
+            command = [sys.executable, str(WRITER_SCRIPT), base_url, run_id, str(batches)]
+            processes.append(
+                subprocess.Popen(
+                    [*command, str(gate_read)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    pass_fds=(gate_read,),
+                    bufsize=0,  # the ready line is read alone, the report by communicate()
+                )
+            )
+        for process in processes:
+            assert process.stdout is not None
+            if process.stdout.readline() != READY:
+                raise WriterFailed(
+                    f"a writer exited before it was ready: {_kill_for_stderr(process)}"
+                )
+        start_ns = time.monotonic_ns()
+        os.close(gate_write)
+        gate_write = -1
+        reports = []
+        for process in processes:
+            try:
+                output, error = process.communicate(timeout=REQUEST_TIMEOUT_S)
+            except subprocess.TimeoutExpired as timeout:
+                raise WriterFailed(f"a writer did not finish in {timeout.timeout} s") from None
+            if process.returncode != 0:
+                raise WriterFailed(f"a writer failed: {error.decode(errors='replace')[-1000:]}")
+            reports.append(json.loads(output))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        for fd in (gate_read, gate_write):
+            if fd >= 0:
+                os.close(fd)
+    return start_ns, reports
+
+
+def _kill_for_stderr(process: subprocess.Popen[bytes]) -> str:
+    """End a writer that will not report; return the end of what it wrote to stderr."""
+    process.kill()
+    _, error = process.communicate()
+    return error.decode(errors="replace")[-1000:]
 
 
 def run_all(base_url: str, sizes: ServerSizes, progress: Callable[[str], None]) -> dict[str, Any]:
