@@ -1,7 +1,7 @@
 """``create_app(settings)``: the tracking server as an ASGI application, with secure defaults.
 
-Layers, outermost first: ``SecurityMiddleware`` (hosts, origins, body limit, headers),
-``ErrorGuard`` (nothing escapes unanswered), then Starlette (exception handlers, routing).
+One layer stands around Starlette's router: the ``Gateway`` (hosts, origins, body limit,
+security headers; direct answers to the hot calls; every exception answered as JSON).
 Nothing happens at import time; ``create_app`` opens the store once and the app closes it
 at shutdown.
 """
@@ -20,11 +20,10 @@ from trackstone.errors import InvalidParameter
 from trackstone.server.artifact_files import artifact_file_routes
 from trackstone.server.artifact_proxy import artifact_proxy_routes, artifact_upload_prefixes
 from trackstone.server.artifact_roots import ArtifactRoots
-from trackstone.server.errors import EXCEPTION_HANDLERS, ErrorGuard
+from trackstone.server.gateway import Gateway
 from trackstone.server.health import health_routes
 from trackstone.server.hosts import HostPolicy, default_allowed_hosts
 from trackstone.server.routing import ExactPathRouter, api_routes, openapi_route
-from trackstone.server.security import SecurityMiddleware
 from trackstone.server.ui.routes import ui_routes
 from trackstone.store.base import TrackingStore
 
@@ -34,20 +33,22 @@ _DATABASE_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "postgres:")
 
 
 class TrackstoneApp(Starlette):
-    """A Starlette app whose middleware stack is wrapped in Trackstone's outer layers.
+    """A Starlette app whose one layer around the router is ``outer(router)`` (the Gateway).
 
-    The outer layers sit outside Starlette's own error middleware, so that its 500 responses
-    get the security headers too.
+    Starlette's own error and exception middlewares (and added middleware) are not built: the
+    outer layer answers every exception, with the security headers, at the cost of one layer
+    instead of four.
     """
 
-    def __init__(self, *, outer: Callable[[ASGIApp], ASGIApp], **kwargs: Any) -> None:
+    def __init__(self, *, outer: Callable[[ExactPathRouter], ASGIApp], **kwargs: Any) -> None:
         self._outer = outer
         super().__init__(**kwargs)
         # The same routes and lifespan, dispatched by exact path where possible.
         self.router = ExactPathRouter(kwargs.get("routes"), lifespan=kwargs.get("lifespan"))
 
     def build_middleware_stack(self) -> ASGIApp:
-        return self._outer(super().build_middleware_stack())
+        assert isinstance(self.router, ExactPathRouter)
+        return self._outer(self.router)
 
 
 def open_store(settings: ServerSettings) -> TrackingStore:
@@ -99,9 +100,10 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
 
     hosts = HostPolicy(settings.allowed_hosts or default_allowed_hosts(settings.host))
 
-    def outer(app: ASGIApp) -> ASGIApp:
-        return SecurityMiddleware(
-            ErrorGuard(app),
+    def outer(router: ExactPathRouter) -> ASGIApp:
+        return Gateway(
+            router,
+            direct=router.direct_calls(),
             hosts=hosts,
             cors_allowed_origins=settings.cors_allowed_origins,
             max_request_bytes=settings.max_request_bytes,
@@ -119,7 +121,6 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
             *artifact_file_routes(),
             *ui_routes(),
         ],
-        exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -7,6 +7,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from trackstone import __version__
+from trackstone.server.direct import DirectRoute, PlainCall
 
 __all__ = ["health_routes"]
 
@@ -22,8 +23,8 @@ async def version(request: Request) -> PlainTextResponse:
 
 
 def health_routes() -> list[Route]:
-    """Return the ``/health`` and ``/version`` routes."""
+    """Return the ``/health`` and ``/version`` routes (answered directly when possible)."""
     return [
-        Route("/health", health, methods=["GET"]),
-        Route("/version", version, methods=["GET"]),
+        DirectRoute("/health", health, methods=["GET"], direct=PlainCall("OK")),
+        DirectRoute("/version", version, methods=["GET"], direct=PlainCall(__version__)),
     ]

@@ -17,7 +17,9 @@ from starlette.types import Receive, Scope, Send
 from trackstone import __version__
 from trackstone.api.routes import ROUTES
 from trackstone.api.routes import Route as ApiRoute
-from trackstone.server.handlers import Handler, handler_table
+from trackstone.server.bodies import parse, respond
+from trackstone.server.direct import DirectCall, DirectRoute, JsonCall
+from trackstone.server.handlers import AnyHandler, Handler, MessageHandler, handler_table
 from trackstone.store.base import TrackingStore
 
 __all__ = ["OPENAPI_PATH", "ExactPathRouter", "api_routes", "openapi_route"]
@@ -36,13 +38,27 @@ def _endpoint(handler: Handler, store: TrackingStore) -> Callable[[Request], Awa
     return endpoint
 
 
+def _message_endpoint(
+    handler: MessageHandler, store: TrackingStore, struct_type: type[Any]
+) -> Callable[[Request], Awaitable[Response]]:
+    """Return the Starlette endpoint of a message handler (for requests not served directly)."""
+
+    async def endpoint(request: Request) -> Response:
+        return respond(await handler.function(await parse(request, struct_type), store))
+
+    endpoint.__name__ = handler.name
+    endpoint.__doc__ = handler.doc
+    return endpoint
+
+
 def api_routes(
     store: TrackingStore,
     routes: Iterable[ApiRoute] = ROUTES,
-    handlers: Mapping[str, Handler] | None = None,
+    handlers: Mapping[str, AnyHandler] | None = None,
 ) -> list[BaseRoute]:
     """Return a Starlette route for each API path whose handler exists (both path prefixes).
 
+    A message handler's routes are ``DirectRoute``s, answered straight from ASGI messages.
     ``handlers`` defaults to every handler of ``trackstone.server.handlers``.
     """
     table = handler_table() if handlers is None else handlers
@@ -53,9 +69,16 @@ def api_routes(
         if handler is None:
             missing.append(row.name)
             continue
-        endpoint = _endpoint(handler, store)
-        for path in row.paths:
-            result.append(Route(path, endpoint, methods=list(row.methods)))
+        methods = list(row.methods)
+        if isinstance(handler, MessageHandler):
+            endpoint = _message_endpoint(handler, store, row.request)
+            direct = JsonCall(row.request, handler, store)
+            for path in row.paths:
+                result.append(DirectRoute(path, endpoint, methods=methods, direct=direct))
+        else:
+            endpoint = _endpoint(handler, store)
+            for path in row.paths:
+                result.append(Route(path, endpoint, methods=methods))
     if missing:
         logger.info("endpoints without a handler yet (they answer 404): %s", ", ".join(missing))
     return result
@@ -124,6 +147,19 @@ class ExactPathRouter(Router):
                     await route.handle(scope, receive, send)
                     return
         await super().app(scope, receive, send)
+
+    def direct_calls(self) -> dict[tuple[str, str], DirectCall]:
+        """Map each (path, method) that a ``DirectRoute`` answers to its direct call.
+
+        Only where Starlette's own scan would pick that route, so both ways answer the same;
+        never ``HEAD`` (Starlette answers it without a body).
+        """
+        self._index()
+        return {
+            key: route.direct
+            for key, route in self._exact.items()
+            if isinstance(route, DirectRoute) and key[1] != "HEAD"
+        }
 
     def _candidates(self, path: str) -> list[BaseRoute]:
         """Return the routes with parameters whose folder prefix ``path`` starts with, in order."""

@@ -12,7 +12,9 @@ In order, for each HTTP request:
 5. Every response gets ``nosniff``, ``X-Frame-Options: DENY`` and a referrer policy; HTML and
    SVG responses also get a Content-Security-Policy unless the handler set its own.
 
-Only header checks run per request; no request or response object is built.
+Only header checks run per request; no request or response object is built. An accepted
+request goes on through ``forward``, which the server's outer layer
+(``trackstone.server.gateway``) extends.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from trackstone.errors import InvalidParameter, PermissionDenied, TrackstoneErro
 from trackstone.server.errors import RequestTooLarge, send_error
 from trackstone.server.hosts import HostPolicy
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "SecurityMiddleware"]
+__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "HeaderSend", "SecurityMiddleware"]
 
 STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
@@ -111,20 +113,36 @@ class SecurityMiddleware:
                 content_length = value
             elif name == b"access-control-request-method":
                 preflight = True
-        headers_send = _HeaderSend(send)
         cors = origin is not None and (self.cors_any or origin.lower() in self.cors_origins)
-        if cors:
-            assert origin is not None
-            headers_send.extra = _cors_headers(origin)
+        extra = _cors_headers(origin) if cors and origin is not None else ()
         error = self._refusal(scope, host, origin, content_length, cors)
         if error is not None:
-            await _refuse(scope, headers_send, error)
+            await _refuse(scope, HeaderSend(send, extra), error)
         elif cors and preflight and scope.get("method") == "OPTIONS":
-            await _answer_preflight(headers_send)
-        elif scope["type"] == "http" and content_length is None:
-            await self._call_counting(scope, receive, headers_send)
+            await _answer_preflight(HeaderSend(send, extra))
         else:
+            if scope["type"] == "http" and content_length is None:
+                # A body of unknown length (chunked): counted while the application reads it.
+                receive = _LimitedReceive(receive, self._limit_for(scope))
+            await self.forward(scope, receive, send, extra)
+
+    async def forward(
+        self, scope: Scope, receive: Receive, send: Send, extra: tuple[tuple[bytes, bytes], ...]
+    ) -> None:
+        """Pass an accepted request to the application; its response gets the security
+        headers and ``extra`` (CORS) headers.
+
+        The application normally answers the ``RequestTooLarge`` raised while it reads a
+        chunked body (Trackstone's handlers do); one that lets it escape before responding
+        gets the 413 from here.
+        """
+        headers_send = HeaderSend(send, extra)
+        try:
             await self.app(scope, receive, headers_send)
+        except RequestTooLarge as error:
+            if headers_send.started:
+                raise
+            await send_error(headers_send, error)
 
     def _refusal(
         self,
@@ -165,19 +183,6 @@ class SecurityMiddleware:
         ):
             return self.max_artifact_bytes
         return self.max_request_bytes
-
-    async def _call_counting(self, scope: Scope, receive: Receive, send: _HeaderSend) -> None:
-        """Run the app on a body of unknown length, answering 413 if it turns out too large.
-
-        The app normally answers the ``RequestTooLarge`` raised while it reads (Trackstone's
-        handlers do); one that lets it escape before responding gets the 413 from here.
-        """
-        try:
-            await self.app(scope, _LimitedReceive(receive, self._limit_for(scope)), send)
-        except RequestTooLarge as error:
-            if send.started:
-                raise
-            await send_error(send, error)
 
     def _allows(self, host: bytes) -> bool:
         verdict = self._host_verdicts.get(host)
@@ -223,20 +228,25 @@ def _cors_headers(origin: bytes) -> tuple[tuple[bytes, bytes], ...]:
     )
 
 
-class _HeaderSend:
-    """Add the security headers (and CORS headers when set) to the response start."""
+class HeaderSend:
+    """Add the security headers (and ``extra`` headers) to the response start; tell whether
+    the response has started and whether it is complete."""
 
-    __slots__ = ("_send", "extra", "started")
+    __slots__ = ("_send", "complete", "extra", "started")
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
         self._send = send
-        self.extra: tuple[tuple[bytes, bytes], ...] = ()
+        self.extra = extra
         self.started = False
+        self.complete = False
 
     async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
+        kind = message["type"]
+        if kind == "http.response.start":
             self.started = True
             message["headers"] = _with_security_headers(message.get("headers", ()), self.extra)
+        elif kind == "http.response.body" and not message.get("more_body", False):
+            self.complete = True
         await self._send(message)
 
 

@@ -8,6 +8,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from support.asgi_client import TestClient
 from trackstone.errors import (
@@ -22,25 +23,26 @@ from trackstone.errors import (
     Unauthenticated,
 )
 from trackstone.server.app import TrackstoneApp
-from trackstone.server.errors import (
-    EXCEPTION_HANDLERS,
-    GENERIC_INTERNAL_MESSAGE,
-    ErrorGuard,
-    RequestTooLarge,
-)
+from trackstone.server.errors import GENERIC_INTERNAL_MESSAGE, RequestTooLarge
+from trackstone.server.gateway import Gateway
+from trackstone.server.hosts import HostPolicy
+from trackstone.server.routing import ExactPathRouter
 
 SECRET_PATH = "/srv/secret/trackstone.db"
+
+
+def gateway(app: ASGIApp) -> Gateway:
+    return Gateway(app, hosts=HostPolicy(["*"]), max_request_bytes=1000)
 
 
 def failing_app(error: BaseException) -> TrackstoneApp:
     async def fail(request: Request) -> Response:
         raise error
 
-    return TrackstoneApp(
-        outer=ErrorGuard,
-        routes=[Route("/fail", fail, methods=["GET", "POST"])],
-        exception_handlers=dict(EXCEPTION_HANDLERS),
-    )
+    def outer(router: ExactPathRouter) -> ASGIApp:
+        return gateway(router)
+
+    return TrackstoneApp(outer=outer, routes=[Route("/fail", fail, methods=["GET", "POST"])])
 
 
 @pytest.mark.parametrize(
@@ -101,14 +103,14 @@ def test_routing_errors_are_json(method: str, path: str, status: int, code: str)
     assert response.json() == {"error_code": code, "message": f"no endpoint {method} {path}"}
 
 
-def test_error_guard_answers_a_failure_before_any_response(
+def test_the_gateway_answers_a_failure_before_any_response(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def broken(scope: object, receive: object, send: object) -> None:
         raise ValueError(SECRET_PATH)
 
     with caplog.at_level(logging.ERROR, logger="trackstone.server"):
-        response = TestClient(ErrorGuard(broken)).get("/")
+        response = TestClient(gateway(broken)).get("/")
     assert response.status_code == 500
     assert SECRET_PATH not in response.text
     assert any(record.exc_info is not None for record in caplog.records)

@@ -27,6 +27,8 @@ from trackstone.entities import ExperimentTag
 from trackstone.errors import NotFound
 from trackstone.server.artifact_roots import roots_of
 from trackstone.server.bodies import parse, respond
+from trackstone.server.handlers import message_handler
+from trackstone.server.store_calls import call_store
 from trackstone.store.base import TrackingStore
 
 __all__ = [
@@ -53,25 +55,29 @@ async def create_experiment(request: Request, store: TrackingStore) -> Response:
     return respond(CreateExperimentResponse(experiment_id=experiment_id))
 
 
-async def get_experiment(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def get_experiment(message: GetExperiment, store: TrackingStore) -> GetExperimentResponse:
     """Answer an experiment by id."""
-    message = await parse(request, GetExperiment)
-    experiment = await run_in_threadpool(store.get_experiment, message.experiment_id)
-    return respond(GetExperimentResponse(experiment=experiment_to_wire(experiment)))
+    experiment = await call_store(store, store.get_experiment, message.experiment_id)
+    return GetExperimentResponse(experiment=experiment_to_wire(experiment))
 
 
-async def get_experiment_by_name(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def get_experiment_by_name(
+    message: GetExperimentByName, store: TrackingStore
+) -> GetExperimentResponse:
     """Answer an experiment by exact name."""
-    message = await parse(request, GetExperimentByName)
-    experiment = await run_in_threadpool(store.get_experiment_by_name, message.experiment_name)
+    experiment = await call_store(store, store.get_experiment_by_name, message.experiment_name)
     if experiment is None:
         raise NotFound(f"experiment_name: no experiment is named {message.experiment_name!r}")
-    return respond(GetExperimentResponse(experiment=experiment_to_wire(experiment)))
+    return GetExperimentResponse(experiment=experiment_to_wire(experiment))
 
 
-async def search_experiments(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def search_experiments(
+    message: SearchExperiments, store: TrackingStore
+) -> SearchExperimentsResponse:
     """Answer one page of experiments matching a filter."""
-    message = await parse(request, SearchExperiments)
     page = await run_in_threadpool(
         store.search_experiments,
         view_type=message.view,
@@ -80,48 +86,48 @@ async def search_experiments(request: Request, store: TrackingStore) -> Response
         order_by=message.order_by,
         page_token=message.page_token,
     )
-    return respond(
-        SearchExperimentsResponse(
-            experiments=[experiment_to_wire(experiment) for experiment in page],
-            next_page_token=page.token,
-        )
+    return SearchExperimentsResponse(
+        experiments=[experiment_to_wire(experiment) for experiment in page],
+        next_page_token=page.token,
     )
 
 
-async def update_experiment(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def update_experiment(message: UpdateExperiment, store: TrackingStore) -> EmptyResponse:
     """Rename an experiment (without ``new_name``, only check that it exists)."""
-    message = await parse(request, UpdateExperiment)
     if message.new_name is None:
-        await run_in_threadpool(store.get_experiment, message.experiment_id)
+        await call_store(store, store.get_experiment, message.experiment_id)
     else:
-        await run_in_threadpool(store.rename_experiment, message.experiment_id, message.new_name)
-    return respond(EmptyResponse())
+        await call_store(store, store.rename_experiment, message.experiment_id, message.new_name)
+    return EmptyResponse()
 
 
-async def delete_experiment(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def delete_experiment(message: DeleteExperiment, store: TrackingStore) -> EmptyResponse:
     """Soft-delete an experiment and its runs."""
-    message = await parse(request, DeleteExperiment)
     await run_in_threadpool(store.delete_experiment, message.experiment_id)
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def restore_experiment(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def restore_experiment(message: RestoreExperiment, store: TrackingStore) -> EmptyResponse:
     """Restore a soft-deleted experiment."""
-    message = await parse(request, RestoreExperiment)
     await run_in_threadpool(store.restore_experiment, message.experiment_id)
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def set_experiment_tag(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def set_experiment_tag(message: SetExperimentTag, store: TrackingStore) -> EmptyResponse:
     """Set or overwrite a tag of an experiment."""
-    message = await parse(request, SetExperimentTag)
     tag = ExperimentTag(message.key, message.value)
-    await run_in_threadpool(store.set_experiment_tag, message.experiment_id, tag)
-    return respond(EmptyResponse())
+    await call_store(store, store.set_experiment_tag, message.experiment_id, tag)
+    return EmptyResponse()
 
 
-async def delete_experiment_tag(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def delete_experiment_tag(
+    message: DeleteExperimentTag, store: TrackingStore
+) -> EmptyResponse:
     """Remove a tag from an experiment."""
-    message = await parse(request, DeleteExperimentTag)
-    await run_in_threadpool(store.delete_experiment_tag, message.experiment_id, message.key)
-    return respond(EmptyResponse())
+    await call_store(store, store.delete_experiment_tag, message.experiment_id, message.key)
+    return EmptyResponse()

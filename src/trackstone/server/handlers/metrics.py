@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
 
 from trackstone.api.metrics import (
     GetMetricHistory,
@@ -14,32 +14,40 @@ from trackstone.api.metrics import (
     metric_with_run_id_to_wire,
 )
 from trackstone.api.records import metric_to_wire
-from trackstone.server.bodies import parse, respond
+from trackstone.server.handlers import message_handler
+from trackstone.server.store_calls import call_store
 from trackstone.store.base import TrackingStore
 
 __all__ = ["get_metric_history", "get_metric_history_bulk_interval"]
 
+# A page of up to this many points is one short index range: read it on the event loop.
+_INLINE_MAX_POINTS = 1000
 
-async def get_metric_history(request: Request, store: TrackingStore) -> Response:
+
+@message_handler
+async def get_metric_history(
+    message: GetMetricHistory, store: TrackingStore
+) -> GetMetricHistoryResponse:
     """Answer a page of the points of one metric of a run."""
-    message = await parse(request, GetMetricHistory)
-    page = await run_in_threadpool(
+    read = functools.partial(
         store.get_metric_history,
         message.run_id,
         message.metric_key,
         max_results=message.max_results,
         page_token=message.page_token,
     )
-    return respond(
-        GetMetricHistoryResponse(
-            metrics=[metric_to_wire(metric) for metric in page], next_page_token=page.token
-        )
+    small = message.max_results is not None and message.max_results <= _INLINE_MAX_POINTS
+    page = await (call_store(store, read) if small else run_in_threadpool(read))
+    return GetMetricHistoryResponse(
+        metrics=[metric_to_wire(metric) for metric in page], next_page_token=page.token
     )
 
 
-async def get_metric_history_bulk_interval(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def get_metric_history_bulk_interval(
+    message: GetMetricHistoryBulkInterval, store: TrackingStore
+) -> GetMetricHistoryBulkIntervalResponse:
     """Answer one metric of several runs, downsampled for charts."""
-    message = await parse(request, GetMetricHistoryBulkInterval)
     points = await run_in_threadpool(
         store.get_metric_history_downsampled,
         message.run_ids,
@@ -48,8 +56,6 @@ async def get_metric_history_bulk_interval(request: Request, store: TrackingStor
         start_step=message.start_step,
         end_step=message.end_step,
     )
-    return respond(
-        GetMetricHistoryBulkIntervalResponse(
-            metrics=[metric_with_run_id_to_wire(point.run_id, point.metric) for point in points]
-        )
+    return GetMetricHistoryBulkIntervalResponse(
+        metrics=[metric_with_run_id_to_wire(point.run_id, point.metric) for point in points]
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
 
 from trackstone.api.inputs import LogInputs, LogOutputs, dataset_inputs_from_wire
 from trackstone.api.messages import EmptyResponse
@@ -33,7 +31,7 @@ from trackstone.api.runs import (
     run_to_wire,
 )
 from trackstone.entities import Param, RunTag
-from trackstone.server.bodies import parse, respond
+from trackstone.server.handlers import message_handler
 from trackstone.server.store_calls import call_store
 from trackstone.store.base import TrackingStore
 
@@ -57,9 +55,9 @@ __all__ = [
 ]
 
 
-async def create_run(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def create_run(message: CreateRun, store: TrackingStore) -> CreateRunResponse:
     """Start a run; answer it."""
-    message = await parse(request, CreateRun)
     tags = tags_from_wire(message.tags)
     run = await call_store(
         store,
@@ -70,19 +68,19 @@ async def create_run(request: Request, store: TrackingStore) -> Response:
         tags=tags,
         run_name=message.run_name,
     )
-    return respond(CreateRunResponse(run=run_to_wire(run)))
+    return CreateRunResponse(run=run_to_wire(run))
 
 
-async def get_run(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def get_run(message: GetRun, store: TrackingStore) -> GetRunResponse:
     """Answer a run with its latest metrics, params, tags and inputs."""
-    message = await parse(request, GetRun)
     run = await call_store(store, store.get_run, message.run_id)
-    return respond(GetRunResponse(run=run_to_wire(run)))
+    return GetRunResponse(run=run_to_wire(run))
 
 
-async def update_run(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def update_run(message: UpdateRun, store: TrackingStore) -> UpdateRunResponse:
     """Change a run's status, end time and/or name; answer its info."""
-    message = await parse(request, UpdateRun)
     info = await call_store(
         store,
         store.update_run_info,
@@ -91,26 +89,26 @@ async def update_run(request: Request, store: TrackingStore) -> Response:
         end_time=message.end_time,
         run_name=message.run_name,
     )
-    return respond(UpdateRunResponse(run_info=run_info_to_wire(info)))
+    return UpdateRunResponse(run_info=run_info_to_wire(info))
 
 
-async def delete_run(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def delete_run(message: DeleteRun, store: TrackingStore) -> EmptyResponse:
     """Soft-delete a run."""
-    message = await parse(request, DeleteRun)
     await call_store(store, store.delete_run, message.run_id)
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def restore_run(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def restore_run(message: RestoreRun, store: TrackingStore) -> EmptyResponse:
     """Restore a soft-deleted run."""
-    message = await parse(request, RestoreRun)
     await call_store(store, store.restore_run, message.run_id)
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def search_runs(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def search_runs(message: SearchRuns, store: TrackingStore) -> SearchRunsResponse:
     """Answer one page of runs matching a filter."""
-    message = await parse(request, SearchRuns)
     page = await run_in_threadpool(
         store.search_runs,
         message.experiment_ids,
@@ -120,44 +118,42 @@ async def search_runs(request: Request, store: TrackingStore) -> Response:
         order_by=message.order_by,
         page_token=message.page_token,
     )
-    return respond(
-        SearchRunsResponse(runs=[run_to_wire(run) for run in page], next_page_token=page.token)
-    )
+    return SearchRunsResponse(runs=[run_to_wire(run) for run in page], next_page_token=page.token)
 
 
-async def log_metric(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def log_metric(message: LogMetric, store: TrackingStore) -> EmptyResponse:
     """Append one metric point to a run."""
-    message = await parse(request, LogMetric)
     await call_store(store, store.log_metric, message.run_id, message.to_metric())
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def log_param(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def log_param(message: LogParam, store: TrackingStore) -> EmptyResponse:
     """Set a write-once param of a run."""
-    message = await parse(request, LogParam)
     param = Param(message.key, message.value)
     await call_store(store, store.log_param, message.run_id, param)
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def set_tag(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def set_tag(message: SetTag, store: TrackingStore) -> EmptyResponse:
     """Set or overwrite a tag of a run."""
-    message = await parse(request, SetTag)
     tag = RunTag(message.key, message.value)
     await call_store(store, store.set_tag, message.run_id, tag)
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def delete_tag(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def delete_tag(message: DeleteTag, store: TrackingStore) -> EmptyResponse:
     """Remove a tag from a run."""
-    message = await parse(request, DeleteTag)
     await call_store(store, store.delete_tag, message.run_id, message.key)
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def log_batch(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def log_batch(message: LogBatch, store: TrackingStore) -> EmptyResponse:
     """Store metrics, params and tags of a run at once (all or nothing)."""
-    message = await parse(request, LogBatch)
     metrics = metrics_from_wire(message.metrics)
     params = params_from_wire(message.params)
     tags = tags_from_wire(message.tags)
@@ -169,19 +165,19 @@ async def log_batch(request: Request, store: TrackingStore) -> Response:
         await run_in_threadpool(
             store.log_batch, message.run_id, metrics=metrics, params=params, tags=tags
         )
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def log_inputs(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def log_inputs(message: LogInputs, store: TrackingStore) -> EmptyResponse:
     """Record the datasets a run consumed (model inputs are accepted and not stored yet)."""
-    message = await parse(request, LogInputs)
     datasets = dataset_inputs_from_wire(message.datasets)
     await run_in_threadpool(store.log_inputs, message.run_id, datasets)
-    return respond(EmptyResponse())
+    return EmptyResponse()
 
 
-async def log_outputs(request: Request, store: TrackingStore) -> Response:
+@message_handler
+async def log_outputs(message: LogOutputs, store: TrackingStore) -> EmptyResponse:
     """Accept the models a run produced once the run is known (logged models come later)."""
-    message = await parse(request, LogOutputs)
     await call_store(store, store.get_run, message.run_id)
-    return respond(EmptyResponse())
+    return EmptyResponse()
