@@ -198,6 +198,7 @@ _SERVER_ENV: dict[str, tuple[Callable[[str], object], tuple[str, ...]]] = {
     "db_max_overflow": (int, ("TRACKSTONE_DB_MAX_OVERFLOW",)),
     "db_pool_timeout_s": (float, ("TRACKSTONE_DB_POOL_TIMEOUT_S",)),
     "keep_alive_timeout_s": (float, ("TRACKSTONE_KEEP_ALIVE_TIMEOUT_S",)),
+    "access_log": (_flag, ("TRACKSTONE_ACCESS_LOG",)),
 }
 
 
@@ -228,6 +229,8 @@ class ServerSettings:
             pool: connections kept open, extra ones allowed under load, and how long a request
             waits for one before it is answered 503.
         keep_alive_timeout_s: how long an idle HTTP keep-alive connection stays open.
+        access_log: log one line per request (off by default: it costs each small call
+            about as much as the call's own work).
     """
 
     host: str = "127.0.0.1"
@@ -248,6 +251,7 @@ class ServerSettings:
     db_max_overflow: int = 10
     db_pool_timeout_s: float = 30.0
     keep_alive_timeout_s: float = 5.0
+    access_log: bool = False
 
     def __post_init__(self) -> None:
         for name in (
@@ -317,6 +321,7 @@ class ServerSettings:
             "TRACKSTONE_DB_MAX_OVERFLOW": str(self.db_max_overflow),
             "TRACKSTONE_DB_POOL_TIMEOUT_S": str(self.db_pool_timeout_s),
             "TRACKSTONE_KEEP_ALIVE_TIMEOUT_S": str(self.keep_alive_timeout_s),
+            "TRACKSTONE_ACCESS_LOG": "1" if self.access_log else "0",
         }
 
     def store_settings(self) -> Settings:

@@ -123,6 +123,11 @@ def _warn_if_exposed(host: str, allowed_hosts: tuple[str, ...]) -> None:
     "balancer's upstream idle timeout. Default: 5.",
 )
 @click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="Log one line per request. Default: off.",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=None,
     help="Apply pending database migrations on start (default), or refuse to start on an "
@@ -145,6 +150,7 @@ def server(
     db_max_overflow: int | None,
     db_pool_timeout_s: float | None,
     keep_alive_timeout_s: float | None,
+    access_log: bool | None,
     migrate: bool | None,
 ) -> None:
     """Run the tracking server (MLflow REST API) on HOST:PORT.
@@ -172,6 +178,7 @@ def server(
         db_max_overflow=db_max_overflow,
         db_pool_timeout_s=db_pool_timeout_s,
         keep_alive_timeout_s=keep_alive_timeout_s,
+        access_log=access_log,
         migrate=migrate,
     )
     _warn_if_exposed(settings.host, settings.allowed_hosts)
@@ -181,6 +188,7 @@ def server(
         "log_config": _log_config(),
         "server_header": False,
         "timeout_keep_alive": settings.keep_alive_timeout_s,
+        "access_log": settings.access_log,
     }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **options)

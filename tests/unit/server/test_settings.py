@@ -54,6 +54,8 @@ def test_without_serving_artifacts_the_root_is_the_destination(tmp_path: Path) -
         ("TRACKSTONE_DB_MAX_OVERFLOW", "0", "db_max_overflow", 0),
         ("TRACKSTONE_DB_POOL_TIMEOUT_S", "2.5", "db_pool_timeout_s", 2.5),
         ("TRACKSTONE_KEEP_ALIVE_TIMEOUT_S", "75", "keep_alive_timeout_s", 75.0),
+        ("TRACKSTONE_ACCESS_LOG", "1", "access_log", True),
+        ("TRACKSTONE_ACCESS_LOG", "0", "access_log", False),
     ],
 )  # fmt: skip
 def test_environment_variables(variable: str, value: str, field: str, expected: object) -> None:
@@ -126,6 +128,7 @@ def test_workers_rebuild_the_same_settings_from_the_environment(tmp_path: Path) 
         db_max_overflow=3,
         db_pool_timeout_s=1.5,
         keep_alive_timeout_s=30.0,
+        access_log=True,
     )
     assert ServerSettings.from_env(settings.to_env()) == settings
 
