@@ -37,6 +37,8 @@ R = schema.runs
 # Bound on the keys in one query: below SQLite's and PostgreSQL's parameter limits.
 _CHUNK = 5000
 _decode_map = msgspec.json.Decoder(dict[str, str]).decode
+# Where the run key and info columns of ``run_by_id`` end.
+_INFO_END = 1 + len(RUN_INFO_COLUMNS)
 
 
 def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -71,8 +73,21 @@ class _Queries:
 
         columns = ", ".join(f"r.{column.name}" for column in RUN_INFO_COLUMNS)
         self.infos = f"SELECT r.run_pk, {columns} FROM {R.name} r WHERE {keyed('r.run_pk')}"
+        # One run by public id, with its params and tags as JSON objects and whether it has
+        # inputs: one statement where five were.
         mark = "?" if sqlite else "%s"
-        self.info_by_id = f"SELECT r.run_pk, {columns} FROM {R.name} r WHERE r.run_uuid = {mark}"
+        aggregate = (
+            "json_group_object(key, value)" if sqlite else "json_object_agg(key, value)::text"
+        )
+        maps = ", ".join(
+            f"(SELECT {aggregate} FROM {table.name} WHERE run_pk = r.run_pk)"
+            for table in (schema.params, schema.tags)
+        )
+        self.run_by_id = (
+            f"SELECT r.run_pk, {columns}, {maps},"
+            f" EXISTS (SELECT 1 FROM {schema.inputs.name} i WHERE i.run_pk = r.run_pk)"
+            f" FROM {R.name} r WHERE r.run_uuid = {mark}"
+        )
         self.latest = (
             f"SELECT run_pk, key, {point_value_sql('sqlite' if sqlite else 'postgresql')},"
             f" timestamp, step FROM {schema.latest_metrics.name}"
@@ -189,19 +204,17 @@ def read_runs(cursor: Any, sqlite: bool, run_pks: Sequence[int]) -> dict[int, Ru
 def read_run(cursor: Any, sqlite: bool, run_id: str) -> Run | None:
     """Return the run whose public id is ``run_id`` read through a driver cursor, or None."""
     queries = _SINGLE_QUERIES[sqlite]
-    row = _fetch(cursor, queries.info_by_id, run_id)
-    if not row:
+    rows = _fetch(cursor, queries.run_by_id, run_id)
+    if not rows:
         return None
-    pk = row[0][0]
-    info = run_info_from_row(row[0][1:])
+    pk, *info_row = rows[0][:_INFO_END]
+    params, tags, has_inputs = rows[0][_INFO_END:]
     latest = _latest(cursor, queries, pk)
-    params = _maps(cursor, queries, schema.params.name, pk)
-    tags = _maps(cursor, queries, schema.tags.name, pk)
-    inputs = _inputs(cursor, queries, pk)
+    inputs = _inputs(cursor, queries, pk) if has_inputs else {}
     return run_from_parts(
-        info,
+        run_info_from_row(info_row),
         tuple(latest.get(pk, ())),
-        params.get(pk) or {},
-        tags.get(pk) or {},
+        _decode_map(params) if params else {},
+        _decode_map(tags) if tags else {},
         tuple(inputs.get(pk, ())),
     )
