@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 _HISTORY_PAGE_SIZE = 100_000
 _EXPERIMENT_PAGE_SIZE = 1000
+_CACHED_REPOSITORIES = 16
 _warned: set[str] = set()
 _clients: weakref.WeakSet[TrackstoneClient] = weakref.WeakSet()
 _fork_hook_registered = False
@@ -124,6 +125,9 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
         self._known_runs: set[str] = set()
         self._params: dict[str, dict[str, str]] = {}
         self._artifact_uris: dict[str, str] = {}
+        # Repositories by artifact URI, the most recent last: a proxied one keeps its
+        # connections open between calls.
+        self._repositories: dict[str, ArtifactRepository] = {}
         _track(self)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -203,6 +207,7 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
         _inherited.extend(item for item in (self._store, self._durable) if item is not None)
         self._store = None
         self._durable = None
+        self._repositories = {}  # their connections are the parent's
         if self._settings.async_logging:
             close_at_exit(self)
 
@@ -531,6 +536,15 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
     def _repository(self, run_id: str) -> ArtifactRepository:
         from trackstone.artifacts.resolve import repository_for_uri
 
-        # The settings name the tracking server behind mlflow-artifacts:/ URIs, its
-        # credentials and the S3 endpoint.
-        return repository_for_uri(self.get_artifact_uri(run_id), settings=self._settings)
+        uri = self.get_artifact_uri(run_id)
+        with self._lock:
+            repository = self._repositories.pop(uri, None)
+        if repository is None:
+            # The settings name the tracking server behind mlflow-artifacts:/ URIs, its
+            # credentials and the S3 endpoint.
+            repository = repository_for_uri(uri, settings=self._settings)
+        with self._lock:
+            self._repositories[uri] = repository
+            while len(self._repositories) > _CACHED_REPOSITORIES:
+                del self._repositories[next(iter(self._repositories))]
+        return repository
