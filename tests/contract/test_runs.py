@@ -342,6 +342,17 @@ def test_log_inputs_keeps_each_dataset_and_context(store: TrackingStore) -> None
     assert _inputs(store, other_run) == {("mnist", "d1", "training")}
 
 
+def test_rename_run_whose_name_tag_was_deleted_brings_the_tag_back(store: TrackingStore) -> None:
+    experiment_id = store.create_experiment("exp")
+    run_id = store.create_run(experiment_id, run_name="before").info.run_id
+    store.delete_tag(run_id, RUN_NAME_TAG)
+
+    store.update_run_info(run_id, run_name="after")
+
+    stored = store.get_run(run_id)
+    assert (stored.info.run_name, stored.data.tags[RUN_NAME_TAG]) == ("after", "after")
+
+
 def test_log_inputs_to_missing_run_raises_not_found(store: TrackingStore) -> None:
     with pytest.raises(NotFound):
         store.log_inputs("0" * 32, [_dataset_input("mnist", "d1", "training")])

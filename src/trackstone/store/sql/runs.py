@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from trackstone.clock import Clock
 from trackstone.entities import (
@@ -111,6 +111,26 @@ def _create_sql(dialect: str) -> tuple[str, str, str]:
     )
 
 
+class _UpdateSql:
+    """The driver-level statements of ``RunRepository.update_info``."""
+
+    _COLUMNS = ("status", "end_time", "name")
+
+    def __init__(self, mark: str) -> None:
+        self._mark = mark
+        columns = ", ".join(column.name for column in RUN_INFO_COLUMNS)
+        self.info = f"SELECT {columns} FROM {R.name} WHERE run_pk = {mark}"
+        tags = schema.tags.name
+        self.rename_tag = f"UPDATE {tags} SET value = {mark} WHERE run_pk = {mark} AND key = {mark}"
+        self.name_tag = f"INSERT INTO {tags} (run_pk, key, value) VALUES ({mark}, {mark}, {mark})"
+
+    def update(self, values: dict[str, Any]) -> str:
+        """Return the UPDATE of ``values``' columns (status, end_time and/or name)."""
+        assert set(values) <= set(self._COLUMNS)
+        assignments = ", ".join(f"{column} = {self._mark}" for column in values)
+        return f"UPDATE {R.name} SET {assignments} WHERE run_pk = {self._mark}"
+
+
 def _check_run_name(run_name: str) -> str:
     return check_length("run_name", run_name, MAX_RUN_NAME_LENGTH)
 
@@ -122,6 +142,7 @@ class RunRepository:
         self._db = db
         self._clock = clock
         self._create_sql = _create_sql(db.dialect)
+        self._update_sql = _UpdateSql(db.placeholder)
 
     def create(
         self,
@@ -201,17 +222,23 @@ class RunRepository:
             values["end_time"] = end_time
         if run_name is not None:
             values["name"] = _check_run_name(run_name)
+        sql = self._update_sql
         with self._db.write() as connection:
             locked = lock_run(connection, run_id)
             locked.require_active("update")
-            if values:
-                connection.execute(update(R).where(R.c.run_pk == locked.run_pk).values(**values))
-            if run_name is not None:
-                set_run_name_tag(connection, locked.run_pk, run_name)
-            row = connection.execute(
-                select(*RUN_INFO_COLUMNS).where(R.c.run_pk == locked.run_pk)
-            ).one()
-            return run_info_from_row(row)
+            cursor: Any = connection.connection.cursor()
+            try:
+                if values:
+                    cursor.execute(sql.update(values), (*values.values(), locked.run_pk))
+                if run_name is not None:
+                    cursor.execute(sql.rename_tag, (run_name, locked.run_pk, RUN_NAME_TAG))
+                    if cursor.rowcount == 0:
+                        cursor.execute(sql.name_tag, (locked.run_pk, RUN_NAME_TAG, run_name))
+                cursor.execute(sql.info, (locked.run_pk,))
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        return run_info_from_row(row)
 
     def delete(self, run_id: str) -> None:
         """Soft-delete a run (a run already deleted keeps its deletion time)."""
@@ -258,13 +285,3 @@ class RunRepository:
             for table in (schema.metrics, schema.latest_metrics, schema.params, schema.tags):
                 connection.execute(delete(table).where(table.c.run_pk == locked.run_pk))
             connection.execute(delete(R).where(R.c.run_pk == locked.run_pk))
-
-
-def set_run_name_tag(connection: Connection, run_pk: int, name: str) -> None:
-    """Store ``name`` as the run's mlflow.runName tag."""
-    tags = schema.tags
-    changed = connection.execute(
-        update(tags).where(tags.c.run_pk == run_pk, tags.c.key == RUN_NAME_TAG).values(value=name)
-    ).rowcount
-    if not changed:
-        connection.execute(insert(tags).values(run_pk=run_pk, key=RUN_NAME_TAG, value=name))
