@@ -205,6 +205,25 @@ def test_tag_values_up_to_the_limit_are_kept_whole(store: TrackingStore) -> None
     assert store.get_experiment(experiment_id).tags == {"k.with spaces/and:colons": value}
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        'quote " and backslash \\',
+        "new\nline\ttab\rreturn",
+        "line separator \u2028 and emoji \U0001f600",
+        '{"looks": ["like", "json"]}',
+    ],
+)
+def test_awkward_tag_values_come_back_exactly(store: TrackingStore, value: str) -> None:
+    experiment_id = store.create_experiment("exp", tags=[ExperimentTag("k", value)])
+
+    by_name = store.get_experiment_by_name("exp")
+
+    assert store.get_experiment(experiment_id).tags == {"k": value}
+    assert by_name is not None and by_name.tags == {"k": value}
+
+
 def test_tags_belong_to_one_experiment(store: TrackingStore) -> None:
     first = store.create_experiment("first", tags=[ExperimentTag("k", "1")])
     second = store.create_experiment("second")

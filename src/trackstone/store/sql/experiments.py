@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, delete, insert, select, update
 
 from trackstone.clock import Clock
@@ -49,23 +50,32 @@ def load_experiments(connection: Connection, ids: Sequence[int]) -> dict[int, Ex
 
 
 class _ReadSql:
-    """The driver-level statements of the one-experiment reads (``get``, ``get_by_name``)."""
+    """The driver-level statements of the one-experiment reads (``get``, ``get_by_name``):
+    the experiment's columns and its tags as one JSON object, in one statement."""
 
-    def __init__(self, placeholder: str) -> None:
-        columns = ", ".join(column.name for column in EXPERIMENT_COLUMNS)
-        self.by_id = f"SELECT {columns} FROM {E.name} WHERE experiment_id = {placeholder}"
-        self.by_name = f"SELECT {columns} FROM {E.name} WHERE name = {placeholder}"
-        self.tags = f"SELECT key, value FROM {ET.name} WHERE experiment_id = {placeholder}"
+    def __init__(self, dialect: str, placeholder: str) -> None:
+        columns = ", ".join(f"e.{column.name}" for column in EXPERIMENT_COLUMNS)
+        aggregate = (
+            "json_group_object(key, value)"
+            if dialect == "sqlite"
+            else "json_object_agg(key, value)::text"
+        )
+        tags = f"(SELECT {aggregate} FROM {ET.name} t WHERE t.experiment_id = e.experiment_id)"
+        select_from = f"SELECT {columns}, {tags} FROM {E.name} e"
+        self.by_id = f"{select_from} WHERE e.experiment_id = {placeholder}"
+        self.by_name = f"{select_from} WHERE e.name = {placeholder}"
 
 
-def _read_experiment(cursor: Any, sql: _ReadSql, query: str, key: object) -> Experiment | None:
+_decode_tags = msgspec.json.Decoder(dict[str, str]).decode
+
+
+def _read_experiment(cursor: Any, query: str, key: object) -> Experiment | None:
     """Return the experiment ``query`` finds by ``key`` through a driver cursor, or None."""
     cursor.execute(query, (key,))
     row = cursor.fetchone()
     if row is None:
         return None
-    cursor.execute(sql.tags, (row[0],))
-    return experiment_from_row(row, dict(cursor.fetchall()))
+    return experiment_from_row(row[:-1], _decode_tags(row[-1]) if row[-1] else {})
 
 
 def lock_experiment(connection: Connection, experiment_id: int) -> tuple[str, int | None]:
@@ -103,7 +113,7 @@ class ExperimentRepository:
         self._db = db
         self._clock = clock
         self._artifact_root = artifact_root.rstrip("/") or "/"
-        self._read_sql = _ReadSql(db.placeholder)
+        self._read_sql = _ReadSql(db.dialect, db.placeholder)
 
     def default_location(self, experiment_id: int) -> str:
         """Return ``<artifact_root>/<experiment_id>``."""
@@ -173,18 +183,16 @@ class ExperimentRepository:
     def get(self, experiment_id: str) -> Experiment:
         """Return one experiment with its tags."""
         pk = parse_experiment_id(experiment_id)
-        sql = self._read_sql
         with self._db.read_cursor() as cursor:
-            found = _read_experiment(cursor, sql, sql.by_id, pk)
+            found = _read_experiment(cursor, self._read_sql.by_id, pk)
         if found is None:
             raise NotFound(f"experiment {experiment_id!r} does not exist")
         return found
 
     def get_by_name(self, name: str) -> Experiment | None:
         """Return the experiment named exactly ``name``, or None."""
-        sql = self._read_sql
         with self._db.read_cursor() as cursor:
-            return _read_experiment(cursor, sql, sql.by_name, name)
+            return _read_experiment(cursor, self._read_sql.by_name, name)
 
     def rename(self, experiment_id: str, new_name: str) -> None:
         """Rename an active experiment."""
