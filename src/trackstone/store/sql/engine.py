@@ -292,7 +292,8 @@ class Database:
         connection = self._borrow_no_wait()
         try:
             with translate_errors():
-                connection.execution_options(**{_WRITE_OPTION: write})
+                if connection.get_execution_options().get(_WRITE_OPTION, False) != write:
+                    connection.execution_options(**{_WRITE_OPTION: write})
                 with connection.begin():
                     yield connection
         finally:
