@@ -95,7 +95,8 @@ class RunStack:
 
     def active(self) -> ActiveRun | None:
         """Return the innermost active run this thread sees, or None."""
-        stack = self._effective()
+        # _effective(), inlined: every fluent log_metric call asks.
+        stack = self._stacks.get(threading.get_ident()) or self._shared
         return stack[-1] if stack else None
 
     def own_active(self) -> ActiveRun | None:
