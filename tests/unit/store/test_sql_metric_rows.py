@@ -123,3 +123,20 @@ def test_no_points_is_a_no_op(store: SqlStore) -> None:
     run_id = store.create_run("0").info.run_id
     store.log_metric_rows(run_id, [])
     assert store.get_run(run_id).data.metrics == {}
+
+
+@pytest.mark.parametrize("count", [1, 19, 20, 21, 2_519, 8_000, 10_021])
+def test_every_point_is_stored_once_whatever_the_count(store: SqlStore, count: int) -> None:
+    run_id = store.create_run(store.create_experiment("sizes")).info.run_id
+    # Two keys interleaved, so chunk boundaries fall between and inside keys.
+    points: list[MetricPoint] = [
+        (("a", "b")[step % 2], 0.5 + step, 1_000 + step, step) for step in range(count)
+    ]
+    store.log_metric_rows(run_id, points)
+    for key in ("a", "b"):
+        expected = sorted((v, ts, step) for k, v, ts, step in points if k == key)
+        assert _history(store, run_id, key) == expected
+    latest = {m.key: m.step for m in store.get_run(run_id).data.latest_metrics}
+    assert latest == {
+        key: max(p[3] for p in points if p[0] == key) for key in {p[0] for p in points}
+    }

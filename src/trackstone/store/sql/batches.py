@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-import msgspec
 from sqlalchemy import Connection, Dialect, delete
 from sqlalchemy.sql.dml import Insert
 
@@ -35,7 +35,13 @@ from trackstone.store.base import MetricPoint
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.runs import RUN_NAME_TAG, lock_run
-from trackstone.store.sql.upserts import LATEST_KEYS_PER_STATEMENT, Upserts, latest_of_keys
+from trackstone.store.sql.upserts import (
+    LATEST_KEYS_PER_STATEMENT,
+    POINT_ROWS_PER_STATEMENT,
+    Upserts,
+    latest_of_keys,
+    points_insert,
+)
 
 __all__ = ["BatchWriter", "check_batch"]
 
@@ -139,9 +145,6 @@ def metric_rows(
     return rows, latest
 
 
-_json_encode = msgspec.json.Encoder().encode
-
-
 class _DriverInsert:
     """An INSERT compiled once to the driver's SQL, run with ``executemany`` of dict rows."""
 
@@ -162,6 +165,25 @@ class _DriverInsert:
 
 _ROW_COLUMNS = ("run_pk", "key", "value")
 _LATEST_COLUMNS = ("run_pk", "key", "value", "is_nan", "is_negative_zero", "timestamp", "step")
+
+
+def _statement_chunks(
+    points: Sequence[MetricPoint],
+) -> Iterator[tuple[int, Sequence[MetricPoint]]]:
+    """Cut ``points`` into chunks of the sizes ``points_insert`` has (rows, chunk).
+
+    Big chunks first; the last one is padded with copies of its last point up to the
+    smallest size, which the primary key then drops as duplicates.
+    """
+    first, total = 0, len(points)
+    for rows in POINT_ROWS_PER_STATEMENT:
+        while total - first >= rows:
+            yield rows, points[first : first + rows]
+            first += rows
+    if first < total:
+        rest = list(points[first:])
+        rows = POINT_ROWS_PER_STATEMENT[-1]
+        yield rows, rest + [rest[-1]] * (rows - len(rest))
 
 
 def _plain_values(points: Sequence[MetricPoint]) -> bool:
@@ -260,23 +282,24 @@ class BatchWriter:
     def log_metric_rows(self, run_id: str, points: Sequence[MetricPoint]) -> None:
         """Store already-valid (key, value, timestamp, step) points in one transaction.
 
-        No size limit. Points with only finite non-zero values go to SQLite as one JSON array
-        (see ``Upserts.points_from_json``); others take the row-by-row path of ``log_batch``.
+        No size limit. On SQLite, points with only finite non-zero values go in multi-row
+        VALUES statements (see ``upserts.points_insert``); others take the row-by-row path of
+        ``log_batch``.
         """
         if not points:
             return
         with self._db.write() as connection:
             run = lock_run(connection, run_id)
             run.require_active("log to")
-            insert = self._upserts.points_from_json
-            if insert is not None and _plain_values(points):
+            if self._upserts.points_by_values and _plain_values(points):
                 keys = list(set(map(itemgetter(0), points)))
                 cursor = self._db.cursor(connection)
                 try:
-                    cursor.execute(insert, (run.run_pk, _json_encode(points)))
+                    for rows, chunk in _statement_chunks(points):
+                        cursor.execute(points_insert(rows), [run.run_pk, *chain(*chunk)])
                     for first in range(0, len(keys), LATEST_KEYS_PER_STATEMENT):
-                        chunk = keys[first : first + LATEST_KEYS_PER_STATEMENT]
-                        cursor.execute(latest_of_keys(len(chunk)), (run.run_pk, *chunk))
+                        chunk_keys = keys[first : first + LATEST_KEYS_PER_STATEMENT]
+                        cursor.execute(latest_of_keys(len(chunk_keys)), (run.run_pk, *chunk_keys))
                 finally:
                     cursor.close()
                 return

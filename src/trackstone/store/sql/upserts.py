@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sqlite3
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -11,7 +10,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from trackstone.store.sql import schema
 
-__all__ = ["LATEST_KEYS_PER_STATEMENT", "Upserts", "latest_of_keys"]
+__all__ = [
+    "LATEST_KEYS_PER_STATEMENT",
+    "POINT_ROWS_PER_STATEMENT",
+    "Upserts",
+    "latest_of_keys",
+    "points_insert",
+]
 
 
 def _newer_than_stored(excluded: Any) -> ColumnElement[bool]:
@@ -37,17 +42,27 @@ def _newer_than_stored(excluded: Any) -> ColumnElement[bool]:
     )
 
 
-# Bulk points as one JSON array of [key, value, timestamp, step] arrays: SQLite inserts them in
-# one statement, inside its own C code (the GIL stays free for the training loop), measured
-# 1.5x faster than executemany of the same rows. Only for points with finite, non-zero values:
-# JSON has no NaN or infinity, and SQLite keeps no sign on a stored zero.
-_POINTS = "json_each(?2) AS point"
-_KEY, _VALUE, _TIMESTAMP, _STEP = (f"point.value ->> {index}" for index in range(4))
-_METRICS_FROM_JSON = (
-    "INSERT INTO metrics (run_pk, key, step, timestamp, value, is_nan, is_negative_zero) "
-    f"SELECT ?1, {_KEY}, {_STEP}, {_TIMESTAMP}, {_VALUE}, 0, 0 FROM {_POINTS} "
-    "WHERE true ON CONFLICT DO NOTHING"
-)
+# Bulk points as the rows of one multi-row VALUES statement, bound as parameters (?2...): SQLite
+# inserts them in one step, inside its own C code (the GIL stays free for the training loop);
+# measured 1.7x faster than the same points as a JSON array through json_each (SQLite parses
+# no text) and faster than executemany, which takes the GIL back after every row. Only for
+# points with finite, non-zero values: SQLite keeps no NaN, and no sign on a stored zero.
+# A statement has one of a few sizes (each is prepared once per connection); a short chunk is
+# padded with copies of its last point, which the primary key drops as duplicates.
+POINT_ROWS_PER_STATEMENT = (8000, 2000, 500, 100, 20)  # 4 parameters a row, under 32,766
+
+
+@functools.lru_cache(maxsize=len(POINT_ROWS_PER_STATEMENT))
+def points_insert(rows: int) -> str:
+    """Return the SQL inserting ``rows`` (key, value, timestamp, step) rows (?2...) of run ?1."""
+    values = ",".join(["(?,?,?,?)"] * rows)
+    return (
+        "INSERT INTO metrics (run_pk, key, value, timestamp, step, is_nan, is_negative_zero) "
+        f"SELECT ?1, column1, column2, column3, column4, 0, 0 FROM (VALUES {values}) "
+        "WHERE true ON CONFLICT DO NOTHING"
+    )
+
+
 # After the insert, a key's latest point is its greatest stored one (step, then timestamp, then
 # value with NaN lowest), found through the primary key: the same point the row-by-row path
 # keeps in latest_metrics. One statement serves several keys (a UNION ALL of one such lookup
@@ -77,10 +92,6 @@ def latest_of_keys(count: int) -> str:
     )
 
 
-# The ->> operator arrived in SQLite 3.38 (with JSON built in by default).
-_JSON_ARROW_SQLITE = (3, 38, 0)
-
-
 class Upserts:
     """The conflict-handling inserts of one dialect."""
 
@@ -101,9 +112,8 @@ class Upserts:
                 f"INSERT INTO metrics ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING"
             )
-        self.points_from_json: str | None = None
-        if dialect == "sqlite" and sqlite3.sqlite_version_info >= _JSON_ARROW_SQLITE:
-            self.points_from_json = _METRICS_FROM_JSON
+        # Whether log_metric_rows may use ``points_insert``.
+        self.points_by_values = dialect == "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         self.params = insert(schema.params).on_conflict_do_nothing()
         tags = insert(schema.tags)
