@@ -7,12 +7,15 @@ symlinks leading out of the root are skipped with a warning, and symlinked folde
 descended into during downloads.
 
 Writes are atomic: data streams into a hidden temporary file in the destination folder, which
-is flushed, fsynced and then renamed over the destination. Readers see the old file or the new
-one, never a partial one, even after a machine crash (the data is on disk before the name
-points at it). The folder is not fsynced after the rename: that second flush cost more than the
-whole rest of a small upload, and without it a machine crash (not a process crash) may forget
-the newest names, as SQLite in WAL mode with ``synchronous=NORMAL`` may forget the newest
-commits. Files are copied in chunks, never read whole into memory.
+is flushed to disk (``fdatasync`` where the system has it: the data and what is needed to read
+it back, such as its size; else ``fsync``) and then renamed over the destination. Readers see
+the old file or the new one, never a partial one, even after a machine crash (the data is on
+disk before the name points at it). A large file's data starts going to disk while it is
+still being written (``writeback.RangeWriteback``), so the final flush has little left to do.
+The folder is not fsynced after the rename: that second flush cost more than the whole rest
+of a small upload, and without it a machine crash (not a process crash) may forget the newest
+names, as SQLite in WAL mode with ``synchronous=NORMAL`` may forget the newest commits. Files
+are copied in chunks, never read whole into memory.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 from trackstone.artifacts.base import FileInfo
 from trackstone.artifacts.local_files import file_target, join_artifact_path, walk_local_folder
 from trackstone.artifacts.paths import confined_path, is_inside, safe_relative_path
+from trackstone.artifacts.writeback import RangeWriteback
 from trackstone.errors import InvalidParameter, NotFound
 
 __all__ = ["CHUNK_BYTES", "TEMP_PREFIX", "LocalArtifactRepository", "local_path_for_uri"]
@@ -44,6 +48,8 @@ TEMP_PREFIX = ".trackstone-tmp-"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+# The data and the metadata needed to read it back; not the times, which fsync adds.
+_flush_to_disk = getattr(os, "fdatasync", os.fsync)
 
 
 def local_path_for_uri(uri: str | os.PathLike[str]) -> Path:
@@ -68,8 +74,11 @@ def local_path_for_uri(uri: str | os.PathLike[str]) -> Path:
     return Path(os.path.normpath(path))
 
 
-def _copy_stream(source: BinaryIO, target_fd: int) -> None:
-    """Copy ``source`` into an open file descriptor chunk by chunk."""
+def _copy_stream(source: BinaryIO, target_fd: int, writeback: RangeWriteback | None = None) -> None:
+    """Copy ``source`` into an open file descriptor chunk by chunk.
+
+    With ``writeback``, the disk write of the data starts while the copy goes on.
+    """
     while True:
         chunk = source.read(CHUNK_BYTES)
         if not chunk:
@@ -78,6 +87,16 @@ def _copy_stream(source: BinaryIO, target_fd: int) -> None:
         while view:
             written = os.write(target_fd, view)
             view = view[written:]
+        if writeback is not None:
+            writeback.written(len(chunk))
+
+
+def _mode(path: str, *, follow: bool) -> int:
+    """Return the mode of what is at ``path`` (0 if nothing is), following a symlink or not."""
+    try:
+        return (os.stat if follow else os.lstat)(path).st_mode
+    except FileNotFoundError:
+        return 0
 
 
 @contextmanager
@@ -158,10 +177,14 @@ class LocalArtifactRepository:
             raise InvalidParameter("artifact path '': must name a file, not the root")
         parent_relative, _, name = relative.rpartition("/")
         parent = self._make_folder(parent_relative)
-        confined_path(self._root, relative)  # refuses a final name that is an escaping symlink
         # Renaming onto the name itself replaces a symlink there instead of writing through it.
         target = os.path.join(parent, name)
-        if os.path.isdir(target):
+        with _translated(relative):
+            mode = _mode(target, follow=False)
+            if stat.S_ISLNK(mode):
+                confined_path(self._root, relative)  # refuses a link that leads outside
+                mode = _mode(target, follow=True)
+        if stat.S_ISDIR(mode):
             raise InvalidParameter(f"artifact path {relative!r}: is a folder, not a file")
         temp = os.path.join(parent, TEMP_PREFIX + secrets.token_hex(8))
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
@@ -169,8 +192,8 @@ class LocalArtifactRepository:
             fd = os.open(temp, flags, 0o666)
             try:
                 try:
-                    _copy_stream(stream, fd)
-                    os.fsync(fd)
+                    _copy_stream(stream, fd, RangeWriteback(fd))
+                    _flush_to_disk(fd)
                 finally:
                     os.close(fd)
                 os.replace(temp, target)
@@ -182,6 +205,8 @@ class LocalArtifactRepository:
     def _make_folder(self, relative: str) -> str:
         """Create the folder ``relative`` (and the root) if needed; return its real path."""
         folder = confined_path(self._root, relative)
+        if os.path.isdir(folder):
+            return folder  # a real path already (no symlinks left in it)
         with _translated(relative):
             os.makedirs(folder, exist_ok=True)
         # A symlink could have appeared while creating; check where the folder really is.

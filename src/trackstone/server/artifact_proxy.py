@@ -15,27 +15,30 @@ Routes (under ``/api/2.0`` and ``/ajax-api/2.0``), as MLflow's ``mlflow_artifact
 
 Every path goes through ``safe_relative_path`` and the repository's own confinement. With
 ``--no-serve-artifacts`` every route answers 503, as ``mlflow server`` does.
+
+The file route is a plain ASGI app (``proxied_artifact``), so a small file costs little more
+than its own reading or writing; how bytes move is ``trackstone.server.artifact_streams``.
+Small local files are opened and read on the event loop (``LOOP_READ_BYTES``); everything that
+can wait on a disk or a network runs in a worker thread.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import mimetypes
 import os
 import posixpath
 import re
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-import anyio.from_thread
-import anyio.lowlevel
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from trackstone.api.artifacts import (
     PROXY_ARTIFACTS_PATH,
@@ -52,13 +55,15 @@ from trackstone.api.artifacts import (
 from trackstone.api.messages import EmptyResponse
 from trackstone.api.routes import AJAX_API_PREFIX, API_PREFIX
 from trackstone.artifacts.base import ArtifactRepository
+from trackstone.artifacts.local import LocalArtifactRepository
 from trackstone.artifacts.paths import safe_relative_path
 from trackstone.errors import InvalidParameter, TrackstoneError
 from trackstone.server.artifact_roots import ArtifactRoots, roots_of
+from trackstone.server.artifact_streams import BLOCK_BYTES, FileResponse, write_body
 from trackstone.server.bodies import parse, respond
 
 __all__ = [
-    "CHUNK_BYTES",
+    "LOOP_READ_BYTES",
     "MULTIPART_UNSUPPORTED_MESSAGE",
     "MultipartUnsupported",
     "artifact_proxy_routes",
@@ -68,7 +73,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CHUNK_BYTES = 1024 * 1024
+# Local files up to this size are opened and read on the event loop: from the page cache that
+# takes less than the hand-off to a worker thread and back would.
+LOOP_READ_BYTES = 256 * 1024
 # MLflow's client recognises this message (as a prefix) and falls back to a plain upload.
 MULTIPART_UNSUPPORTED_MESSAGE = (
     "Multipart upload is not supported for the current artifact repository"
@@ -111,10 +118,6 @@ def artifact_upload_prefixes() -> tuple[str, ...]:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _roots(request: Request) -> ArtifactRoots:
-    return roots_of(request.app.state)
-
-
 # The destination never changes once built (settings are fixed): later requests skip the
 # worker-thread hop that building it (a boto3 client, for S3) needs.
 _DESTINATIONS: weakref.WeakKeyDictionary[ArtifactRoots, ArtifactRepository] = (
@@ -122,12 +125,16 @@ _DESTINATIONS: weakref.WeakKeyDictionary[ArtifactRoots, ArtifactRepository] = (
 )
 
 
-async def _destination(request: Request) -> ArtifactRepository:
-    roots = _roots(request)
+async def _destination_of(app_state: Any) -> ArtifactRepository:
+    roots = roots_of(app_state)
     repo = _DESTINATIONS.get(roots)
     if repo is None:
-        repo = _DESTINATIONS[roots] = await run_in_threadpool(roots.destination)
+        repo = _DESTINATIONS[roots] = await anyio.to_thread.run_sync(roots.destination)
     return repo
+
+
+async def _destination(request: Request) -> ArtifactRepository:
+    return await _destination_of(request.app.state)
 
 
 def _path_param(request: Request) -> str:
@@ -135,13 +142,15 @@ def _path_param(request: Request) -> str:
     return safe_relative_path(str(request.path_params.get("artifact_path", "")))
 
 
-def _declared_size(request: Request) -> int:
+def _declared_size(scope: Scope) -> int | None:
     """Return the body's ``Content-Length`` (checked against the limit by the middleware).
 
-    A chunked body (no length) counts as large: it is streamed.
+    None for a chunked body (no length): it is streamed.
     """
-    length = request.headers.get("content-length")
-    return int(length) if length is not None and length.isdigit() else CHUNK_BYTES + 1
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
 
 
 def _served_type(name: str) -> str:
@@ -161,52 +170,36 @@ def _size_of(stream: BinaryIO) -> int | None:
         return None
 
 
-class _BodyReader(io.RawIOBase):
-    """Blocking reads of a request body from a worker thread, about a MiB at a time.
+def _open(
+    repo: ArtifactRepository, path: str, whole_bytes: int
+) -> tuple[BinaryIO | bytes, int | None]:
+    """Open ``path``; a file of at most ``whole_bytes`` comes back read whole (and closed)."""
+    stream = repo.open_artifact(path)
+    try:
+        size = _size_of(stream)
+        if size is not None and size <= whole_bytes:
+            return _read_whole(stream), None
+    except BaseException:
+        stream.close()
+        raise
+    return stream, size
 
-    Each read waits for the next chunks on the event loop, so at most about ``CHUNK_BYTES``
-    are held here and the client is slowed down (flow control) while the destination is slower.
-    """
 
-    def __init__(self, chunks: AsyncIterator[bytes], loop_token: Any) -> None:
-        super().__init__()
-        self._chunks = chunks
-        # Readers may be threads the event loop did not start (s3transfer's): name the loop.
-        self._loop_token = loop_token
-        self._pending = b""
-        self._offset = 0
-        self._done = False
+def _read_whole(stream: BinaryIO) -> bytes:
+    """Read a small file to its end and close it."""
+    with stream:
+        return stream.read()
 
-    def readable(self) -> bool:
-        return True
 
-    async def _next_chunk(self) -> bytes | None:
-        """Gather ASGI chunks (often 64 KiB) up to ``CHUNK_BYTES``: one thread hop per MiB."""
-        parts: list[bytes] = []
-        size = 0
-        while size < CHUNK_BYTES:
-            try:
-                part = await self._chunks.__anext__()
-            except StopAsyncIteration:
-                break
-            parts.append(part)
-            size += len(part)
-        return b"".join(parts) if parts else None
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        while self._offset >= len(self._pending):
-            if self._done:
-                return 0
-            chunk = anyio.from_thread.run(self._next_chunk, token=self._loop_token)
-            if chunk is None:
-                self._done = True
-                return 0
-            self._pending, self._offset = chunk, 0
-        size = min(len(view), len(self._pending) - self._offset)
-        view[:size] = self._pending[self._offset : self._offset + size]
-        self._offset += size
-        return size
+async def _opened(repo: ArtifactRepository, path: str) -> tuple[BinaryIO | bytes, int | None]:
+    """Open ``path`` for a download: a file of at most ``BLOCK_BYTES`` comes back read whole."""
+    if not isinstance(repo, LocalArtifactRepository):
+        return await anyio.to_thread.run_sync(_open, repo, path, BLOCK_BYTES)
+    # Local metadata and page-cache reads are quick: open on the loop, read small files too.
+    opened, size = _open(repo, path, LOOP_READ_BYTES)
+    if isinstance(opened, bytes) or size is None or size > BLOCK_BYTES:
+        return opened, size
+    return await anyio.to_thread.run_sync(_read_whole, opened), None
 
 
 # -- endpoints -------------------------------------------------------------------------------
@@ -217,7 +210,7 @@ async def list_proxied_artifacts(request: Request) -> Response:
     message = await parse(request, ListProxiedArtifacts)
     folder = safe_relative_path(message.path)
     repo = await _destination(request)
-    infos = await run_in_threadpool(repo.list_artifacts, folder)
+    infos = await anyio.to_thread.run_sync(repo.list_artifacts, folder)
     files = [
         WireFileInfo(
             path=posixpath.basename(info.path), is_dir=info.is_dir, file_size=info.file_size
@@ -227,29 +220,12 @@ async def list_proxied_artifacts(request: Request) -> Response:
     return respond(ListProxiedArtifactsResponse(files=files))
 
 
-async def _download(request: Request, path: str) -> Response:
-    if not path:
-        raise InvalidParameter("artifact path '': is a folder, not a file")
-    repo = await _destination(request)
-    return await download_response(repo, path)
-
-
-def _open(repo: ArtifactRepository, path: str) -> tuple[BinaryIO | bytes, int | None]:
-    """Open ``path``; a file of at most ``CHUNK_BYTES`` comes back read whole (one hop)."""
-    stream = repo.open_artifact(path)
-    size = _size_of(stream)
-    if size is not None and size <= CHUNK_BYTES:
-        with stream:
-            return stream.read(CHUNK_BYTES + 1), None
-    return stream, size
-
-
 async def download_response(repo: ArtifactRepository, path: str) -> Response:
-    """Stream the file ``path`` of ``repo`` as an attachment, passive types only, ``nosniff``.
+    """Answer the file ``path`` of ``repo`` as an attachment, passive types only, ``nosniff``.
 
     Shared by every route that hands out artifact files, so they all send the same headers.
     """
-    opened, size = await run_in_threadpool(_open, repo, path)
+    opened, size = await _opened(repo, path)
     name = posixpath.basename(path)
     headers = {
         "Content-Disposition": _disposition(name),
@@ -260,33 +236,22 @@ async def download_response(repo: ArtifactRepository, path: str) -> Response:
     if isinstance(opened, bytes):
         # A small file: one answer, its length counted from what was read.
         return Response(opened, media_type=_served_type(name), headers=headers)
-    stream = opened
-    if size is not None:
-        headers["Content-Length"] = str(size)
-
-    async def chunks() -> AsyncIterator[bytes]:
-        try:
-            while chunk := await run_in_threadpool(stream.read, CHUNK_BYTES):
-                yield chunk
-        finally:
-            stream.close()
-
-    return StreamingResponse(chunks(), media_type=_served_type(name), headers=headers)
+    return FileResponse(opened, size, _served_type(name), headers)
 
 
-async def _upload(request: Request, path: str) -> Response:
+async def _download(scope: Scope, receive: Receive, path: str) -> Response:
+    if not path:
+        raise InvalidParameter("artifact path '': is a folder, not a file")
+    repo = await _destination_of(scope["app"].state)
+    return await download_response(repo, path)
+
+
+async def _upload(scope: Scope, receive: Receive, path: str) -> Response:
     if not path:
         raise InvalidParameter("artifact path '': must name a file, not the root")
-    repo = await _destination(request)
+    repo = await _destination_of(scope["app"].state)
     try:
-        reader: BinaryIO
-        if _declared_size(request) <= CHUNK_BYTES:
-            # Small: read on the event loop, then one thread hop for the write.
-            reader = io.BytesIO(await request.body())
-        else:
-            body = _BodyReader(request.stream(), anyio.lowlevel.current_token())
-            reader = io.BufferedReader(body, CHUNK_BYTES)
-        await run_in_threadpool(repo.write_artifact, path, reader)
+        await write_body(repo, path, receive, _declared_size(scope))
     except ClientDisconnect:
         # The repository already dropped the partial file; nobody is left to answer.
         logger.info("upload of %r interrupted: the client disconnected", path)
@@ -296,28 +261,44 @@ async def _upload(request: Request, path: str) -> Response:
     return respond(EmptyResponse())
 
 
-async def _delete(request: Request, path: str) -> Response:
+async def _delete(scope: Scope, receive: Receive, path: str) -> Response:
     if not path:
         raise InvalidParameter(
             "artifact path '': deleting the whole artifacts destination is not allowed"
         )
-    repo = await _destination(request)
-    await run_in_threadpool(repo.delete_artifacts, path)
+    repo = await _destination_of(scope["app"].state)
+    await anyio.to_thread.run_sync(repo.delete_artifacts, path)
     return respond(EmptyResponse())
 
 
-_FILE_METHODS: dict[str, Callable[[Request, str], Any]] = {
+_FILE_METHODS: dict[str, Callable[[Scope, Receive, str], Awaitable[Response]]] = {
     "GET": _download,
+    "HEAD": _download,
     "PUT": _upload,
     "DELETE": _delete,
 }
 
 
-async def proxied_artifact(request: Request) -> Response:
-    """Download (GET), upload (PUT) or delete (DELETE) one path of the destination."""
-    path = _path_param(request)
-    response: Response = await _FILE_METHODS[request.method](request, path)
-    return response
+async def proxied_artifact(scope: Scope, receive: Receive, send: Send) -> None:
+    """Download (GET), upload (PUT) or delete (DELETE) one path of the destination.
+
+    A plain ASGI app (no Starlette request or response wrapping): a small file costs little
+    more than its own reading or writing. Errors raised before answering become the server's
+    JSON error answers (``trackstone.server.gateway``).
+    """
+    path = safe_relative_path(str(scope["path_params"].get("artifact_path", "")))
+    response = await _FILE_METHODS[scope["method"]](scope, receive, path)
+    await response(scope, receive, send)
+
+
+class _AsgiEndpoint:
+    """Hand an ASGI function to Starlette's ``Route`` as an app (not a request handler)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
 
 # -- multipart uploads -----------------------------------------------------------------------
@@ -352,7 +333,7 @@ async def create_multipart_upload(request: Request) -> Response:
     from trackstone.artifacts.s3_multipart import create_upload
 
     num_parts = 1 if message.num_parts is None else message.num_parts
-    upload_id, urls = await run_in_threadpool(create_upload, repo, target, num_parts)
+    upload_id, urls = await anyio.to_thread.run_sync(create_upload, repo, target, num_parts)
     credentials = [
         MultipartUploadCredential(url=part.url, part_number=part.part_number) for part in urls
     ]
@@ -369,7 +350,7 @@ async def complete_multipart_upload(request: Request) -> Response:
     from trackstone.artifacts.s3_multipart import complete_upload
 
     parts = [(part.part_number, part.etag) for part in message.parts]
-    await run_in_threadpool(complete_upload, repo, target, message.upload_id, parts)
+    await anyio.to_thread.run_sync(complete_upload, repo, target, message.upload_id, parts)
     return respond(EmptyResponse())
 
 
@@ -382,7 +363,7 @@ async def abort_multipart_upload(request: Request) -> Response:
         raise InvalidParameter("upload_id: this field is required")
     from trackstone.artifacts.s3_multipart import abort_upload
 
-    await run_in_threadpool(abort_upload, repo, target, message.upload_id)
+    await anyio.to_thread.run_sync(abort_upload, repo, target, message.upload_id)
     return respond(EmptyResponse())
 
 
@@ -402,8 +383,8 @@ def artifact_proxy_routes() -> list[BaseRoute]:
         routes.append(
             Route(
                 artifacts + "/{artifact_path:path}",
-                proxied_artifact,
-                methods=list(_FILE_METHODS),
+                _AsgiEndpoint(proxied_artifact),
+                methods=["GET", "PUT", "DELETE"],
             )
         )
         for action, endpoint in _MPU_ENDPOINTS.items():

@@ -149,3 +149,25 @@ def test_writing_onto_an_inner_symlink_replaces_the_link(repo: LocalArtifactRepo
     assert not (repo.root / "alias.txt").is_symlink()
     assert (repo.root / "alias.txt").read_bytes() == b"new"
     assert (repo.root / "real.txt").read_bytes() == b"real"
+
+
+@pytest.mark.parametrize("target", ["missing.txt", "real.txt"])
+def test_writing_onto_an_inner_symlink_to_a_file_or_nothing_replaces_it(
+    repo: LocalArtifactRepository, target: str
+) -> None:
+    os.symlink(target, repo.root / "alias")
+    repo.write_artifact("alias", io.BytesIO(b"new"))
+    assert not (repo.root / "alias").is_symlink()
+    assert (repo.root / "alias").read_bytes() == b"new"
+    assert (repo.root / "real.txt").read_bytes() == b"real"
+    assert not (repo.root / "missing.txt").exists()
+
+
+def test_writing_onto_an_inner_symlink_to_a_folder_is_refused(
+    repo: LocalArtifactRepository,
+) -> None:
+    os.symlink("nested", repo.root / "alias")
+    with pytest.raises(InvalidParameter, match="is a folder"):
+        repo.write_artifact("alias", io.BytesIO(b"new"))
+    assert (repo.root / "alias").is_symlink()
+    assert sorted(p.name for p in (repo.root / "nested").iterdir()) == ["inner.txt", "up"]

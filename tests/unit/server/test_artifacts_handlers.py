@@ -135,6 +135,55 @@ def test_proxy_upload_replaces_and_delete_removes(client: TestClient) -> None:
     assert (missing.status_code, missing.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
 
 
+def _data(size: int) -> bytes:
+    return bytes(range(256)) * (size // 256) + b"t" * (size % 256)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("size", [0, 4096, 1024 * 1024, 1024 * 1024 + 1, 3 * 1024 * 1024 + 5])
+def test_files_of_every_size_go_up_and_come_back(
+    client: TestClient, settings: ServerSettings, size: int, chunked: bool
+) -> None:
+    data = _data(size)
+    content = _chunks_of(data, 100_000) if chunked else data
+    response = client.put(f"{PROXY}/sizes/f.bin", content=content)
+    assert response.status_code == 200, response.text
+    assert (Path(settings.artifacts_destination) / "sizes" / "f.bin").read_bytes() == data
+    downloaded = client.get(f"{PROXY}/sizes/f.bin")
+    assert downloaded.content == data
+    assert downloaded.headers["content-length"] == str(size)
+
+
+def _chunks_of(data: bytes, size: int) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+    if not data:
+        yield b""
+
+
+@pytest.mark.parametrize("size", [10, 3 * 1024 * 1024])
+def test_an_upload_onto_a_folder_is_refused_and_leaves_it_alone(
+    client: TestClient, settings: ServerSettings, size: int
+) -> None:
+    _put(client, "dir/inside/keep.txt", b"keep")
+    response = client.put(f"{PROXY}/dir/inside", content=_chunks_of(_data(size), 256 * 1024))
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    folder = Path(settings.artifacts_destination) / "dir"
+    assert sorted(p.name for p in folder.iterdir()) == ["inside"]
+    assert client.get(f"{PROXY}/dir/inside/keep.txt").content == b"keep"
+
+
+@pytest.mark.parametrize("size", [5, 3 * 1024 * 1024])
+def test_head_answers_the_download_headers_without_the_file(client: TestClient, size: int) -> None:
+    _put(client, "h/model.bin", _data(size))
+    response = client.head(f"{PROXY}/h/model.bin")
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(size)
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.content == b""
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
