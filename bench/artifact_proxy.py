@@ -12,7 +12,6 @@ minus the baseline is what the transfers cost the server. Linux only (reads ``/p
 from __future__ import annotations
 
 import argparse
-import hashlib
 import http.client
 import os
 import shutil
@@ -25,9 +24,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from artifact_files import file_digest, write_large_file
+
 from trackstone.artifacts.proxied import ProxiedArtifactRepository
 
-MiB = 1024 * 1024
 HOST = "127.0.0.1"
 
 
@@ -87,26 +87,6 @@ def _start_server(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit("server not healthy after 30 s")
 
 
-def _make_file(path: Path, size_mib: int) -> str:
-    """Write ``size_mib`` MiB of incompressible data; return its SHA-256."""
-    digest = hashlib.sha256()
-    block = os.urandom(MiB)
-    with path.open("wb") as stream:
-        for index in range(size_mib):
-            chunk = index.to_bytes(8, "little") + block[8:]
-            digest.update(chunk)
-            stream.write(chunk)
-    return digest.hexdigest()
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(MiB):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _timed(label: str, size_mib: int, pid: int, action: Callable[[], object]) -> None:
     started = time.perf_counter()
     action()
@@ -127,7 +107,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="trackstone-proxy-bench-"))
     try:
         source = folder / "payload.bin"
-        expected = _make_file(source, size_mib)
+        expected = write_large_file(source, size_mib)
         process, port = _start_server(folder)
         try:
             baseline = _memory_kib(process.pid)
@@ -151,7 +131,7 @@ def main() -> None:
                 process.pid,
                 lambda: repo.download_artifacts("payload.bin", target),
             )
-            intact = _digest(target / "payload.bin") == expected
+            intact = file_digest(target / "payload.bin") == expected
             peak = _memory_kib(process.pid)["VmHWM"]
             print(f"download intact: {intact}")
             print(

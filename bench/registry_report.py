@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from report_tables import comparison_table, met_style, number_cell, read_path, times_cell
 from rich.console import Console
-from rich.table import Table
 
 __all__ = ["figures", "print_report"]
 
@@ -25,10 +25,7 @@ def _search_rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str
 
 
 def _read(result: dict[str, Any], path: str) -> float:
-    figures: Any = result["workloads"]
-    for key in path.split("."):
-        figures = figures[int(key)] if isinstance(figures, list) else figures[key]
-    return float(figures)
+    return read_path(result["workloads"], path.split("."))
 
 
 def figures(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -60,35 +57,22 @@ def figures(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return table
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
-
-
 def print_report(results: dict[str, dict[str, Any]], console: Console) -> None:
     """Print the side-by-side table."""
-    table = Table(title="model registry: trackstone server vs mlflow server (SQLite, one client)")
-    for header, justify in (
-        ("measure", "left"),
-        ("unit", "left"),
-        ("Trackstone", "right"),
-        ("MLflow", "right"),
-        ("x better", "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    table = comparison_table(
+        "model registry: trackstone server vs mlflow server (SQLite, one client)",
+        "Trackstone",
+        "MLflow",
+        "x better",
+    )
     for row in figures(results):
         times = row["times_better"]
-        style = "" if times is None else ("green" if times >= 1 else "red")
+        style = met_style(None if times is None else times >= 1)
         table.add_row(
             row["label"],
             row["unit"],
-            _number(row.get("trackstone")),
-            _number(row.get("mlflow")),
-            "-" if times is None else f"[{style}]{times:.1f}x[/]",
+            number_cell(row.get("trackstone")),
+            number_cell(row.get("mlflow")),
+            times_cell(times, style),
         )
     console.print(table)

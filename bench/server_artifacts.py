@@ -9,33 +9,25 @@ come back.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
+from artifact_files import (
+    MiB,
+    large_file_rates,
+    small_file_body,
+    small_file_rates,
+    write_large_file,
+)
 
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
-MiB = 1024 * 1024
-SMALL_FILE_BYTES = 4096
 REQUEST_TIMEOUT_S = 600.0
 
 
 class ArtifactFailed(Exception):
     """The proxy answered something other than 200, or returned other bytes."""
-
-
-def _large_file(path: Path, size_mib: int) -> str:
-    """Write ``size_mib`` MiB of incompressible data; return its SHA-256."""
-    digest = hashlib.sha256()
-    block = os.urandom(MiB)
-    with path.open("wb") as stream:
-        for index in range(size_mib):
-            chunk = index.to_bytes(8, "little") + block[8:]
-            digest.update(chunk)
-            stream.write(chunk)
-    return digest.hexdigest()
 
 
 def _check(response: requests.Response, what: str) -> None:
@@ -45,7 +37,7 @@ def _check(response: requests.Response, what: str) -> None:
 
 def _large(session: requests.Session, base: str, scratch: Path, size_mib: int) -> dict[str, Any]:
     source = scratch / "large.bin"
-    expected = _large_file(source, size_mib)
+    expected = write_large_file(source, size_mib)
     url = f"{base}{ARTIFACTS}/bench/large/large.bin"
     started = time.perf_counter()
     with source.open("rb") as body:
@@ -65,17 +57,11 @@ def _large(session: requests.Session, base: str, scratch: Path, size_mib: int) -
     target.unlink()
     if digest.hexdigest() != expected:
         raise ArtifactFailed("the large file came back different")
-    return {
-        "size_mib": size_mib,
-        "upload_s": upload_s,
-        "download_s": download_s,
-        "upload_mib_per_s": size_mib / upload_s,
-        "download_mib_per_s": size_mib / download_s,
-    }
+    return large_file_rates(size_mib, upload_s, download_s)
 
 
 def _small(session: requests.Session, base: str, files: int) -> dict[str, Any]:
-    bodies = [index.to_bytes(8, "little") * (SMALL_FILE_BYTES // 8) for index in range(files)]
+    bodies = [small_file_body(index) for index in range(files)]
     urls = [f"{base}{ARTIFACTS}/bench/small/f{index:05d}.bin" for index in range(files)]
     started = time.perf_counter()
     for url, body in zip(urls, bodies, strict=True):
@@ -90,12 +76,7 @@ def _small(session: requests.Session, base: str, files: int) -> dict[str, Any]:
     download_s = time.perf_counter() - started
     if answers != bodies:
         raise ArtifactFailed("small files came back different")
-    return {
-        "files": files,
-        "file_bytes": SMALL_FILE_BYTES,
-        "upload_files_per_s": files / upload_s,
-        "download_files_per_s": files / download_s,
-    }
+    return small_file_rates(files, upload_s, download_s)
 
 
 def measure_artifacts(base_url: str, scratch: Path, size_mib: int, files: int) -> dict[str, Any]:

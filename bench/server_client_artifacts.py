@@ -8,36 +8,19 @@ compared with those sent. Standard library only: this runs in MLflow's venv too.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-MiB = 1024 * 1024
-SMALL_FILE_BYTES = 4096
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(MiB):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _write_large(path: Path, size_mib: int) -> None:
-    """Write ``size_mib`` MiB that do not compress (a block of random bytes, numbered)."""
-    block = os.urandom(MiB)
-    with path.open("wb") as stream:
-        for index in range(size_mib):
-            stream.write(index.to_bytes(8, "little") + block[8:])
-
-
-def _small_body(index: int) -> bytes:
-    return index.to_bytes(8, "little") * (SMALL_FILE_BYTES // 8)
+from artifact_files import (
+    file_digest,
+    large_file_rates,
+    small_file_body,
+    small_file_rates,
+    write_large_file,
+)
 
 
 def _large(
@@ -45,21 +28,15 @@ def _large(
 ) -> dict[str, float]:
     source = scratch / "up" / "large.bin"
     source.parent.mkdir(parents=True)
-    _write_large(source, size_mib)
+    expected = write_large_file(source, size_mib)
     started = time.perf_counter()
     client.log_artifact(run_id, str(source))
     upload_s = time.perf_counter() - started
     started = time.perf_counter()
     local = client.download_artifacts(run_id, "large.bin", str(scratch / "down-large"))
     download_s = time.perf_counter() - started
-    check(_digest(Path(local)) == _digest(source), "download_artifacts: the large file differs")
-    return {
-        "size_mib": size_mib,
-        "upload_s": upload_s,
-        "download_s": download_s,
-        "upload_mib_per_s": size_mib / upload_s,
-        "download_mib_per_s": size_mib / download_s,
-    }
+    check(file_digest(Path(local)) == expected, "download_artifacts: the large file differs")
+    return large_file_rates(size_mib, upload_s, download_s)
 
 
 def _small(
@@ -68,7 +45,7 @@ def _small(
     folder = scratch / "small"
     folder.mkdir()
     for index in range(files):
-        (folder / f"f{index:05d}.bin").write_bytes(_small_body(index))
+        (folder / f"f{index:05d}.bin").write_bytes(small_file_body(index))
     started = time.perf_counter()
     client.log_artifacts(run_id, str(folder), "small")
     upload_s = time.perf_counter() - started
@@ -78,15 +55,10 @@ def _small(
     names = sorted(path.name for path in local.iterdir())
     check(
         names == [f"f{index:05d}.bin" for index in range(files)]
-        and all((local / name).read_bytes() == _small_body(i) for i, name in enumerate(names)),
+        and all((local / name).read_bytes() == small_file_body(i) for i, name in enumerate(names)),
         f"download_artifacts: {len(names)} small files of {files}, or other bytes",
     )
-    return {
-        "files": files,
-        "file_bytes": SMALL_FILE_BYTES,
-        "upload_files_per_s": files / upload_s,
-        "download_files_per_s": files / download_s,
-    }
+    return small_file_rates(files, upload_s, download_s)
 
 
 def measure_artifacts(

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from report_tables import comparison_table, number_cell, read_path, times_cell
 from rich.console import Console
-from rich.table import Table
-from server_report import Row, format_number, ratio, target_text
+from server_report import Row, make_verdict, ratio, target_met, verdict_cells
 
 # Where each library's driver figures are in a server's workloads (server.py's keys).
 OWN_CLIENT = "client"
@@ -22,14 +22,17 @@ MLFLOW_CLIENT = "mlflow_client"  # MLflow's client against Trackstone's server
 
 def _figure(*keys: str) -> Callable[[dict[str, Any]], float]:
     """Read a driver figure; a KeyError (an older results file) shows as missing."""
+    return lambda driver: read_path(driver, keys)
 
-    def read(driver: dict[str, Any]) -> float:
-        figures: Any = driver
-        for key in keys:
-            figures = figures[key]
-        return float(figures)
 
-    return read
+def _faster(label: str, unit: str, *keys: str) -> Row:
+    """A rate row (higher is better) with the issue's 10x target."""
+    return Row(label, unit, _figure(*keys), True, 10)
+
+
+def _quicker(label: str, *keys: str) -> Row:
+    """A latency row in ms (lower is better) with the issue's 10x target."""
+    return Row(label, "ms", _figure(*keys), False, 10)
 
 
 def _lost(driver: dict[str, Any]) -> float:
@@ -43,76 +46,24 @@ def _wrong(driver: dict[str, Any]) -> float:
 
 
 ROWS: tuple[Row, ...] = (
-    Row("create_run: runs/s", "runs/s", _figure("create_run", "calls_per_s"), True, 10),
-    Row("create_run: p50", "ms", _figure("create_run", "p50_ms"), False, 10),
-    Row("create_run: p99", "ms", _figure("create_run", "p99_ms"), False, 10),
-    Row("get_run: p50", "ms", _figure("get_run", "p50_ms"), False, 10),
-    Row("get_run: p99", "ms", _figure("get_run", "p99_ms"), False, 10),
-    Row(
-        "log_batch, 1,000 metrics, until stored",
-        "pt/s",
-        _figure("log_batch", "points_per_s"),
-        True,
-        10,
+    _faster("create_run: runs/s", "runs/s", "create_run", "calls_per_s"),
+    _quicker("create_run: p50", "create_run", "p50_ms"),
+    _quicker("create_run: p99", "create_run", "p99_ms"),
+    _quicker("get_run: p50", "get_run", "p50_ms"),
+    _quicker("get_run: p99", "get_run", "p99_ms"),
+    _faster("log_batch, 1,000 metrics, until stored", "pt/s", "log_batch", "points_per_s"),
+    _quicker("log_batch sync, 10 params/5 metrics/3 tags: p50", "log_batch_small", "p50_ms"),
+    _quicker("search_runs, filter + order (100): p50", "search_runs", "p50_ms"),
+    _quicker("get_metric_history, long metric: p50", "get_history", "p50_ms"),
+    _faster("log_artifact, large file", "MiB/s", "artifacts", "large", "upload_mib_per_s"),
+    _faster("download_artifacts, large file", "MiB/s", "artifacts", "large", "download_mib_per_s"),
+    _faster("log_artifacts, 4 KiB files", "files/s", "artifacts", "small", "upload_files_per_s"),
+    _faster(
+        "download_artifacts, 4 KiB files", "files/s", "artifacts", "small", "download_files_per_s"
     ),
-    Row(
-        "log_batch sync, 10 params/5 metrics/3 tags: p50",
-        "ms",
-        _figure("log_batch_small", "p50_ms"),
-        False,
-        10,
-    ),
-    Row(
-        "search_runs, filter + order (100): p50",
-        "ms",
-        _figure("search_runs", "p50_ms"),
-        False,
-        10,
-    ),
-    Row(
-        "get_metric_history, long metric: p50",
-        "ms",
-        _figure("get_history", "p50_ms"),
-        False,
-        10,
-    ),
-    Row(
-        "log_artifact, large file",
-        "MiB/s",
-        _figure("artifacts", "large", "upload_mib_per_s"),
-        True,
-        10,
-    ),
-    Row(
-        "download_artifacts, large file",
-        "MiB/s",
-        _figure("artifacts", "large", "download_mib_per_s"),
-        True,
-        10,
-    ),
-    Row(
-        "log_artifacts, 4 KiB files",
-        "files/s",
-        _figure("artifacts", "small", "upload_files_per_s"),
-        True,
-        10,
-    ),
-    Row(
-        "download_artifacts, 4 KiB files",
-        "files/s",
-        _figure("artifacts", "small", "download_files_per_s"),
-        True,
-        10,
-    ),
-    Row("fluent log_metric: p50", "ms", _figure("log_metric", "p50_ms"), False, 10),
-    Row("fluent log_metric: p99", "ms", _figure("log_metric", "p99_ms"), False, 10),
-    Row(
-        "log_metric until end_run returned",
-        "pt/s",
-        _figure("ingest", "points_per_s"),
-        True,
-        10,
-    ),
+    _quicker("fluent log_metric: p50", "log_metric", "p50_ms"),
+    _quicker("fluent log_metric: p99", "log_metric", "p99_ms"),
+    _faster("log_metric until end_run returned", "pt/s", "ingest", "points_per_s"),
     Row("points lost (ingest, log_batch)", "pt", _lost, False, None, must_be_zero=True),
     Row("wrong answers (reads checked)", "", _wrong, False, None, must_be_zero=True),
 )
@@ -147,21 +98,14 @@ def client_verdicts(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         mlflow = _read(row, results, "mlflow", OWN_CLIENT)
         compat = _read(row, results, "trackstone", MLFLOW_CLIENT)
         times = _times(row, trackstone, mlflow)
-        met = None
         if row.must_be_zero:
             present = [figure for figure in (trackstone, compat) if figure is not None]
             met = all(figure == 0 for figure in present) if present else None
-        elif row.target is not None and times is not None:
-            met = times >= row.target
+        else:
+            met = target_met(row, times)
         verdicts.append(
             {
-                "label": row.label,
-                "unit": row.unit,
-                "trackstone": trackstone,
-                "mlflow": mlflow,
-                "times_better": times,
-                "target": row.target,
-                "met": met,
+                **make_verdict(row, trackstone, mlflow, times, met),
                 "mlflow_client_on_trackstone": compat,
                 "mlflow_client_times_better": _times(row, compat, mlflow),
             }
@@ -169,44 +113,24 @@ def client_verdicts(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return verdicts
 
 
-def _cell(value: float | None) -> str:
-    return "-" if value is None else format_number(value)
-
-
-def _times_cell(times: float | None, style: str = "") -> str:
-    if times is None:
-        return "-"
-    return f"[{style}]{times:.1f}x[/]" if style else f"{times:.1f}x"
-
-
 def print_client_report(results: dict[str, dict[str, Any]], console: Console) -> None:
     """Print the client-library table (nothing if no client library was timed)."""
     verdicts = client_verdicts(results)
     if all(v["trackstone"] is None for v in verdicts):
         return
-    table = Table(title="client libraries, each against its own server (SQLite, loopback)")
-    for header, justify in (
-        ("measure", "left"),
-        ("unit", "left"),
-        ("Trackstone", "right"),
-        ("MLflow", "right"),
-        ("x better", "right"),
-        ("target", "right"),
-        ("mlflow client\non Trackstone", "right"),
-        ("x vs\nMLflow", "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    table = comparison_table(
+        "client libraries, each against its own server (SQLite, loopback)",
+        "Trackstone",
+        "MLflow",
+        "x better",
+        "target",
+        "mlflow client\non Trackstone",
+        "x vs\nMLflow",
+    )
     for verdict in verdicts:
-        met = verdict["met"]
-        style = "" if met is None else ("green" if met else "red")
         table.add_row(
-            verdict["label"],
-            verdict["unit"],
-            _cell(verdict["trackstone"]),
-            _cell(verdict["mlflow"]),
-            _times_cell(verdict["times_better"], style),
-            target_text(verdict),
-            _cell(verdict["mlflow_client_on_trackstone"]),
-            _times_cell(verdict["mlflow_client_times_better"]),
+            *verdict_cells(verdict),
+            number_cell(verdict["mlflow_client_on_trackstone"]),
+            times_cell(verdict["mlflow_client_times_better"]),
         )
     console.print(table)

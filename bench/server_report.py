@@ -6,8 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from report_tables import (
+    comparison_table,
+    met_style,
+    number_cell,
+    read_path,
+    times_cell,
+)
 from rich.console import Console
-from rich.table import Table
 
 MiB_PER_KiB = 1 / 1024
 
@@ -46,13 +52,7 @@ def _memory(name: str) -> Callable[[dict[str, Any]], float]:
 
 
 def _figure(*keys: str) -> Callable[[dict[str, Any]], float]:
-    def read(result: dict[str, Any]) -> float:
-        figures: Any = result["workloads"]
-        for key in keys:
-            figures = figures[key]
-        return float(figures)
-
-    return read
+    return lambda result: read_path(result["workloads"], keys)
 
 
 def _lost(writers: dict[str, Any]) -> float:
@@ -155,15 +155,26 @@ def ratio(row: Row, trackstone: float, mlflow: float) -> float | None:
     return better / worse
 
 
-def format_number(value: float) -> str:
-    """Return a figure with as many digits as its size needs."""
-    if value == int(value) and abs(value) < 100:
-        return str(int(value))
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
+def target_met(row: Row, times: float | None) -> bool | None:
+    """Return whether a ratio meets its row's target (None if either is missing)."""
+    if row.target is None or times is None:
+        return None
+    return times >= row.target
+
+
+def make_verdict(
+    row: Row, trackstone: float | None, mlflow: float | None, times: float | None, met: bool | None
+) -> dict[str, Any]:
+    """Return one row's verdict: its figures, ratio, target and whether it is met."""
+    return {
+        "label": row.label,
+        "unit": row.unit,
+        "trackstone": trackstone,
+        "mlflow": mlflow,
+        "times_better": times,
+        "target": row.target,
+        "met": met,
+    }
 
 
 def verdicts(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -173,22 +184,8 @@ def verdicts(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         trackstone = row.read(results["trackstone"])
         mlflow = row.read(results["mlflow"]) if "mlflow" in results else None
         times = None if mlflow is None or not row.compared else ratio(row, trackstone, mlflow)
-        met = None
-        if row.must_be_zero:
-            met = trackstone == 0
-        elif row.target is not None and times is not None:
-            met = times >= row.target
-        rows.append(
-            {
-                "label": row.label,
-                "unit": row.unit,
-                "trackstone": trackstone,
-                "mlflow": mlflow,
-                "times_better": times,
-                "target": row.target,
-                "met": met,
-            }
-        )
+        met = trackstone == 0 if row.must_be_zero else target_met(row, times)
+        rows.append(make_verdict(row, trackstone, mlflow, times, met))
     return rows
 
 
@@ -199,28 +196,27 @@ def target_text(verdict: dict[str, Any]) -> str:
     return "0" if verdict["met"] is not None else "-"
 
 
+def verdict_cells(verdict: dict[str, Any]) -> list[str]:
+    """Return the cells of a verdict: measure, unit, both figures, the ratio and the target."""
+    return [
+        verdict["label"],
+        verdict["unit"],
+        number_cell(verdict["trackstone"]),
+        number_cell(verdict["mlflow"]),
+        times_cell(verdict["times_better"], met_style(verdict["met"])),
+        target_text(verdict),
+    ]
+
+
 def print_report(results: dict[str, dict[str, Any]], console: Console) -> None:
     """Print the side-by-side table of the plain-HTTP workloads and the servers themselves."""
-    table = Table(title="trackstone server vs mlflow server (SQLite, loopback, one client)")
-    for header, justify in (
-        ("measure", "left"),
-        ("unit", "left"),
-        ("Trackstone", "right"),
-        ("MLflow", "right"),
-        ("x better", "right"),
-        ("target", "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    table = comparison_table(
+        "trackstone server vs mlflow server (SQLite, loopback, one client)",
+        "Trackstone",
+        "MLflow",
+        "x better",
+        "target",
+    )
     for verdict in verdicts(results):
-        times = verdict["times_better"]
-        met = verdict["met"]
-        style = "" if met is None else ("green" if met else "red")
-        table.add_row(
-            verdict["label"],
-            verdict["unit"],
-            format_number(verdict["trackstone"]),
-            "-" if verdict["mlflow"] is None else format_number(verdict["mlflow"]),
-            "-" if times is None else f"[{style}]{times:.1f}x[/]" if style else f"{times:.1f}x",
-            target_text(verdict),
-        )
+        table.add_row(*verdict_cells(verdict))
     console.print(table)
