@@ -59,12 +59,13 @@ from trackstone.artifacts.local import LocalArtifactRepository
 from trackstone.artifacts.paths import safe_relative_path
 from trackstone.errors import InvalidParameter, TrackstoneError
 from trackstone.server.artifact_roots import ArtifactRoots, roots_of
-from trackstone.server.artifact_streams import BLOCK_BYTES, FileResponse, write_body
+from trackstone.server.artifact_streams import FileResponse, write_body
 from trackstone.server.bodies import parse, respond
 
 __all__ = [
     "LOOP_READ_BYTES",
     "MULTIPART_UNSUPPORTED_MESSAGE",
+    "WHOLE_READ_BYTES",
     "MultipartUnsupported",
     "artifact_proxy_routes",
     "artifact_upload_prefixes",
@@ -76,6 +77,8 @@ logger = logging.getLogger(__name__)
 # Local files up to this size are opened and read on the event loop: from the page cache that
 # takes less than the hand-off to a worker thread and back would.
 LOOP_READ_BYTES = 256 * 1024
+# Files up to this size are read whole (one worker-thread call) and sent as one message.
+WHOLE_READ_BYTES = 1024 * 1024
 # MLflow's client recognises this message (as a prefix) and falls back to a plain upload.
 MULTIPART_UNSUPPORTED_MESSAGE = (
     "Multipart upload is not supported for the current artifact repository"
@@ -192,12 +195,13 @@ def _read_whole(stream: BinaryIO) -> bytes:
 
 
 async def _opened(repo: ArtifactRepository, path: str) -> tuple[BinaryIO | bytes, int | None]:
-    """Open ``path`` for a download: a file of at most ``BLOCK_BYTES`` comes back read whole."""
+    """Open ``path`` for a download: a file of at most ``WHOLE_READ_BYTES`` comes back read
+    whole."""
     if not isinstance(repo, LocalArtifactRepository):
-        return await anyio.to_thread.run_sync(_open, repo, path, BLOCK_BYTES)
+        return await anyio.to_thread.run_sync(_open, repo, path, WHOLE_READ_BYTES)
     # Local metadata and page-cache reads are quick: open on the loop, read small files too.
     opened, size = _open(repo, path, LOOP_READ_BYTES)
-    if isinstance(opened, bytes) or size is None or size > BLOCK_BYTES:
+    if isinstance(opened, bytes) or size is None or size > WHOLE_READ_BYTES:
         return opened, size
     return await anyio.to_thread.run_sync(_read_whole, opened), None
 

@@ -17,7 +17,7 @@ from support.event_loop import run_coroutine
 from trackstone.artifacts.local import LocalArtifactRepository
 from trackstone.errors import InvalidParameter
 from trackstone.server.artifact_streams import (
-    BLOCK_BYTES,
+    DOWNLOAD_BLOCK_BYTES,
     SMALL_BODY_BYTES,
     BodyPipe,
     FileResponse,
@@ -276,7 +276,7 @@ def _respond(
 
 @pytest.fixture
 def data() -> Iterator[bytes]:
-    yield bytes(range(256)) * (10 * 1024 + 7)  # 2.5 MiB and a bit
+    yield bytes(range(256)) * (40 * 1024 + 7)  # 2.5 download blocks and a bit
 
 
 def test_a_file_streams_out_in_blocks_with_its_length(data: bytes) -> None:
@@ -285,8 +285,12 @@ def test_a_file_streams_out_in_blocks_with_its_length(data: bytes) -> None:
     assert sent.headers[b"content-length"] == str(len(data)).encode()
     assert sent.headers[b"x-test"] == b"1"
     assert sent.body_bytes == data
-    last = len(data) - 2 * BLOCK_BYTES
-    assert [len(m["body"]) for m in sent.messages[1:-1]] == [BLOCK_BYTES, BLOCK_BYTES, last]
+    blocks = [len(m["body"]) for m in sent.messages[1:-1]]
+    assert blocks == [
+        DOWNLOAD_BLOCK_BYTES,
+        DOWNLOAD_BLOCK_BYTES,
+        len(data) - 2 * DOWNLOAD_BLOCK_BYTES,
+    ]
     assert sent.messages[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
     assert stream.was_closed
 
@@ -305,7 +309,7 @@ def test_head_sends_the_headers_only(data: bytes) -> None:
 
 
 def test_a_download_stops_when_the_client_leaves(data: bytes) -> None:
-    sent, stream = _respond(data * 4, len(data) * 4, hang_up_after=2)
-    assert len(sent.body_bytes) < len(data) * 4
+    sent, stream = _respond(data * 2, len(data) * 2, hang_up_after=2)
+    assert len(sent.body_bytes) < len(data) * 2
     assert stream.reads <= 3
     assert stream.was_closed
