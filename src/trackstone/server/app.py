@@ -30,6 +30,7 @@ from trackstone.store.base import TrackingStore
 __all__ = ["TrackstoneApp", "app_from_env", "create_app", "open_store"]
 
 _DATABASE_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "postgres:")
+_CHECKPOINT_INTERVAL_S = 0.5
 
 
 class TrackstoneApp(Starlette):
@@ -72,7 +73,14 @@ def open_store(settings: ServerSettings) -> TrackingStore:
         max_overflow=settings.db_max_overflow,
         timeout_s=settings.db_pool_timeout_s,
     )
-    return SqlStore(uri, settings.default_artifact_root, upgrade=settings.migrate, pool=pool)
+    return SqlStore(
+        uri,
+        settings.default_artifact_root,
+        upgrade=settings.migrate,
+        pool=pool,
+        # Requests then never pay for a SQLite WAL checkpoint (a disk flush) at commit.
+        checkpoint_interval_s=_CHECKPOINT_INTERVAL_S,
+    )
 
 
 def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> TrackstoneApp:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
 
 from trackstone.errors import InvalidParameter, ServiceUnavailable
+from trackstone.store.sql.checkpoint import FALLBACK_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from trackstone.store.sql.errors import translate_errors
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "SQLITE_POOL", "Database", "PoolOptions", "sqlalchemy_url"]
@@ -51,25 +52,26 @@ def sqlalchemy_url(uri: str) -> str:
     )
 
 
-def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    _configure_sqlite(dbapi_connection, SQLITE_BUSY_TIMEOUT_MS)
+def _sqlite_connect_hook(
+    busy_timeout_ms: int, autocheckpoint_pages: int | None
+) -> Callable[[sqlite3.Connection, object], None]:
+    """Return the hook that sets up each new SQLite connection of an engine."""
 
+    def configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy's "begin" hook below decide how each transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if autocheckpoint_pages is not None:
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint_pages)}")
+        finally:
+            cursor.close()
 
-def _sqlite_on_connect_no_wait(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    _configure_sqlite(dbapi_connection, 0)
-
-
-def _configure_sqlite(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
-    # Let SQLAlchemy's "begin" hook below decide how each transaction starts.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cursor.close()
+    return configure
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
@@ -146,7 +148,13 @@ def _is_file_sqlite(url: str) -> bool:
     return url.startswith("sqlite:///") and url[len("sqlite:///") :] not in ("", ":memory:")
 
 
-def _create_sqlite_engine(url: str, pool: PoolOptions, *, no_wait: bool = False) -> Engine:
+def _create_sqlite_engine(
+    url: str,
+    pool: PoolOptions,
+    *,
+    no_wait: bool = False,
+    autocheckpoint_pages: int | None = None,
+) -> Engine:
     path = url[len("sqlite:///") :]
     timeout_s = 0 if no_wait else SQLITE_BUSY_TIMEOUT_MS / 1000
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": timeout_s}}
@@ -158,7 +166,8 @@ def _create_sqlite_engine(url: str, pool: PoolOptions, *, no_wait: bool = False)
         kwargs["max_overflow"] = pool.max_overflow
         kwargs["pool_timeout"] = pool.timeout_s
     engine = create_engine(url, **kwargs)
-    event.listen(engine, "connect", _sqlite_on_connect_no_wait if no_wait else _sqlite_on_connect)
+    busy_timeout_ms = 0 if no_wait else SQLITE_BUSY_TIMEOUT_MS
+    event.listen(engine, "connect", _sqlite_connect_hook(busy_timeout_ms, autocheckpoint_pages))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
@@ -182,11 +191,25 @@ class Database:
         >>> with db.write() as conn: ...
     """
 
-    def __init__(self, uri: str, pool: PoolOptions | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        pool: PoolOptions | None = None,
+        *,
+        checkpoint_interval_s: float | None = None,
+    ) -> None:
         url = sqlalchemy_url(uri)
+        # A file SQLite database may have its WAL checkpointed from a thread of its own.
+        self._checkpointer: WalCheckpointer | None = None
+        pages = None
+        if checkpoint_interval_s is not None and _is_file_sqlite(url):
+            self._checkpointer = WalCheckpointer(url[len("sqlite:///") :], checkpoint_interval_s)
+            pages = FALLBACK_AUTOCHECKPOINT_PAGES
         with translate_errors():
             if url.startswith("sqlite"):
-                self.engine = _create_sqlite_engine(url, pool or SQLITE_POOL)
+                self.engine = _create_sqlite_engine(
+                    url, pool or SQLITE_POOL, autocheckpoint_pages=pages
+                )
             else:
                 self.engine = _create_postgres_engine(url, pool or PoolOptions())
         self.dialect: str = self.engine.dialect.name
@@ -197,7 +220,11 @@ class Database:
         self._no_wait_lock = threading.Lock()
         if _is_file_sqlite(url):
             with translate_errors():
-                self._no_wait_engine = _create_sqlite_engine(url, _NO_WAIT_POOL, no_wait=True)
+                self._no_wait_engine = _create_sqlite_engine(
+                    url, _NO_WAIT_POOL, no_wait=True, autocheckpoint_pages=pages
+                )
+        if self._checkpointer is not None:
+            self._checkpointer.start()
 
     @property
     def is_sqlite(self) -> bool:
@@ -328,7 +355,9 @@ class Database:
             self._no_wait_lock.release()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop the checkpoint thread (if any) and close every pooled connection."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with translate_errors():
             with self._no_wait_lock:
                 if self._no_wait_connection is not None:

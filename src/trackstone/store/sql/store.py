@@ -60,6 +60,8 @@ class SqlStore:
         upgrade: apply pending schema migrations on open (default); when False, a schema
             that is behind raises ``InvalidState`` telling to run ``trackstone db upgrade``.
         pool: the database connection pool (None: the engine's defaults).
+        checkpoint_interval_s: for a SQLite file, checkpoint its write-ahead log this often
+            from a thread of its own, so that commits do not (see ``checkpoint.py``).
 
     Raises:
         InvalidParameter: for an unsupported URI.
@@ -77,11 +79,12 @@ class SqlStore:
         *,
         upgrade: bool = True,
         pool: PoolOptions | None = None,
+        checkpoint_interval_s: float | None = None,
     ) -> None:
         self.uri = uri
         self.artifact_root = artifact_root
         self._clock: Clock = clock if clock is not None else SystemClock()
-        self._db = Database(uri, pool)
+        self._db = Database(uri, pool, checkpoint_interval_s=checkpoint_interval_s)
         try:
             if upgrade:
                 migrate_database(self._db)
