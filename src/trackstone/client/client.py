@@ -472,12 +472,10 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
             chunk_params, chunk_tags = params[:MAX_PARAMS_PER_BATCH], tags[:MAX_TAGS_PER_BATCH]
             room = MAX_RECORDS_PER_BATCH - len(chunk_params) - len(chunk_tags)
             count = min(MAX_METRICS_PER_BATCH, room)
-            self._write(run_id, metrics[:count], chunk_params, chunk_tags)
+            self._write(run_id, metrics[:count], chunk_params, chunk_tags, synchronous)
             del metrics[:count]
             del params[: len(chunk_params)]
             del tags[: len(chunk_tags)]
-        if synchronous:
-            self.flush(run_id)
 
     def log_inputs(
         self,
