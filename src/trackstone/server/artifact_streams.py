@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from trackstone.artifacts.base import ArtifactRepository
+from trackstone.server.direct import read_body
 
 __all__ = [
     "BLOCK_BYTES",
@@ -38,7 +39,6 @@ __all__ = [
     "SMALL_BODY_BYTES",
     "BodyPipe",
     "FileResponse",
-    "read_body",
     "write_body",
 ]
 
@@ -174,24 +174,6 @@ class BodyPipe(io.RawIOBase):
         return len(data)
 
 
-async def read_body(receive: Receive) -> bytes:
-    """Return a whole request body.
-
-    Raises:
-        ClientDisconnect: the client went away first.
-    """
-    parts = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        body = message.get("body", b"")
-        if body:
-            parts.append(body)
-        if not message.get("more_body", False):
-            return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
 async def _pump(receive: Receive, pipe: BodyPipe) -> None:
     """Receive the body into ``pipe`` in blocks of about ``BLOCK_BYTES``; then end it."""
     parts: list[bytes] = []
@@ -226,6 +208,8 @@ async def write_body(
     """
     if declared_bytes is not None and declared_bytes <= SMALL_BODY_BYTES:
         body = await read_body(receive)
+        if body is None:
+            raise ClientDisconnect()
         await _in_thread(repo.write_artifact, path, io.BytesIO(body))
         return
     pipe = BodyPipe(asyncio.get_running_loop())

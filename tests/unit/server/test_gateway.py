@@ -16,7 +16,7 @@ from support.event_loop import run_coroutine
 from trackstone.config import ServerSettings
 from trackstone.errors import NotFound
 from trackstone.server.app import TrackstoneApp, create_app
-from trackstone.server.direct import DirectRoute
+from trackstone.server.direct import DirectRoute, read_body
 from trackstone.server.errors import GENERIC_INTERNAL_MESSAGE
 from trackstone.server.gateway import Gateway
 from trackstone.server.hosts import HostPolicy
@@ -41,14 +41,8 @@ class Direct:
         self.calls += 1
         if self.error is not None:
             raise self.error
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return None
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                return b"".join(chunks) or b"{}"
+        body = await read_body(receive)
+        return None if body is None else body or b"{}"
 
 
 async def routed(request: Request) -> Response:
