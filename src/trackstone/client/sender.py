@@ -349,7 +349,11 @@ def _plan_handoff(handoff: Handoff) -> list[_Call]:
 
 
 def _add_points(calls: list[_Call], points: list[MetricPoint], start: int, end: int) -> None:
-    """Append ``_Points`` calls for ``points`` spanning ``[start, end)`` of the spool."""
+    """Append ``_Points`` calls for ``points`` spanning ``[start, end)`` of the spool.
+
+    Only the call with the last point earns ``end``; the others earn ``start``: acks fall on
+    frame ends, and where a call cut inside the points ends is not known.
+    """
     if len(points) <= _MAX_POINTS_PER_CALL:
         if points:
             calls.append(_Points(points, end))
@@ -471,7 +475,8 @@ class Sender:
             if spool.acked < handoff.start and not self._ship_file(spool, handoff.start):
                 spool.drop_handoff()  # the file still has them; catch up first
                 return False
-            self._ship_handoff(spool, handoff)
+            # Records the writer handed over in memory: the file need not be read back.
+            self._ship_calls(spool, handoff.start, _plan_handoff(handoff))
         except _Retry:
             spool.drop_handoff()  # nothing is lost: the next rounds read the file
             raise
@@ -499,16 +504,13 @@ class Sender:
             if not frames:
                 return True
             budget -= frames[-1].end - frames[0].start
-            start = spool.acked
-            for index, call in enumerate(_plan_calls(frames, self._bulk is not None)):
-                self._execute(spool, (spool.path.name, start, index), call)
-                self._advance(spool, call.ack)
+            self._ship_calls(spool, spool.acked, _plan_calls(frames, self._bulk is not None))
         return False
 
-    def _ship_handoff(self, spool: SpoolFile, handoff: Handoff) -> None:
-        """Ship records the writer handed over in memory: the file need not be read back."""
-        for index, call in enumerate(_plan_handoff(handoff)):
-            self._execute(spool, (spool.path.name, handoff.start, index), call)
+    def _ship_calls(self, spool: SpoolFile, start: int, calls: Sequence[_Call]) -> None:
+        """Make ``calls`` (planned from ``start`` on) in order, advancing the ack after each."""
+        for index, call in enumerate(calls):
+            self._execute(spool, (spool.path.name, start, index), call)
             self._advance(spool, call.ack)
 
     def _ship_points_run(self, spool: SpoolFile, max_bytes: int) -> int:
@@ -523,15 +525,11 @@ class Sender:
             raise _Retry(str(error)) from error
         if run is None:
             return 0
-        points = [(p.key, p.value, p.timestamp, p.step) for p in run.points]
-        last = len(points) - _MAX_POINTS_PER_CALL
-        for index, first in enumerate(range(0, len(points), _MAX_POINTS_PER_CALL)):
-            # Only the call with the run's last point earns its end: acks fall on frame ends.
-            call = _Points(
-                points[first : first + _MAX_POINTS_PER_CALL], run.end if first >= last else start
-            )
-            self._execute(spool, (spool.path.name, start, index), call)
-            self._advance(spool, call.ack)
+        calls: list[_Call] = []
+        _add_points(
+            calls, [(p.key, p.value, p.timestamp, p.step) for p in run.points], start, run.end
+        )
+        self._ship_calls(spool, start, calls)
         return run.end - run.start
 
     def _advance(self, spool: SpoolFile, offset: int) -> None:
