@@ -3,6 +3,7 @@ dispatch exact paths with one dict lookup (``ExactPathRouter``)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
@@ -85,13 +86,19 @@ def api_routes(
 
 
 def openapi_route() -> Route:
-    """Return the route serving the OpenAPI document, rendered once."""
-    from trackstone.api.openapi import openapi_document
+    """Return the route serving the OpenAPI document, rendered at its first request.
 
-    body = msgspec.json.encode(openapi_document(__version__))
+    Rendering takes ~70 ms, which the server's start does not wait for.
+    """
+
+    @functools.cache
+    def body() -> bytes:
+        from trackstone.api.openapi import openapi_document
+
+        return msgspec.json.encode(openapi_document(__version__))
 
     async def openapi(request: Request) -> Response:
-        return Response(body, media_type="application/json")
+        return Response(body(), media_type="application/json")
 
     return Route(OPENAPI_PATH, openapi, methods=["GET"])
 

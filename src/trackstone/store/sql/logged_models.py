@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from trackstone.clock import Clock
 from trackstone.entities import LifecycleStage, PagedList, Param, RunTag
@@ -38,6 +37,7 @@ from trackstone.store.sql.logged_model_tables import (
 )
 from trackstone.store.sql.page_token import PageToken, decode_token, encode_token, fingerprint
 from trackstone.store.sql.run_names import generate_run_name
+from trackstone.store.sql.upserts import dialect_insert
 
 __all__ = ["SqlLoggedModels"]
 
@@ -77,7 +77,7 @@ class SqlLoggedModels:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        insert_for = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        insert_for = dialect_insert(db.dialect)
         tags = insert_for(MT)
         self._upsert_tags = tags.on_conflict_do_update(
             index_elements=[MT.c.model_id, MT.c.key], set_={"value": tags.excluded.value}

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from trackstone.clock import Clock
 from trackstone.entities.registry import (
@@ -45,6 +44,7 @@ from trackstone.store.sql.registry_tables import (
     registered_model_tags,
     registered_models,
 )
+from trackstone.store.sql.upserts import dialect_insert
 
 __all__ = ["SqlRegisteredModels", "load_model"]
 
@@ -81,7 +81,7 @@ class SqlRegisteredModels:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        insert_for = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        insert_for = dialect_insert(db.dialect)
         tags = insert_for(MT)
         self._upsert_tag = tags.on_conflict_do_update(
             index_elements=[MT.c.model_pk, MT.c.key], set_={"value": tags.excluded.value}

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 
 from trackstone.entities import PagedList
 from trackstone.entities.registry import Baseline, BaselineOrigin, ProductionMetric
@@ -32,6 +31,7 @@ from trackstone.store.sql.registry_checks import check_metric_values, parse_vers
 from trackstone.store.sql.registry_rows import find_model, version_not_found
 from trackstone.store.sql.registry_tables import model_baselines, model_versions, production_metrics
 from trackstone.store.sql.rows import metric_from_values, stored_value
+from trackstone.store.sql.upserts import dialect_insert
 
 __all__ = ["RegistryMonitoring"]
 
@@ -53,7 +53,7 @@ class RegistryMonitoring:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        insert_for = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        insert_for = dialect_insert(db.dialect)
         self._insert_point = insert_for(P).on_conflict_do_nothing()
 
     def log(self, name: str, version: str | int, metrics: Sequence[ProductionMetric]) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from trackstone.clock import Clock
 from trackstone.entities.registry import (
@@ -50,6 +49,7 @@ from trackstone.store.sql.registry_tables import (
     production_metrics,
     registered_models,
 )
+from trackstone.store.sql.upserts import dialect_insert
 
 __all__ = ["SqlModelVersions"]
 
@@ -66,7 +66,7 @@ class SqlModelVersions:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        insert_for = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        insert_for = dialect_insert(db.dialect)
         tags = insert_for(VT)
         self._upsert_tag = tags.on_conflict_do_update(
             index_elements=[VT.c.model_pk, VT.c.version, VT.c.key],
