@@ -119,7 +119,7 @@ def write_results(
         "time": stamp,
         "quick": quick,
         "sizes": sizes.as_dict(),
-        "client": "one requests.Session (keep-alive), the same for both servers",
+        "client": "one keep-alive http.client connection, the same for both servers",
         "machine": {
             "platform": platform.platform(),
             "python": platform.python_version(),

@@ -1,6 +1,6 @@
 """The registry benchmark's workload: fill a registry over REST, then time creates and searches.
 
-The same plain ``requests`` session (``server_workload.Client``) drives every server through
+The same plain keep-alive connection (``server_workload.Client``) drives every server through
 MLflow's documented REST API (``/api/2.0/mlflow/registered-models/*``, ``/model-versions/*``).
 The population is generated here from the sizes alone, so every server stores the same models,
 versions, tags and sources, and every search answer can be checked against the answer computed

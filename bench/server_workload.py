@@ -1,14 +1,16 @@
 """The server benchmark's workload: the same REST requests against any MLflow-compatible server.
 
-A plain ``requests`` session with keep-alive talks to ``/api/2.0/mlflow``; request bodies are
-JSON-encoded before the clock starts and responses are decoded after it stops, so the figures
-are the server's (plus loopback), not a client library's. The concurrent writers are separate
-processes (``server_writers.py``), each with such a session. Data comes from ``workload.py``
+One plain keep-alive ``http.client`` connection (``http_session.py``) talks to
+``/api/2.0/mlflow``; request bodies are JSON-encoded before the clock starts and responses are
+decoded after it stops, so the figures are the server's (plus loopback), not a client
+library's. The concurrent writers are separate processes (``server_writers.py``), each with
+such a connection. Data comes from ``workload.py``
 (seeded), the same runs and points the embedded benchmark stores.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -21,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
+from http_session import HttpSession
 from workload import (
     BASE_TIMESTAMP_MS,
     BATCH_SIZE,
@@ -155,20 +157,21 @@ def latency_stats(durations_ns: list[int], wall_s: float | None = None) -> dict[
 
 
 class Client:
-    """One keep-alive session to one server's REST API; every call must answer 200."""
+    """One keep-alive connection to one server's REST API; every call must answer 200."""
 
     def __init__(self, base_url: str) -> None:
-        self.api = base_url + API
-        self.session = requests.Session()
-        self.session.headers["Content-Type"] = "application/json"
+        self.session = HttpSession(base_url)
 
     def send(self, method: str, path: str, body: bytes | None = None, **params: Any) -> bytes:
-        response = self.session.request(
-            method, self.api + path, data=body, params=params or None, timeout=REQUEST_TIMEOUT_S
-        )
-        if response.status_code != 200:
-            raise RequestFailed(f"{method} {path}: {response.status_code} {response.text[:300]}")
-        return response.content
+        try:
+            status, answer = self.session.request(
+                method, API + path, body, params, {"Content-Type": "application/json"}
+            )
+        except (OSError, http.client.HTTPException) as error:
+            raise RequestFailed(f"{method} {path}: {error!r}") from error
+        if status != 200:
+            raise RequestFailed(f"{method} {path}: {status} {answer[:300]!r}")
+        return answer
 
     def timed(self, method: str, path: str, body: bytes | None = None, **params: Any) -> int:
         """Send one request and return how long the answer took, in ns."""

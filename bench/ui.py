@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
 from rich.console import Console
 from rich.text import Text
 from run import MLFLOW_VENV, DriverFailed, ensure_mlflow_venv
@@ -339,7 +338,6 @@ def main(argv: list[str] | None = None) -> int:
         ServerFailed,
         RequestFailed,
         DataMismatch,
-        requests.RequestException,
     ) as error:
         console.print(Text.assemble(("ui bench failed: ", "red"), str(error)))
         return 1
