@@ -6,6 +6,11 @@ The proxy's paths (MLflow's ``mlflow_artifacts.proto``), under ``/api/2.0``:
 - ``GET /mlflow-artifacts/artifacts?path=``: list a folder (entries named relative to it);
 - ``POST /mlflow-artifacts/mpu/{create,complete,abort}/<folder>``: multipart uploads, where
   the body's ``path`` is the client's local file whose base name is uploaded into ``<folder>``.
+
+Trackstone's own extension (``trackstone.server.artifact_batches``), under ``/api/2.0``:
+
+- ``GET|PUT /trackstone-artifacts/tar/<folder>``: a whole folder as one uncompressed tar stream
+  (``application/x-tar``), downloaded or uploaded (all or nothing) in one request.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from trackstone.api.messages import Request, Response, RunRequest
 from trackstone.api.scalars import Int64
 
 __all__ = [
+    "BATCH_TAR_PATH",
     "PROXY_ARTIFACTS_PATH",
     "PROXY_MPU_PATH",
     "PROXY_PREFIX",
@@ -35,6 +41,7 @@ __all__ = [
 PROXY_PREFIX = "/mlflow-artifacts"
 PROXY_ARTIFACTS_PATH = f"{PROXY_PREFIX}/artifacts"
 PROXY_MPU_PATH = f"{PROXY_PREFIX}/mpu"
+BATCH_TAR_PATH = "/trackstone-artifacts/tar"
 
 
 class ListArtifacts(RunRequest, kw_only=True, frozen=True):

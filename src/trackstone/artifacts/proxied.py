@@ -32,10 +32,13 @@ import msgspec
 import urllib3
 from urllib3.util.retry import Retry
 
+from trackstone.api.artifacts import BATCH_TAR_PATH
 from trackstone.api.errors import error_from_response
+from trackstone.api.routes import API_PREFIX
 from trackstone.artifacts.base import FileInfo
 from trackstone.artifacts.local_files import file_target, join_artifact_path, walk_local_folder
-from trackstone.artifacts.paths import safe_relative_path
+from trackstone.artifacts.paths import confined_path, safe_relative_path
+from trackstone.artifacts.tar_stream import TAR_MEDIA_TYPE, TarEntry, tar_blocks, tar_members
 from trackstone.errors import (
     InternalError,
     InvalidParameter,
@@ -47,6 +50,7 @@ from trackstone.transport import USER_AGENT, ServerConnection, failure_reason
 
 __all__ = [
     "ARTIFACTS_ENDPOINT",
+    "TAR_ENDPOINT",
     "ProxiedArtifactRepository",
     "split_proxy_url",
 ]
@@ -54,11 +58,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ARTIFACTS_ENDPOINT = "/api/2.0/mlflow-artifacts/artifacts"
+TAR_ENDPOINT = API_PREFIX + BATCH_TAR_PATH
 CHUNK_BYTES = 1024 * 1024
 _RETRIES = 4
 _CONNECT_TIMEOUT_S = 10.0
 _READ_TIMEOUT_S = 300.0
 _POOL_SIZE = 16
+# Answers of a server without the tar route (``mlflow server``, an older Trackstone).
+_NO_ROUTE_STATUSES = frozenset({404, 405, 501})
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
 # Built once: urllib3 derives a new Retry per attempt and never changes this one.
 _RETRY = Retry(
     total=_RETRIES,
@@ -93,6 +102,22 @@ def split_proxy_url(url: str) -> tuple[str, str]:
     if parts.query or parts.fragment:
         raise InvalidParameter(f"artifact URI {url!r}: must not have a query or fragment")
     return f"{parts.scheme}://{parts.netloc}{head}", tail.lstrip("/")
+
+
+def _says_not_found(body: bytes) -> bool:
+    """Tell whether an error body is a Trackstone/MLflow ``RESOURCE_DOES_NOT_EXIST`` answer."""
+    try:
+        decoded = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return False
+    return isinstance(decoded, dict) and decoded.get("error_code") == NotFound.code
+
+
+def _member_name(base: str, folder: str, name: str) -> str:
+    """Return the tar name of the file ``name`` of the artifact folder ``folder`` below
+    ``base``."""
+    inner = folder[len(base) :].lstrip("/") if base else folder
+    return f"{inner}/{name}" if inner else name
 
 
 def _without_credentials(base_url: str) -> tuple[str, str | None]:
@@ -145,6 +170,37 @@ class _ResponseStream(io.RawIOBase):
         super().close()
 
 
+class _NoTarRoute(Exception):
+    """The server does not have Trackstone's tar route: move files one by one."""
+
+
+def _open_local(path: Path) -> tuple[BinaryIO, int]:
+    """Open a local file to archive; return it and its size."""
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError:
+        raise NotFound(f"local file {str(path)!r} does not exist") from None
+    return stream, os.fstat(stream.fileno()).st_size
+
+
+def _extract(members: Iterator[tuple[str, bool, Any]], local: Path) -> None:
+    """Write checked tar members below the local folder ``local``, refusing symlink escapes."""
+    for relative, is_dir, data in members:
+        target = confined_path(local, relative)  # a planted symlink cannot lead out
+        if is_dir:
+            os.makedirs(target, exist_ok=True)
+            continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW | _BINARY, 0o666)
+        try:
+            while chunk := data.read(CHUNK_BYTES):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+
 class ProxiedArtifactRepository:
     """Artifacts under ``path_prefix`` of a tracking server's artifacts destination.
 
@@ -195,6 +251,8 @@ class ProxiedArtifactRepository:
         if authorization:
             headers["Authorization"] = authorization
         self._headers = headers
+        # Whether the server has the tar route: unknown (None) until a folder is moved.
+        self._tar_route: bool | None = None
 
     @property
     def root_uri(self) -> str:
@@ -229,10 +287,13 @@ class ProxiedArtifactRepository:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
+        tar_route: bool = False,
     ) -> urllib3.BaseHTTPResponse:
         """Send one request; return the response on 2xx, else raise what the server said.
 
         With ``stream`` the body is left unread: the caller reads it and calls ``_release``.
+        With ``tar_route``, an answer saying that the route does not exist raises
+        ``_NoTarRoute`` (and is remembered).
         """
         try:
             response = self._connection.urlopen(
@@ -258,7 +319,15 @@ class ProxiedArtifactRepository:
                 _release(response)
         else:
             body = response.data
-        raise error_from_response(response.status, body)
+        failure = error_from_response(response.status, body)
+        if (
+            tar_route
+            and response.status in _NO_ROUTE_STATUSES
+            and not _says_not_found(body)  # our route's "no such folder"
+        ):
+            self._tar_route = False
+            raise _NoTarRoute()
+        raise failure
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -278,15 +347,44 @@ class ProxiedArtifactRepository:
         """Upload a local folder tree into ``artifact_path``, ``max_threads`` files at a time.
 
         Symlinks in the local tree are followed; a symlinked folder already visited is skipped
-        so that link cycles end. Empty folders are not kept. After a file fails no new upload
+        so that link cycles end. Empty folders are not kept. Several files go as one tar
+        stream (``/trackstone-artifacts/tar``: one request, written all or nothing); against a
+        server without that route, one request per file, and after a file fails no new upload
         starts, and the error of the first failed file (which it names) is raised.
         """
-        uploads = [
-            partial(self._upload, file, folder)
+        base = safe_relative_path(artifact_path)
+        walked = [
+            (folder, file)
             for folder, _, files in walk_local_folder(local_dir, artifact_path)
             for file in files
         ]
-        self._in_parallel(uploads)
+        if len(walked) > 1 and self._tar_route is not False:
+            entries: list[TarEntry] = [
+                (_member_name(base, folder, file.name), partial(_open_local, file))
+                for folder, file in walked
+            ]
+            try:
+                self._upload_tar(base, entries)
+                return
+            except _NoTarRoute:
+                logger.info("%s has no tar route: uploading file by file", self._base_url)
+        self._in_parallel([partial(self._upload, file, folder) for folder, file in walked])
+
+    def _tar_path(self, relative: str) -> str:
+        full = (
+            f"{self._prefix}/{relative}" if self._prefix and relative else self._prefix or relative
+        )
+        return f"{TAR_ENDPOINT}/{quote(full)}"
+
+    def _upload_tar(self, folder: str, entries: list[TarEntry]) -> None:
+        """Send the files as one tar stream into ``folder`` (chunked, built as it is sent)."""
+        headers = {**self._headers, "Content-Type": TAR_MEDIA_TYPE}
+        body = tar_blocks(entries, CHUNK_BYTES)
+        try:
+            self._send("PUT", self._tar_path(folder), body=body, headers=headers, tar_route=True)
+        finally:
+            body.close()
+        self._tar_route = True
 
     def _upload(self, local_file: Path, folder: str) -> None:
         try:
@@ -384,10 +482,36 @@ class ProxiedArtifactRepository:
                 local.parent.mkdir(parents=True, exist_ok=True)
                 self._save(response, local)
                 return local
+        if self._tar_route is not False:
+            try:
+                self._download_tar(relative, local)
+                return local
+            except _NoTarRoute:
+                logger.info("%s has no tar route: downloading file by file", self._base_url)
         files: list[tuple[str, Path]] = []
         self._plan_folder(relative, local, files)
         self._in_parallel([partial(self._download_file, path, target) for path, target in files])
         return local
+
+    def _download_tar(self, relative: str, local: Path) -> None:
+        """Download the folder ``relative`` as one tar stream and extract it into ``local``.
+
+        Every member is checked as the server checks uploads (regular files and folders with
+        safe names only) and confined to ``local``: a hostile server cannot write elsewhere.
+        Files extracted before a refused member stay.
+        """
+        try:
+            response = self._send("GET", self._tar_path(relative), stream=True, tar_route=True)
+        except NotFound:
+            if relative:
+                raise
+            response = None  # an empty root: nothing stored yet
+        self._tar_route = True
+        local.mkdir(parents=True, exist_ok=True)
+        if response is None:
+            return
+        with io.BufferedReader(_ResponseStream(response), CHUNK_BYTES) as stream:
+            _extract(tar_members(stream), local)
 
     def _plan_folder(self, relative: str, local: Path, files: list[tuple[str, Path]]) -> None:
         local.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 
 from trackstone.config import ServerSettings
 from trackstone.errors import InvalidParameter
+from trackstone.server.artifact_batches import artifact_batch_routes
 from trackstone.server.artifact_files import artifact_file_routes
 from trackstone.server.artifact_proxy import artifact_proxy_routes, artifact_upload_prefixes
 from trackstone.server.artifact_roots import ArtifactRoots
@@ -126,6 +127,7 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
             openapi_route(),
             *api_routes(served),
             *artifact_proxy_routes(),
+            *artifact_batch_routes(),
             *artifact_file_routes(),
             *ui_routes(),
         ],

@@ -41,6 +41,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from trackstone.api.artifacts import (
+    BATCH_TAR_PATH,
     PROXY_ARTIFACTS_PATH,
     PROXY_MPU_PATH,
     AbortMultipartUpload,
@@ -66,9 +67,12 @@ __all__ = [
     "LOOP_READ_BYTES",
     "MULTIPART_UNSUPPORTED_MESSAGE",
     "WHOLE_READ_BYTES",
+    "AsgiEndpoint",
     "MultipartUnsupported",
     "artifact_proxy_routes",
     "artifact_upload_prefixes",
+    "attachment_disposition",
+    "destination_of",
     "download_response",
 ]
 
@@ -114,8 +118,13 @@ class MultipartUnsupported(TrackstoneError):
 
 
 def artifact_upload_prefixes() -> tuple[str, ...]:
-    """Return the path prefixes of upload routes (PUT), whose bodies may be large."""
-    return tuple(prefix + PROXY_ARTIFACTS_PATH + "/" for prefix in (API_PREFIX, AJAX_API_PREFIX))
+    """Return the path prefixes of upload routes (PUT), whose bodies may be large: the proxy's
+    files and Trackstone's folder tars (``trackstone.server.artifact_batches``)."""
+    return tuple(
+        prefix + path
+        for prefix in (API_PREFIX, AJAX_API_PREFIX)
+        for path in (PROXY_ARTIFACTS_PATH + "/", BATCH_TAR_PATH)
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -128,7 +137,8 @@ _DESTINATIONS: weakref.WeakKeyDictionary[ArtifactRoots, ArtifactRepository] = (
 )
 
 
-async def _destination_of(app_state: Any) -> ArtifactRepository:
+async def destination_of(app_state: Any) -> ArtifactRepository:
+    """Return the repository of the artifacts destination (503 with --no-serve-artifacts)."""
     roots = roots_of(app_state)
     repo = _DESTINATIONS.get(roots)
     if repo is None:
@@ -137,7 +147,7 @@ async def _destination_of(app_state: Any) -> ArtifactRepository:
 
 
 async def _destination(request: Request) -> ArtifactRepository:
-    return await _destination_of(request.app.state)
+    return await destination_of(request.app.state)
 
 
 def _path_param(request: Request) -> str:
@@ -161,7 +171,8 @@ def _served_type(name: str) -> str:
     return guessed if guessed in _PASSIVE_TYPES else "application/octet-stream"
 
 
-def _disposition(name: str) -> str:
+def attachment_disposition(name: str) -> str:
+    """Return the ``Content-Disposition`` of an attachment named ``name`` (quoted safely)."""
     fallback = _UNSAFE_FILENAME_CHARS.sub("_", name) or "artifact"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
@@ -232,7 +243,7 @@ async def download_response(repo: ArtifactRepository, path: str) -> Response:
     opened, size = await _opened(repo, path)
     name = posixpath.basename(path)
     headers = {
-        "Content-Disposition": _disposition(name),
+        "Content-Disposition": attachment_disposition(name),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": _DOWNLOAD_CSP,
         "Cache-Control": "no-store",
@@ -246,14 +257,14 @@ async def download_response(repo: ArtifactRepository, path: str) -> Response:
 async def _download(scope: Scope, receive: Receive, path: str) -> Response:
     if not path:
         raise InvalidParameter("artifact path '': is a folder, not a file")
-    repo = await _destination_of(scope["app"].state)
+    repo = await destination_of(scope["app"].state)
     return await download_response(repo, path)
 
 
 async def _upload(scope: Scope, receive: Receive, path: str) -> Response:
     if not path:
         raise InvalidParameter("artifact path '': must name a file, not the root")
-    repo = await _destination_of(scope["app"].state)
+    repo = await destination_of(scope["app"].state)
     try:
         await write_body(repo, path, receive, _declared_size(scope))
     except ClientDisconnect:
@@ -270,7 +281,7 @@ async def _delete(scope: Scope, receive: Receive, path: str) -> Response:
         raise InvalidParameter(
             "artifact path '': deleting the whole artifacts destination is not allowed"
         )
-    repo = await _destination_of(scope["app"].state)
+    repo = await destination_of(scope["app"].state)
     await anyio.to_thread.run_sync(repo.delete_artifacts, path)
     return respond(EmptyResponse())
 
@@ -295,7 +306,7 @@ async def proxied_artifact(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
-class _AsgiEndpoint:
+class AsgiEndpoint:
     """Hand an ASGI function to Starlette's ``Route`` as an app (not a request handler)."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
@@ -387,7 +398,7 @@ def artifact_proxy_routes() -> list[BaseRoute]:
         routes.append(
             Route(
                 artifacts + "/{artifact_path:path}",
-                _AsgiEndpoint(proxied_artifact),
+                AsgiEndpoint(proxied_artifact),
                 methods=["GET", "PUT", "DELETE"],
             )
         )

@@ -18,10 +18,11 @@ disconnects.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, TypeVar, cast
 
 import anyio.to_thread
@@ -37,8 +38,10 @@ __all__ = [
     "DOWNLOAD_BLOCK_BYTES",
     "QUEUED_BLOCKS",
     "SMALL_BODY_BYTES",
+    "BlocksResponse",
     "BodyPipe",
     "FileResponse",
+    "consume_body",
     "write_body",
 ]
 
@@ -212,22 +215,35 @@ async def write_body(
             raise ClientDisconnect()
         await _in_thread(repo.write_artifact, path, io.BytesIO(body))
         return
+    await consume_body(receive, functools.partial(repo.write_artifact, path))
+
+
+async def consume_body(receive: Receive, consume: Callable[[BinaryIO], T]) -> T:
+    """Return what ``consume`` returns, reading the request body in a worker thread.
+
+    The body reaches ``consume`` through a ``BodyPipe``. If the body ends abnormally, reads
+    raise and ``consume`` must drop what it wrote.
+
+    Raises:
+        ClientDisconnect: the client went away before the body ended.
+        Exception: what ``consume`` raised, or what ``receive`` raised (``RequestTooLarge``).
+    """
     pipe = BodyPipe(asyncio.get_running_loop())
-    writing = asyncio.ensure_future(_in_thread(repo.write_artifact, path, cast(BinaryIO, pipe)))
-    writing.add_done_callback(_writer_done(pipe))
+    consuming = asyncio.ensure_future(_in_thread(consume, cast(BinaryIO, pipe)))
+    consuming.add_done_callback(_writer_done(pipe))
     try:
         await _pump(receive, pipe)
     except BaseException:
-        # The writer must not wait for blocks forever; it drops what it wrote.
+        # The consumer must not wait for blocks forever; it drops what it wrote.
         pipe.abort()
-        if not writing.done():
-            await asyncio.wait([writing])
+        if not consuming.done():
+            await asyncio.wait([consuming])
         raise
-    await writing  # the writer's own error, if it stopped early
+    return await consuming  # the consumer's own error, if it stopped early
 
 
-def _writer_done(pipe: BodyPipe) -> Callable[[asyncio.Future[None]], None]:
-    def done(writing: asyncio.Future[None]) -> None:
+def _writer_done(pipe: BodyPipe) -> Callable[[asyncio.Future[Any]], None]:
+    def done(writing: asyncio.Future[Any]) -> None:
         pipe.reader_stopped()
         if not writing.cancelled():
             writing.exception()  # retrieved here: after an abort nobody awaits it
@@ -271,6 +287,49 @@ class FileResponse(Response):
         gone = asyncio.ensure_future(_disconnected(receive))
         try:
             while block := await _in_thread(self._stream.read, DOWNLOAD_BLOCK_BYTES):
+                if gone.done():
+                    return  # nobody to send the rest to
+                await send({"type": "http.response.body", "body": block, "more_body": True})
+        finally:
+            gone.cancel()
+
+
+class BlocksResponse(Response):
+    """A 200 answer streaming the blocks of an iterator, each produced by a worker thread.
+
+    The iterator is closed after (in a worker thread: closing may close files); it stops
+    early if the client disconnects. The length is unknown, so the body is chunked.
+
+    Args:
+        blocks: the body's blocks, produced on demand (one worker-thread call each).
+        media_type: the ``Content-Type``.
+        headers: more headers.
+    """
+
+    def __init__(
+        self, blocks: Iterator[bytes], media_type: str, headers: Mapping[str, str]
+    ) -> None:
+        self._blocks = blocks
+        self.status_code = 200
+        self.media_type = media_type
+        self.background = None
+        self.init_headers(dict(headers))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            if scope.get("method") != "HEAD":
+                await self._send_blocks(receive, send)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            close = getattr(self._blocks, "close", None)
+            if close is not None:
+                await asyncio.shield(_in_thread(close))
+
+    async def _send_blocks(self, receive: Receive, send: Send) -> None:
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            while block := await _in_thread(next, self._blocks, b""):
                 if gone.done():
                     return  # nobody to send the rest to
                 await send({"type": "http.response.body", "body": block, "more_body": True})
