@@ -1,0 +1,140 @@
+"""Folder tar streams: what ``tar_blocks`` builds, which members ``tar_members`` refuses."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Callable
+
+import pytest
+
+from trackstone.artifacts.tar_stream import check_member, tar_blocks, tar_members
+from trackstone.errors import InvalidParameter
+
+
+def _opener(data: bytes) -> Callable[[], tuple[io.BytesIO, int]]:
+    return lambda: (io.BytesIO(data), len(data))
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, **fields: object) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    for key, value in fields.items():
+        setattr(info, key, value)
+    return info
+
+
+def _archive(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            archive.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buffer.getvalue()
+
+
+def _read_all(body: bytes) -> list[tuple[str, bool, bytes | None]]:
+    return [
+        (name, is_dir, None if data is None else data.read())
+        for name, is_dir, data in tar_members(io.BytesIO(body))
+    ]
+
+
+def test_blocks_round_trip_through_members() -> None:
+    files = {
+        "a.txt": b"alpha",
+        "deep/er/b.bin": bytes(range(256)) * 9,
+        "empty": b"",
+        "n" * 120 + "/long-name.txt": b"long",
+        "unicodé/ü.txt": "ü".encode(),
+    }
+    body = b"".join(tar_blocks([(name, _opener(data)) for name, data in files.items()], 1000))
+    assert _read_all(body) == [(name, False, data) for name, data in files.items()]
+
+
+def test_blocks_stay_bounded_and_big_files_go_in_pieces() -> None:
+    big = b"x" * 10_000
+    blocks = list(tar_blocks([("small", _opener(b"s")), ("big", _opener(big))], 4096))
+    assert max(len(block) for block in blocks) <= 4096 + 2 * 512
+    assert blocks.count(b"x" * 4096) == 2  # whole pieces of the big file, not copied into others
+    assert b"".join(blocks).endswith(bytes(1024))
+
+
+def test_a_vanished_file_is_left_out() -> None:
+    body = b"".join(tar_blocks([("gone", lambda: None), ("kept", _opener(b"k"))]))
+    assert _read_all(body) == [("kept", False, b"k")]
+
+
+def test_a_file_that_shrinks_while_sent_fails() -> None:
+    blocks = tar_blocks([("shrunk", lambda: (io.BytesIO(b"ab"), 5))])
+    with pytest.raises(InvalidParameter, match=r"shrunk.*shrank"):
+        list(blocks)
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        (_member("link", tarfile.SYMTYPE, linkname="/etc/passwd"), "not a symlink"),
+        (_member("hard", tarfile.LNKTYPE, linkname="a.txt"), "not a hard link"),
+        (_member("dev", tarfile.CHRTYPE), "not a character device"),
+        (_member("blk", tarfile.BLKTYPE), "not a block device"),
+        (_member("fifo", tarfile.FIFOTYPE), "not a FIFO"),
+        (_member("cont", tarfile.CONTTYPE), "not a contiguous file"),
+        (_member("sparse", tarfile.GNUTYPE_SPARSE), "not a sparse file"),
+        (_member("/etc/passwd"), "must be relative"),
+        (_member("../escape"), r"'\.\.'"),
+        (_member("a/../../b"), r"'\.\.'"),
+        (_member("back\\slash"), "backslashes"),
+        (_member("nul\x00byte"), "control characters"),
+        (_member("C:/windows"), "drive letter"),
+        (_member("%2e%2e/x"), "decodes to"),
+        (_member("a/.trackstone-tmp-1234"), "reserved"),
+        (_member("."), "a file needs a name"),
+    ],
+)
+def test_refused_members_name_themselves(member: tarfile.TarInfo, message: str) -> None:
+    with pytest.raises(InvalidParameter, match=message) as raised:
+        check_member(member)
+    assert repr(member.name) in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        (_member("./a//b/"), "a/b"),
+        (_member("dir/", tarfile.DIRTYPE), "dir"),
+        (_member("plain", tarfile.AREGTYPE), "plain"),
+    ],
+)
+def test_accepted_members_get_their_normal_path(member: tarfile.TarInfo, expected: str) -> None:
+    assert check_member(member) == expected
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ([(_member("a"), b"1"), (_member("a"), b"2")], "already in the archive"),
+        ([(_member("a"), b"1"), (_member("a/b"), b"2")], "'a' is a file"),
+        ([(_member("a/b"), b"1"), (_member("a"), b"2")], "already in the archive"),
+        ([(_member("d", tarfile.DIRTYPE), None), (_member("d"), b"2")], "already in the archive"),
+    ],
+)
+def test_conflicting_paths_are_refused(
+    members: list[tuple[tarfile.TarInfo, bytes | None]], message: str
+) -> None:
+    with pytest.raises(InvalidParameter, match=message):
+        _read_all(_archive(*members))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "at its start"),
+        (b"garbage" * 200, "at its start"),
+        (_archive((_member("a.txt"), b"x" * 3000))[:1500], r"member 'a.txt'.*truncated"),
+    ],
+)
+def test_malformed_archives_are_refused(body: bytes, message: str) -> None:
+    with pytest.raises(InvalidParameter, match=message):
+        _read_all(body)
