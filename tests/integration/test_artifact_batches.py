@@ -19,6 +19,7 @@ import requests
 from starlette.types import Receive, Scope, Send
 
 from support.app_server import AppServer
+from support.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Bucket
 from support.server_process import ServerProcess, start_server
 from trackstone.artifacts.proxied import ProxiedArtifactRepository
 from trackstone.config import ServerSettings
@@ -307,3 +308,29 @@ def test_falls_back_to_one_request_per_file(app_server: AppServer, tmp_path: Pat
     assert tar_calls == [("PUT", f"{TAR}/run/first")]  # asked once, then remembered
     puts = [path for method, path in old.requests if method == "PUT" and TAR not in path]
     assert len(puts) == 2 * len(files)
+
+
+def test_an_s3_destination_takes_and_gives_tars(tmp_path: Path, s3_bucket: S3Bucket) -> None:
+    env = {
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "TRACKSTONE_S3_ENDPOINT_URL": s3_bucket.server.endpoint_url,
+    }
+    process = start_server(
+        tmp_path / "s3", "--artifacts-destination", s3_bucket.uri("dest"), env=env
+    )
+    try:
+        files = {"a.txt": b"a", "b/c.bin": bytes(range(256)) * 5000}
+        _write_tree(tmp_path / "up", files)
+        repo = ProxiedArtifactRepository(process.url, "exp/run")
+        repo.log_artifacts(tmp_path / "up", "model")
+        assert s3_bucket.keys() == ["dest/exp/run/model/a.txt", "dest/exp/run/model/b/c.bin"]
+        bad = _archive(GOOD, (_member("../x"), b"x"))
+        answer = requests.put(f"{process.url}{TAR}/exp/bad", data=bad, timeout=30)
+        assert answer.status_code == 400, answer.text
+        assert len(s3_bucket.keys()) == 2
+        assert _tree(repo.download_artifacts("model", tmp_path / "down")) == files
+        assert requests.get(f"{process.url}{TAR}/exp/none", timeout=30).status_code == 404
+    finally:
+        process.stop()
