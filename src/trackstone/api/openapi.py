@@ -7,8 +7,9 @@ from typing import Any
 
 import msgspec
 
+from trackstone.api.artifacts import BATCH_TAR_PATH
 from trackstone.api.errors import ErrorBody
-from trackstone.api.routes import ROUTES, Route
+from trackstone.api.routes import AJAX_API_PREFIX, API_PREFIX, ROUTES, Route
 
 __all__ = ["openapi_document"]
 
@@ -38,6 +39,7 @@ def openapi_document(version: str) -> dict[str, Any]:
             item = paths.setdefault(path, {})
             for method in route.methods:
                 item[method.lower()] = _operation(route, method, prefix_index, components)
+    paths.update(_folder_tar_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -100,6 +102,55 @@ def _operation(
     if parameters or method in _QUERY_METHODS:
         operation["parameters"] = parameters
     return operation
+
+
+def _folder_tar_paths() -> dict[str, dict[str, Any]]:
+    """Describe Trackstone's folder tar routes (not in ROUTES: their bodies are not JSON)."""
+    tar = {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}}
+    parameters = [
+        {"name": "artifact_path", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    errors = {
+        "400": _error_response("A refused member or path, or a malformed archive"),
+        "404": _error_response("The folder does not exist (RESOURCE_DOES_NOT_EXIST)"),
+        "default": _error_response("Any other error (413 over the limit, 503 not served)"),
+    }
+    paths: dict[str, dict[str, Any]] = {}
+    for prefix_index, prefix in enumerate((API_PREFIX, AJAX_API_PREFIX)):
+        ajax = "ajax_" if prefix_index else ""
+        paths[f"{prefix}{BATCH_TAR_PATH}/{{artifact_path}}"] = {
+            "get": {
+                "operationId": f"{ajax}download_folder_tar",
+                "summary": "Download a folder of the artifacts destination as a tar stream.",
+                "tags": ["trackstone-artifacts"],
+                "parameters": parameters,
+                "responses": {
+                    "200": {"description": "The folder's files", "content": tar},
+                    **errors,
+                },
+            },
+            "put": {
+                "operationId": f"{ajax}upload_folder_tar",
+                "summary": "Write every member of a tar stream below a folder, all or nothing.",
+                "tags": ["trackstone-artifacts"],
+                "parameters": parameters,
+                # Any content type is read as a tar stream (the client sends application/x-tar).
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/octet-stream": tar["application/x-tar"],
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Every file was written",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    **errors,
+                },
+            },
+        }
+    return paths
 
 
 def _error_response(description: str) -> dict[str, Any]:
