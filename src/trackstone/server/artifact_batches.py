@@ -52,7 +52,6 @@ from trackstone.artifacts.tar_stream import (
     tar_blocks,
     tar_members,
 )
-from trackstone.artifacts.writeback import start_writeback
 from trackstone.errors import InvalidParameter, NotFound
 from trackstone.server.artifact_proxy import AsgiEndpoint, attachment_disposition, destination_of
 from trackstone.server.artifact_streams import (
@@ -69,6 +68,8 @@ logger = logging.getLogger(__name__)
 COPY_BYTES = 1024 * 1024
 # Spooled members of a non-local destination stay in memory up to this size.
 _SPOOL_BYTES = 1024 * 1024
+# Staged files kept open until flushed, at most (then the older half is flushed early).
+_OPEN_FILES = 256
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 _flush_to_disk = getattr(os, "fdatasync", os.fsync)
@@ -84,6 +85,7 @@ class _LocalStaging:
         self._root = str(repo.root)
         self._folder: str | None = None
         self._files: list[tuple[str, str]] = []  # (relative, staged path)
+        self._unflushed: list[int] = []  # descriptors of staged files written, not yet flushed
         self._folders: list[str] = []
 
     def _staging_folder(self) -> str:
@@ -105,46 +107,73 @@ class _LocalStaging:
         staged = os.path.join(self._staging_folder(), str(len(self._files)))
         fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o666)
         self._files.append((relative, staged))
+        self._unflushed.append(fd)
+        while chunk := data.read(COPY_BYTES):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
+        if len(self._unflushed) > _OPEN_FILES:
+            self._flush(len(self._unflushed) // 2)
+
+    def _flush(self, count: int | None = None) -> None:
+        """Flush (and close) the ``count`` oldest unflushed files; all of them by default."""
+        count = len(self._unflushed) if count is None else count
+        flushing, self._unflushed = self._unflushed[:count], self._unflushed[count:]
         try:
-            written = 0
-            while chunk := data.read(COPY_BYTES):
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(fd, view) :]
-                written += len(chunk)
-            # The disk starts on it now; the flush after the last file has less to wait for.
-            start_writeback(fd, 0, written)
+            for fd in flushing:
+                _flush_to_disk(fd)
         finally:
-            os.close(fd)
+            for fd in flushing:
+                os.close(fd)
 
     def commit(self) -> None:
         """Flush every staged file, check every target, then rename them into place."""
-        for _, staged in self._files:
-            fd = os.open(staged, os.O_RDONLY | _NOFOLLOW | _BINARY)
-            try:
-                _flush_to_disk(fd)
-            finally:
-                os.close(fd)
-        targets = [(self._target(relative), staged) for relative, staged in self._files]
+        self._flush()
+        real_parents: dict[str, str] = {}
+        targets = []
+        for relative, staged in self._files:
+            parent, _, name = relative.rpartition("/")
+            if parent not in real_parents:
+                real_parents[parent] = self._checked_parent(relative, parent)
+            self._check_target(relative, os.path.join(real_parents[parent], name))
+            targets.append((parent, name, staged))
         for relative in self._folders:
             self._make_folder(relative)
-        for (_, parent, name), staged in targets:
-            os.replace(staged, os.path.join(self._make_folder(parent), name))
+        made: dict[str, str] = {}
+        for parent, name, staged in targets:
+            if parent not in made:
+                made[parent] = self._make_folder(parent)
+            os.replace(staged, os.path.join(made[parent], name))
 
-    def _target(self, relative: str) -> tuple[str, str, str]:
-        """Check that ``relative`` can take a file; return it, its parent and its name."""
-        real = confined_path(self._root, relative)  # refuses a symlink leading outside
-        if os.path.isdir(real):
-            raise InvalidParameter(f"artifact path {relative!r}: is a folder, not a file")
-        parent, _, name = relative.rpartition("/")
-        existing = confined_path(self._root, parent)
+    def _checked_parent(self, relative: str, parent: str) -> str:
+        """Return the real path of the folder ``parent`` of ``relative``, checking that what
+        exists of it is a folder inside the root."""
+        try:
+            real = confined_path(self._root, parent)
+        except InvalidParameter:
+            raise InvalidParameter(
+                f"artifact path {relative!r}: resolves outside the artifact root through a symlink"
+            ) from None
+        existing = real
         while not os.path.lexists(existing):
             existing = os.path.dirname(existing)
         if not os.path.isdir(existing):
             raise InvalidParameter(
                 f"artifact path {relative!r}: a parent of it is a file, not a folder"
             )
-        return relative, parent, name
+        return real
+
+    def _check_target(self, relative: str, target: str) -> None:
+        """Refuse a target that is a folder or a symlink leading out of the root."""
+        try:
+            mode = os.lstat(target).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        # Renaming replaces a link itself, but a link leading out is refused anyway.
+        if stat.S_ISLNK(mode) and os.path.isdir(confined_path(self._root, relative)):
+            mode = stat.S_IFDIR
+        if stat.S_ISDIR(mode):
+            raise InvalidParameter(f"artifact path {relative!r}: is a folder, not a file")
 
     def _make_folder(self, relative: str) -> str:
         folder = confined_path(self._root, relative)
@@ -159,6 +188,9 @@ class _LocalStaging:
         return folder
 
     def discard(self) -> None:
+        for fd in self._unflushed:
+            os.close(fd)
+        self._unflushed = []
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
