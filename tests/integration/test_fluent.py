@@ -61,6 +61,26 @@ def test_a_training_script(data_dir: Path) -> None:
     assert [f.path for f in client.list_artifacts(run_id, "notes")] == ["notes/readme.txt"]
 
 
+def test_values_that_need_converting_are_logged_in_order_with_plain_ones(
+    data_dir: Path,
+) -> None:
+    # Plain floats take the spool's fast path; ints, numpy scalars, NaN, an explicit
+    # timestamp and a bad value take the general one: all land, in step order.
+    values: list[object] = [0.5, 1, np.float64(2.5), float("nan"), np.int32(4), 5.5]
+    with trackstone.start_run() as run:
+        for step, value in enumerate(values):
+            trackstone.log_metric("m", value, step=step)  # type: ignore[arg-type]
+        trackstone.log_metric("m", 6.5, step=6, timestamp=123)
+        with pytest.raises(InvalidParameter, match="value"):
+            trackstone.log_metric("m", "seven", step=7)  # type: ignore[arg-type]
+    history = trackstone.get_metric_history(run.info.run_id, "m")
+    assert [point.step for point in history] == list(range(7))
+    got = [point.value for point in history]
+    assert got[:3] == [0.5, 1.0, 2.5] and got[3] != got[3] and got[4:] == [4.0, 5.5, 6.5]
+    assert all(type(value) is float for value in got)
+    assert history[6].timestamp == 123
+
+
 def test_nested_runs_carry_the_parent_tag(data_dir: Path) -> None:
     with trackstone.start_run() as parent:
         with trackstone.start_run(nested=True) as child:

@@ -48,7 +48,7 @@ from trackstone.errors import InvalidParameter, InvalidState
 
 if TYPE_CHECKING:
     from trackstone.artifacts.base import ArtifactRepository
-    from trackstone.client.durable import DurableLogger
+    from trackstone.client.durable import DurableLogger, PointLogger
     from trackstone.store.base import TrackingStore
 
 __all__ = ["TrackstoneClient", "warn_unsupported"]
@@ -123,6 +123,8 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
         self._durable: DurableLogger | None = None
         # Runs this client knows exist (created here, or looked up once before logging).
         self._known_runs: set[str] = set()
+        # The durable logger's point loggers by run (see ``point_logger``); emptied with it.
+        self._point_loggers: dict[str, PointLogger] = {}
         self._params: dict[str, dict[str, str]] = {}
         self._artifact_uris: dict[str, str] = {}
         # Repositories by artifact URI, the most recent last: a proxied one keeps its
@@ -193,6 +195,7 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
         with self._lock:
             durable, store = self._durable, self._store
             self._durable = None
+            self._point_loggers = {}
             self._store = None
         try:
             if durable is not None:
@@ -207,6 +210,7 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
         _inherited.extend(item for item in (self._store, self._durable) if item is not None)
         self._store = None
         self._durable = None
+        self._point_loggers = {}
         self._repositories = {}  # their connections are the parent's
         if self._settings.async_logging:
             close_at_exit(self)
@@ -382,6 +386,7 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
             self.store.update_run_info(run_id, status=parsed, end_time=ended_at)
             return
         self._check_run(run_id)
+        self._point_loggers.pop(run_id, None)
         durable.end_run(run_id, parsed, ended_at)  # waits until stored (bounded)
 
     def delete_run(self, run_id: str) -> None:
@@ -416,20 +421,31 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
             warn_unsupported(
                 dataset_name=dataset_name, dataset_digest=dataset_digest, model_id=model_id
             )
+        if not synchronous:
+            log_point = self.point_logger(run_id)
+            if log_point is not None and log_point(key, value, timestamp, step):
+                return
         when = self._now_ms() if timestamp is None else timestamp
-        if step is None:
-            step = 0
-        durable = self._durable
-        if durable is not None and not synchronous and run_id in self._known_runs:
-            # The hot path of training loops: straight to the spool, without building a Metric
-            # when its fields need no check or conversion.
-            if Metric.plain(key, value, when, step):
-                durable.log_metric(run_id, key, value, when, step)
-            else:
-                metric = Metric(key, value, when, step)
-                durable.log_metric(run_id, metric.key, metric.value, metric.timestamp, metric.step)
-            return
-        self._write(run_id, metrics=(Metric(key, value, when, step),), synchronous=synchronous)
+        metric = Metric(key, value, when, 0 if step is None else step)
+        self._write(run_id, metrics=(metric,), synchronous=synchronous)
+
+    def point_logger(self, run_id: str) -> PointLogger | None:
+        """Return the function that spools points of ``run_id`` as they are, or None.
+
+        ``log_point(key, value, timestamp, step)`` returns True once the point is spooled, and
+        False when its fields need a check or conversion (log it with ``log_metric`` then):
+        the hot path of training loops, which the fluent ``log_metric`` takes. None until the
+        run is known and the spool is open (the first ``log_metric`` of a run does both), and
+        for clients that write directly.
+        """
+        log_point = self._point_loggers.get(run_id)
+        if log_point is None:
+            durable = self._durable
+            if durable is None or run_id not in self._known_runs:
+                return None
+            log_point = durable.point_logger(run_id, self._now_ms)
+            self._point_loggers[run_id] = log_point
+        return log_point
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         """Log a write-once param; return ``value``. Raises InvalidParameter if it changes."""

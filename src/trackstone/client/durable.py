@@ -1,7 +1,7 @@
 """Logging that never blocks training: append records to a spool, ship them in the background.
 
-A logging call encodes its records, appends them to the run's spool file with one ``write``
-and returns (a few microseconds); from then on the records survive a killed process. One daemon
+A logging call encodes its records, copies them into the run's memory-mapped spool file and
+returns (a few microseconds); from then on the records survive a killed process. One daemon
 thread per ``DurableLogger`` ships them through the store (see ``sender.py``); records that a
 killed process left behind are adopted at the next start (same tracking URI) or by
 ``trackstone sync``.
@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from trackstone.client.sender import Backoff, RecordSink, Round, Sender
 from trackstone.client.spool import (
@@ -35,7 +36,6 @@ from trackstone.client.spool import (
     SpoolFile,
     TagRecord,
     encode_frame,
-    encode_metric_frame,
     find_orphans,
 )
 from trackstone.clock import Clock, SystemClock
@@ -44,7 +44,10 @@ from trackstone.entities import Metric, Param, RunStatus, RunTag
 from trackstone.errors import InvalidState
 from trackstone.store.base import BulkMetricStore
 
-__all__ = ["DurableLogger"]
+__all__ = ["DurableLogger", "PointLogger"]
+
+# ``log_point(key, value, timestamp, step) -> spooled``: see ``DurableLogger.point_logger``.
+PointLogger = Callable[[Any, Any, Any, Any], bool]
 
 logger = logging.getLogger(__name__)
 
@@ -128,22 +131,39 @@ class DurableLogger:
         if records:
             self._append(run_id, records)
 
-    def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
-        """Spool one metric point given by its (valid) fields: ``log_batch``'s hot path.
+    def point_logger(self, run_id: str, now_ms: Callable[[], int]) -> PointLogger:
+        """Return ``log_point(key, value, timestamp, step)``, which spools one point of ``run_id``.
 
-        Raises:
+        It is the hot path of training loops, which keep it for their run: no entity is
+        built, and the look-ups are done once. A call spools the point and returns True when
+        the fields make a valid point as they are (``Metric.plain``, after ``timestamp`` None
+        became ``now_ms()`` and ``step`` None became 0); otherwise it does nothing and returns
+        False, and the caller logs the point the general way (a ``Metric``, ``log_batch``).
+
+        Raises (from a call):
             OSError: the spool cannot be written; the point was not logged.
             InvalidState: the logger is closed.
         """
-        frame = encode_metric_frame(key, value, timestamp, step)
-        with self._lock:
-            spool = self._writers.get(run_id)
-            if spool is None or self._closed:
-                spool = self._open_spool(run_id)
-            spool.append(frame, point=(key, value, timestamp, step))
-            self._unsignalled += 1
-            if self._unsignalled >= self._wake_after:
-                self._signal()
+        lock, writers, plain = self._lock, self._writers, Metric.plain
+
+        def log_point(key: Any, value: Any, timestamp: Any, step: Any) -> bool:
+            if timestamp is None:
+                timestamp = now_ms()
+            if step is None:
+                step = 0
+            if not plain(key, value, timestamp, step):
+                return False
+            with lock:
+                spool = writers.get(run_id)
+                if spool is None or self._closed:
+                    spool = self._open_spool(run_id)
+                spool.append_point(key, value, timestamp, step)
+                self._unsignalled += 1
+                if self._unsignalled >= self._wake_after:
+                    self._signal()
+            return True
+
+        return log_point
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Spool the removal of a tag; the store sees it after every earlier record of the run."""

@@ -445,6 +445,10 @@ def log_metric(
         active = _state.runs.active()
         run_id = active.info.run_id if active is not None else current_run_id()
     client = _state.client or get_client()
+    if not synchronous:
+        log_point = client.point_logger(run_id)
+        if log_point is not None and log_point(key, value, timestamp, step):
+            return
     client.log_metric(run_id, key, value, timestamp, step, synchronous)
 
 

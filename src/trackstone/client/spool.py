@@ -236,13 +236,17 @@ _POINT_TAIL = struct.Struct(">BdBqBq")
 _POINT_TAIL_SIZE = _POINT_TAIL.size
 _FLOAT64, _INT64 = 0xCB, 0xD3
 _MAX_CACHED_KEYS = 10_000
-_point_prefixes: dict[str, tuple[bytes, int, int]] = {}
+# Per key: its payload prefix, the prefix's CRC32, the payload length, and the struct that
+# writes a whole frame (head, prefix, tail) in place.
+_point_prefixes: dict[str, tuple[bytes, int, int, struct.Struct]] = {}
 
 
-def _point_prefix(key: str) -> tuple[bytes, int, int]:
-    """Return the payload prefix of a point of ``key``, its CRC32 and the payload length."""
+def _point_prefix(key: str) -> tuple[bytes, int, int, struct.Struct]:
+    """Return the payload prefix of a point of ``key``, its CRC32, the payload length and
+    the struct of a whole point frame of ``key``."""
     prefix = b"\x91\x95" + _encoder.encode(_METRIC_TAG) + _encoder.encode(key)
-    entry = (prefix, zlib.crc32(prefix), len(prefix) + _POINT_TAIL_SIZE)
+    frame = struct.Struct(f"{_FRAME_HEAD.format}{len(prefix)}s{_POINT_TAIL_SIZE}s")
+    entry = (prefix, zlib.crc32(prefix), len(prefix) + _POINT_TAIL_SIZE, frame)
     if len(_point_prefixes) < _MAX_CACHED_KEYS:
         _point_prefixes[key] = entry
     return entry
@@ -254,18 +258,18 @@ def encode_metric_frame(
     timestamp: int,
     step: int,
     # Bound once: this runs for every logged point.
-    _prefixes: dict[str, tuple[bytes, int, int]] = _point_prefixes,
+    _prefixes: dict[str, tuple[bytes, int, int, struct.Struct]] = _point_prefixes,
     _tail: Callable[..., bytes] = _POINT_TAIL.pack,
-    _head: Callable[..., bytes] = _FRAME_HEAD.pack,
     _crc32: Callable[[bytes, int], int] = zlib.crc32,
 ) -> bytes:
     """Return ``encode_frame([MetricRecord(key, value, timestamp, step)])``, built faster.
 
     The bytes differ (ints are always 8 bytes wide) but decode to the same record.
+    ``SpoolFile.append_point`` writes the same bytes in place.
     """
-    prefix, prefix_crc, length = _prefixes.get(key) or _point_prefix(key)
+    prefix, prefix_crc, length, frame = _prefixes.get(key) or _point_prefix(key)
     tail = _tail(_FLOAT64, value, _INT64, timestamp, _INT64, step)
-    return _head(length, _crc32(tail, prefix_crc)) + prefix + tail
+    return frame.pack(length, _crc32(tail, prefix_crc), prefix, tail)
 
 
 def _intact_payloads(data: bytes) -> tuple[list[int], list[memoryview], int]:
@@ -507,14 +511,11 @@ class SpoolFile:
             raise
         return cls(path, fd, header, data_start, size, writable=False)
 
-    def append(
-        self, frame: bytes, records: Sequence[Record] = (), point: MetricPoint | None = None
-    ) -> None:
+    def append(self, frame: bytes, records: Sequence[Record] = ()) -> None:
         """Append one encoded frame with one memory copy; after it returns the frame survives us.
 
-        ``records`` are what the frame holds, or ``point`` its single metric point: they are
-        handed over in memory when the spool was created with ``handoff``. The caller holds
-        ``self.lock``.
+        ``records`` are what the frame holds: they are handed over in memory when the spool
+        was created with ``handoff``. The caller holds ``self.lock``.
 
         Raises:
             OSError: the file cannot grow (disk full...), or the ``fsync`` failed; nothing of
@@ -533,11 +534,46 @@ class SpoolFile:
         if entries is not None:
             if len(entries) >= _MAX_HANDOFF_ENTRIES:
                 self._handoff = None
-            elif point is not None:
-                entries.append(point)
             else:
                 entries.append(Frame(size, end, records))
                 self._handoff_frames += 1
+
+    def append_point(
+        self,
+        key: str,
+        value: float,
+        timestamp: int,
+        step: int,
+        # Bound once: this runs for every point a training loop logs.
+        _prefixes: dict[str, tuple[bytes, int, int, struct.Struct]] = _point_prefixes,
+        _tail: Callable[..., bytes] = _POINT_TAIL.pack,
+        _crc32: Callable[[bytes, int], int] = zlib.crc32,
+    ) -> None:
+        """Append the frame of one valid metric point, as ``append`` does.
+
+        The frame is ``encode_metric_frame``'s, written straight into the mapping; the point
+        itself is what is handed over in memory. The caller holds ``self.lock``.
+
+        Raises:
+            OSError: as ``append``.
+        """
+        prefix, prefix_crc, length, frame = _prefixes.get(key) or _point_prefix(key)
+        tail = _tail(_FLOAT64, value, _INT64, timestamp, _INT64, step)
+        size = self.size
+        end = size + frame.size
+        mapping = self._map
+        if mapping is None or end > len(mapping):
+            mapping = self._grow(end)
+        frame.pack_into(mapping, size, length, _crc32(tail, prefix_crc), prefix, tail)
+        if self.fsync:
+            mapping.flush()
+        self.size = end
+        entries = self._handoff
+        if entries is not None:
+            if len(entries) >= _MAX_HANDOFF_ENTRIES:
+                self._handoff = None
+            else:
+                entries.append((key, value, timestamp, step))
 
     def take_handoff(self) -> Handoff | None:
         """Return the records appended since the last take, and forget them.

@@ -19,7 +19,6 @@ from trackstone.client.spool import (
     SpoolFile,
     TagRecord,
     encode_frame,
-    encode_metric_frame,
     find_orphans,
 )
 from trackstone.entities import Metric, RunStatus
@@ -439,7 +438,7 @@ def _append(spool: SpoolFile, records: Sequence[Record]) -> None:
     with spool.lock:
         if len(records) == 1 and isinstance(records[0], MetricRecord):
             fields = (records[0].key, records[0].value, records[0].timestamp, records[0].step)
-            spool.append(encode_metric_frame(*fields), point=fields)
+            spool.append_point(*fields)
         else:
             spool.append(encode_frame(records), list(records))
 

@@ -250,6 +250,19 @@ def test_the_metric_fast_encoding_decodes_to_the_generic_one(
     assert encode_frame(frame.records) == encode_frame([MetricRecord(*fields)])
 
 
+def test_append_point_writes_the_fast_encoding_in_place(tmp_path: Path) -> None:
+    spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
+    points = [("loss", 0.25, 1_700_000_000_000, 3), ("a/b c:d", -math.inf, -5, -(2**63))]
+    start = spool.size
+    with spool.lock:
+        for point in points:
+            spool.append_point(*point)
+    expected = b"".join(encode_metric_frame(*point) for point in points)
+    assert spool.size == start + len(expected)
+    assert os.pread(spool.fd, len(expected) + 8, start) == expected + bytes(8)
+    spool.close()
+
+
 def test_zeros_past_the_frames_end_the_reading() -> None:
     good = encode_frame([ParamRecord("p", "1")])
     frames, consumed = decode_frames(good + bytes(64), 0)
@@ -331,7 +344,7 @@ def test_a_handoff_holds_what_was_appended_since_the_last_take(tmp_path: Path) -
     point_frame = encode_metric_frame("loss", 0.5, 10, 1)
     params = [ParamRecord("p", "1")]
     with spool.lock:
-        spool.append(point_frame, point=("loss", 0.5, 10, 1))
+        spool.append_point("loss", 0.5, 10, 1)
         spool.append(encode_frame(params), params)
     handoff = spool.take_handoff()
     assert handoff is not None
@@ -353,7 +366,7 @@ def test_a_handoff_holds_what_was_appended_since_the_last_take(tmp_path: Path) -
 def test_a_dropped_handoff_resumes_empty_from_the_end_of_the_file(tmp_path: Path) -> None:
     spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0, handoff=True)
     with spool.lock:
-        spool.append(encode_metric_frame("m", 1.0, 1, 1), point=("m", 1.0, 1, 1))
+        spool.append_point("m", 1.0, 1, 1)
     spool.drop_handoff()
     resumed = spool.take_handoff()
     assert resumed is not None
@@ -361,7 +374,7 @@ def test_a_dropped_handoff_resumes_empty_from_the_end_of_the_file(tmp_path: Path
     assert (resumed.start, resumed.end, resumed.entries) == (spool.size, spool.size, [])
     assert spool.acked < resumed.start
     with spool.lock:
-        spool.append(encode_metric_frame("m", 2.0, 2, 2), point=("m", 2.0, 2, 2))
+        spool.append_point("m", 2.0, 2, 2)
     handoff = spool.take_handoff()
     assert handoff is not None
     assert handoff.entries == [("m", 2.0, 2, 2)]
@@ -372,7 +385,7 @@ def test_a_dropped_handoff_resumes_empty_from_the_end_of_the_file(tmp_path: Path
 def test_spools_without_handoff_never_hand_over(tmp_path: Path) -> None:
     spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
     with spool.lock:
-        spool.append(encode_metric_frame("m", 1.0, 1, 1), point=("m", 1.0, 1, 1))
+        spool.append_point("m", 1.0, 1, 1)
     assert spool.take_handoff() is None
     spool.close()
     (orphan,) = find_orphans(tmp_path)
