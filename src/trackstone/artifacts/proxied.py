@@ -5,7 +5,16 @@ a path under the server's destination (``path_prefix``); every artifact path is 
 ``safe_relative_path`` before a request is sent, and every name the server lists is checked
 again before it becomes a local file name, so neither side can make the other write outside
 its folder. Files stream both ways in 1 MiB blocks (an upload carries its
-``Content-Length``); ``log_artifacts`` and folder downloads move several files at a time.
+``Content-Length``).
+
+Folders: ``log_artifacts`` of several files sends them as one tar stream built as it is sent
+(``PUT /api/2.0/trackstone-artifacts/tar/<folder>``, chunked, bounded memory), which the
+server writes all or nothing; a folder download reads ``GET .../tar/<folder>`` and extracts
+it member by member, checking every name again (``tar_stream.tar_members``: regular files and
+folders with safe names only) and confining every file to the local folder, symlinks there
+included. A server without that route (``mlflow server``, an older Trackstone: 404, 405 or
+501, or a dropped connection on the first try) gets one request per file instead, several at
+a time; a repository remembers that the route is missing and does not ask again.
 
 Requests go through ``urllib3`` (``trackstone.transport``: one pool per repository, proxies
 from the environment, verified TLS). Errors: the server's error bodies become the matching
@@ -17,6 +26,7 @@ could not be opened (a body cannot always be sent twice).
 from __future__ import annotations
 
 import base64
+import errno
 import io
 import logging
 import os
@@ -183,15 +193,45 @@ def _open_local(path: Path) -> tuple[BinaryIO, int]:
     return stream, os.fstat(stream.fileno()).st_size
 
 
+def _local_folder(local: Path, relative: str, made: dict[str, str]) -> str:
+    """Create the folder ``relative`` below ``local`` (once); return its real path.
+
+    A symlink on the way must stay inside ``local`` (``confined_path``).
+    """
+    real = made.get(relative)
+    if real is None:
+        real = confined_path(local, relative)
+        os.makedirs(real, exist_ok=True)
+        real = made[relative] = confined_path(local, relative)  # a link may have appeared
+    return real
+
+
+def _open_for_writing(local: Path, relative: str, folder: str, name: str) -> int:
+    """Open the file ``name`` of the real folder ``folder`` for writing, truncated.
+
+    A symlink at that name is followed only if it stays inside ``local``.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY
+    try:
+        return os.open(os.path.join(folder, name), flags | _NOFOLLOW, 0o666)
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            raise
+    return os.open(confined_path(local, relative), flags, 0o666)
+
+
 def _extract(members: Iterator[tuple[str, bool, Any]], local: Path) -> None:
     """Write checked tar members below the local folder ``local``, refusing symlink escapes."""
+    made: dict[str, str] = {}
     for relative, is_dir, data in members:
-        target = confined_path(local, relative)  # a planted symlink cannot lead out
-        if is_dir:
-            os.makedirs(target, exist_ok=True)
-            continue
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW | _BINARY, 0o666)
+        parent, _, name = relative.rpartition("/")
+        try:
+            folder = _local_folder(local, relative if is_dir else parent, made)
+            if is_dir:
+                continue
+            fd = _open_for_writing(local, relative, folder, name)
+        except InvalidParameter as error:
+            raise InvalidParameter(f"tar member {relative!r}: {error.message}") from None
         try:
             while chunk := data.read(CHUNK_BYTES):
                 view = memoryview(chunk)
@@ -293,7 +333,8 @@ class ProxiedArtifactRepository:
 
         With ``stream`` the body is left unread: the caller reads it and calls ``_release``.
         With ``tar_route``, an answer saying that the route does not exist raises
-        ``_NoTarRoute`` (and is remembered).
+        ``_NoTarRoute`` (and is remembered); so does a dropped connection while it is not
+        yet known whether the server has the route (not remembered).
         """
         try:
             response = self._connection.urlopen(
@@ -305,6 +346,10 @@ class ProxiedArtifactRepository:
                 preload_content=not stream,
             )
         except urllib3.exceptions.HTTPError as error:
+            if tar_route and self._tar_route is None:
+                # A server that does not know the route (or a chunked body) may just close
+                # the connection: move files one by one, which fails too if it is down.
+                raise _NoTarRoute() from None
             raise ServiceUnavailable(
                 f"artifact server {self._base_url} unreachable: {failure_reason(error)}"
             ) from None
@@ -503,13 +548,11 @@ class ProxiedArtifactRepository:
         try:
             response = self._send("GET", self._tar_path(relative), stream=True, tar_route=True)
         except NotFound:
-            if relative:
-                raise
-            response = None  # an empty root: nothing stored yet
+            # The folder exists (a file GET said so) or is the root: either the root is empty
+            # or the server answers unknown routes so. The listing tells which.
+            raise _NoTarRoute() from None
         self._tar_route = True
         local.mkdir(parents=True, exist_ok=True)
-        if response is None:
-            return
         with io.BufferedReader(_ResponseStream(response), CHUNK_BYTES) as stream:
             _extract(tar_members(stream), local)
 

@@ -72,6 +72,7 @@ _SPOOL_BYTES = 1024 * 1024
 _OPEN_FILES = 256
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _flush_to_disk = getattr(os, "fdatasync", os.fsync)
 
 
@@ -260,15 +261,15 @@ def extract_tar(repo: ArtifactRepository, folder: str, stream: BinaryIO) -> int:
 # -- download --------------------------------------------------------------------------------
 
 
-def _local_entries(repo: LocalArtifactRepository, folder: str) -> list[tuple[str, str]]:
-    """Return ``(name in the archive, artifact path)`` of the regular files below ``folder``."""
+def _local_entries(repo: LocalArtifactRepository, folder: str) -> list[TarEntry]:
+    """Return the tar entries of the regular files below ``folder`` of a local repository."""
     real = confined_path(repo.root, folder)
     if not os.path.isdir(real):
         if os.path.lexists(real):
             raise InvalidParameter(f"artifact path {folder!r}: is a file, not a folder")
         raise NotFound(f"artifact folder {folder!r} does not exist")
     root_real = os.path.realpath(repo.root)
-    found: list[tuple[str, str]] = []
+    found: list[TarEntry] = []
     pending = [("", real)]
     while pending:
         name_prefix, path = pending.pop()
@@ -288,8 +289,15 @@ def _local_entries(repo: LocalArtifactRepository, folder: str) -> list[tuple[str
             if entry.is_dir(follow_symlinks=False):
                 pending.append((name + "/", entry.path))
             elif entry.is_file():
-                found.append((name, f"{folder}/{name}" if folder else name))
-    return sorted(found)
+                # A plain file found by the walk (no symlink on the way) is opened by its real
+                # path; a symlink inside the root goes through the repository's checks.
+                opener = (
+                    partial(_open_file, repo, f"{folder}/{name}" if folder else name)
+                    if entry.is_symlink()
+                    else partial(_open_walked, entry.path)
+                )
+                found.append((name, opener))
+    return sorted(found, key=lambda entry: entry[0])
 
 
 def _listed_entries(repo: ArtifactRepository, folder: str) -> list[tuple[str, str]]:
@@ -314,10 +322,26 @@ def folder_entries(repo: ArtifactRepository, folder: str) -> list[TarEntry]:
         InvalidParameter: it is a file.
     """
     if isinstance(repo, LocalArtifactRepository):
-        files = _local_entries(repo, folder)
-    else:
-        files = _listed_entries(repo, folder)
+        return _local_entries(repo, folder)
+    files = _listed_entries(repo, folder)
     return [(name, partial(_open_file, repo, path)) for name, path in files]
+
+
+def _open_walked(real: str) -> tuple[BinaryIO, int] | None:
+    """Open a regular file found by a walk of the root; None if it is gone or is no longer
+    a regular file (``O_NOFOLLOW``: a symlink planted since is not followed)."""
+    try:
+        fd = os.open(real, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY)
+    except OSError:
+        logger.info("tar: a file went away (or became a link) before it was sent")
+        return None
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(fd)
+        return None
+    if _NONBLOCK:
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb"), status.st_size
 
 
 def _open_file(repo: ArtifactRepository, path: str) -> tuple[BinaryIO, int] | None:

@@ -9,10 +9,14 @@ time, the two threads meet once per block rather than once per message, the byte
 copied on the way, and memory stays bounded whatever the size: when the queue is full the
 loop stops receiving, so the server stops reading the socket and the client is slowed down.
 
+``consume_body`` is the same pipe for any reader of a body (the folder tar upload of
+``trackstone.server.artifact_batches`` parses it as a tar stream).
+
 Downloads (``FileResponse``): a file streams out in ``DOWNLOAD_BLOCK_BYTES`` blocks, one
 worker-thread read each (reading the next block while the previous one is sent cost more CPU
 than it saved: the two threads contend for the GIL). A streamed download stops when the client
-disconnects.
+disconnects. ``BlocksResponse`` streams the blocks of an iterator the same way (a folder
+tar, one worker-thread step per block).
 """
 
 from __future__ import annotations
