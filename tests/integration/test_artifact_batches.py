@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from support.app_server import AppServer
 from support.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Bucket
 from support.server_process import ServerProcess, start_server
+from support.tar_archives import archive, member
 from trackstone.artifacts.proxied import ProxiedArtifactRepository
 from trackstone.config import ServerSettings
 from trackstone.errors import InvalidParameter, ServiceUnavailable
@@ -50,24 +51,6 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 def _everything(root: Path) -> list[str]:
     return sorted(path.relative_to(root).as_posix() for path in root.rglob("*"))
-
-
-def _member(name: str, kind: bytes = tarfile.REGTYPE, **fields: Any) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    for key, value in fields.items():
-        setattr(info, key, value)
-    return info
-
-
-def _archive(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for info, data in members:
-            if data is not None:
-                info.size = len(data)
-            archive.addfile(info, io.BytesIO(data) if data is not None else None)
-    return buffer.getvalue()
 
 
 def _write_tree(root: Path, files: dict[str, bytes]) -> None:
@@ -128,23 +111,23 @@ def test_tar_get_errors(server: ServerProcess, path: str, status: int, code: str
     assert (answer.status_code, answer.json()["error_code"]) == (status, code)
 
 
-GOOD = (_member("good.txt"), b"good")
+GOOD = (member("good.txt"), b"good")
 
 
 @pytest.mark.parametrize(
     ("members", "named"),
     [
-        ([GOOD, (_member("link", tarfile.SYMTYPE, linkname="/etc/passwd"), None)], "link"),
-        ([GOOD, (_member("hard", tarfile.LNKTYPE, linkname="good.txt"), None)], "hard"),
-        ([GOOD, (_member("dev", tarfile.CHRTYPE, devmajor=1, devminor=3), None)], "dev"),
-        ([GOOD, (_member("fifo", tarfile.FIFOTYPE), None)], "fifo"),
-        ([GOOD, (_member("/abs.txt"), b"x")], "/abs.txt"),
-        ([GOOD, (_member("../up.txt"), b"x")], "../up.txt"),
-        ([GOOD, (_member("a\\b.txt"), b"x")], "a\\\\b.txt"),
-        ([GOOD, (_member("nul", pax_headers={"path": "nul\x00.txt"}), b"x")], "nul\\x00.txt"),
-        ([GOOD, (_member("escape/x.txt"), b"x")], "escape/x.txt"),
-        ([GOOD, (_member("good.txt"), b"again")], "good.txt"),
-        ([GOOD, (_member("existing-folder"), b"x")], "existing-folder"),
+        ([GOOD, (member("link", tarfile.SYMTYPE, linkname="/etc/passwd"), None)], "link"),
+        ([GOOD, (member("hard", tarfile.LNKTYPE, linkname="good.txt"), None)], "hard"),
+        ([GOOD, (member("dev", tarfile.CHRTYPE, devmajor=1, devminor=3), None)], "dev"),
+        ([GOOD, (member("fifo", tarfile.FIFOTYPE), None)], "fifo"),
+        ([GOOD, (member("/abs.txt"), b"x")], "/abs.txt"),
+        ([GOOD, (member("../up.txt"), b"x")], "../up.txt"),
+        ([GOOD, (member("a\\b.txt"), b"x")], "a\\\\b.txt"),
+        ([GOOD, (member("nul", pax_headers={"path": "nul\x00.txt"}), b"x")], "nul\\x00.txt"),
+        ([GOOD, (member("escape/x.txt"), b"x")], "escape/x.txt"),
+        ([GOOD, (member("good.txt"), b"again")], "good.txt"),
+        ([GOOD, (member("existing-folder"), b"x")], "existing-folder"),
     ],
 )
 def test_hostile_members_are_refused_and_nothing_is_written(
@@ -156,7 +139,7 @@ def test_hostile_members_are_refused_and_nothing_is_written(
     (folder / "escape").unlink(missing_ok=True)
     (folder / "escape").symlink_to(tmp_path, target_is_directory=True)
     before = _everything(destination)
-    answer = requests.put(f"{server.url}{TAR}/hostile", data=_archive(*members), timeout=30)
+    answer = requests.put(f"{server.url}{TAR}/hostile", data=archive(*members), timeout=30)
     assert answer.status_code == 400, answer.text
     body = answer.json()
     assert body["error_code"] == "INVALID_PARAMETER_VALUE"
@@ -171,8 +154,8 @@ def test_hostile_members_are_refused_and_nothing_is_written(
     [
         b"",
         b"not a tar archive at all" * 100,
-        _archive(GOOD, (_member("big.bin"), b"x" * 5000))[:4000],
-        _archive(GOOD)[:700],
+        archive(GOOD, (member("big.bin"), b"x" * 5000))[:4000],
+        archive(GOOD)[:700],
     ],
 )
 def test_malformed_archives_are_refused_and_nothing_is_written(
@@ -191,7 +174,7 @@ def test_malformed_archives_are_refused_and_nothing_is_written(
 def test_the_body_limit_applies(tmp_path: Path) -> None:
     limited = start_server(tmp_path / "limited", env={"TRACKSTONE_MAX_ARTIFACT_BYTES": "3000"})
     try:
-        body = _archive((_member("a.bin"), b"a" * 1500), (_member("b.bin"), b"b" * 1500))
+        body = archive((member("a.bin"), b"a" * 1500), (member("b.bin"), b"b" * 1500))
         answer = requests.put(f"{limited.url}{TAR}/over", data=body, timeout=30)
         assert answer.status_code == 413, answer.text
         chunked = requests.put(f"{limited.url}{TAR}/over", data=iter([body]), timeout=30)
@@ -209,7 +192,7 @@ def test_no_serve_artifacts_answers_503(tmp_path: Path) -> None:
     off = start_server(tmp_path / "off", "--no-serve-artifacts")
     try:
         for method in ("GET", "PUT"):
-            answer = requests.request(method, f"{off.url}{TAR}/x", data=_archive(GOOD), timeout=30)
+            answer = requests.request(method, f"{off.url}{TAR}/x", data=archive(GOOD), timeout=30)
             assert answer.status_code == 503, answer.text
         _write_tree(tmp_path / "up", {"a.txt": b"a", "b.txt": b"b"})
         with pytest.raises(ServiceUnavailable, match="no-serve-artifacts"):
@@ -243,24 +226,27 @@ def app_server() -> Iterator[AppServer]:
 
 
 @pytest.mark.parametrize(
-    ("member", "named"),
+    ("hostile", "named"),
     [
-        ((_member("../outside.txt"), b"x"), "../outside.txt"),
-        ((_member("/tmp/abs.txt"), b"x"), "/tmp/abs.txt"),
-        ((_member("link", tarfile.SYMTYPE, linkname="/etc"), None), "link"),
-        ((_member("hard", tarfile.LNKTYPE, linkname="/etc/passwd"), None), "hard"),
-        ((_member("escape/x.txt"), b"x"), "escape/x.txt"),
+        ((member("../outside.txt"), b"x"), "../outside.txt"),
+        ((member("/tmp/abs.txt"), b"x"), "/tmp/abs.txt"),
+        ((member("link", tarfile.SYMTYPE, linkname="/etc"), None), "link"),
+        ((member("hard", tarfile.LNKTYPE, linkname="/etc/passwd"), None), "hard"),
+        ((member("escape/x.txt"), b"x"), "escape/x.txt"),
     ],
 )
 def test_the_client_refuses_hostile_archives(
-    app_server: AppServer, tmp_path: Path, member: tuple[tarfile.TarInfo, bytes | None], named: str
+    app_server: AppServer,
+    tmp_path: Path,
+    hostile: tuple[tarfile.TarInfo, bytes | None],
+    named: str,
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     local = tmp_path / "down"
     local.mkdir()
     (local / "escape").symlink_to(outside, target_is_directory=True)
-    with app_server.mounted(_HostileTarServer(_archive(GOOD, member))) as url:
+    with app_server.mounted(_HostileTarServer(archive(GOOD, hostile))) as url:
         repo = ProxiedArtifactRepository(url, "run")
         with pytest.raises(InvalidParameter, match=r"outside|tar member") as raised:
             repo.download_artifacts("", local)
@@ -326,7 +312,7 @@ def test_an_s3_destination_takes_and_gives_tars(tmp_path: Path, s3_bucket: S3Buc
         repo = ProxiedArtifactRepository(process.url, "exp/run")
         repo.log_artifacts(tmp_path / "up", "model")
         assert s3_bucket.keys() == ["dest/exp/run/model/a.txt", "dest/exp/run/model/b/c.bin"]
-        bad = _archive(GOOD, (_member("../x"), b"x"))
+        bad = archive(GOOD, (member("../x"), b"x"))
         answer = requests.put(f"{process.url}{TAR}/exp/bad", data=bad, timeout=30)
         assert answer.status_code == 400, answer.text
         assert len(s3_bucket.keys()) == 2

@@ -391,7 +391,10 @@ async def _download(scope: Scope, receive: Receive, folder: str) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
     }
-    return BlocksResponse(tar_blocks(entries, DOWNLOAD_BLOCK_BYTES), TAR_MEDIA_TYPE, headers)
+    blocks = tar_blocks(entries, DOWNLOAD_BLOCK_BYTES)
+    return BlocksResponse(
+        partial(next, blocks, b""), blocks.close, TAR_MEDIA_TYPE, headers, close_in_thread=True
+    )
 
 
 async def folder_tar(scope: Scope, receive: Receive, send: Send) -> None:

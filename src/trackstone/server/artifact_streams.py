@@ -15,8 +15,8 @@ loop stops receiving, so the server stops reading the socket and the client is s
 Downloads (``FileResponse``): a file streams out in ``DOWNLOAD_BLOCK_BYTES`` blocks, one
 worker-thread read each (reading the next block while the previous one is sent cost more CPU
 than it saved: the two threads contend for the GIL). A streamed download stops when the client
-disconnects. ``BlocksResponse`` streams the blocks of an iterator the same way (a folder
-tar, one worker-thread step per block).
+disconnects. ``BlocksResponse`` streams any blocks the same way (a folder tar, one
+worker-thread step of its generator per block).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import functools
 import io
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, TypeVar, cast
 
 import anyio.to_thread
@@ -255,7 +255,60 @@ def _writer_done(pipe: BodyPipe) -> Callable[[asyncio.Future[Any]], None]:
     return done
 
 
-class FileResponse(Response):
+class BlocksResponse(Response):
+    """A 200 answer streaming blocks, each produced by a worker thread, until an empty one;
+    it stops early if the client disconnects, and calls ``close`` after, whatever happened.
+
+    Args:
+        next_block: returns the next block of the body, ``b""`` at its end.
+        close: releases what the blocks come from.
+        media_type: the ``Content-Type``.
+        headers: more headers (without ``Content-Length`` the body is chunked).
+        close_in_thread: call ``close`` in a worker thread (it may wait on a disk), shielded
+            from cancellation; else on the event loop, at once.
+    """
+
+    def __init__(
+        self,
+        next_block: Callable[[], bytes],
+        close: Callable[[], object],
+        media_type: str,
+        headers: Mapping[str, str],
+        *,
+        close_in_thread: bool = False,
+    ) -> None:
+        self._next_block = next_block
+        self._close = close
+        self._close_in_thread = close_in_thread
+        self.status_code = 200
+        self.media_type = media_type
+        self.background = None
+        self.init_headers(dict(headers))  # no body attribute: no length of its own
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            if scope.get("method") != "HEAD":
+                await self._send_blocks(receive, send)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            if self._close_in_thread:
+                await asyncio.shield(_in_thread(self._close))
+            else:
+                self._close()  # quick; not awaited, so it happens even when cancelled
+
+    async def _send_blocks(self, receive: Receive, send: Send) -> None:
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            while block := await _in_thread(self._next_block):
+                if gone.done():
+                    return  # nobody to send the rest to
+                await send({"type": "http.response.body", "body": block, "more_body": True})
+        finally:
+            gone.cancel()
+
+
+class FileResponse(BlocksResponse):
     """A 200 answer streaming an open file in ``DOWNLOAD_BLOCK_BYTES`` blocks, each read by a
     worker thread (the stream is closed after); it stops early if the client disconnects.
 
@@ -269,76 +322,11 @@ class FileResponse(Response):
     def __init__(
         self, stream: BinaryIO, size: int | None, media_type: str, headers: Mapping[str, str]
     ) -> None:
-        self._stream = stream
-        self.status_code = 200
-        self.media_type = media_type
-        self.background = None
         extra = dict(headers)
         if size is not None:
             extra["Content-Length"] = str(size)
-        self.init_headers(extra)  # no body attribute: no length of its own (chunked if unknown)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            if scope.get("method") != "HEAD":
-                await self._send_blocks(receive, send)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            self._stream.close()  # quick; not awaited, so it happens even when cancelled
-
-    async def _send_blocks(self, receive: Receive, send: Send) -> None:
-        gone = asyncio.ensure_future(_disconnected(receive))
-        try:
-            while block := await _in_thread(self._stream.read, DOWNLOAD_BLOCK_BYTES):
-                if gone.done():
-                    return  # nobody to send the rest to
-                await send({"type": "http.response.body", "body": block, "more_body": True})
-        finally:
-            gone.cancel()
-
-
-class BlocksResponse(Response):
-    """A 200 answer streaming the blocks of an iterator, each produced by a worker thread.
-
-    The iterator is closed after (in a worker thread: closing may close files); it stops
-    early if the client disconnects. The length is unknown, so the body is chunked.
-
-    Args:
-        blocks: the body's blocks, produced on demand (one worker-thread call each).
-        media_type: the ``Content-Type``.
-        headers: more headers.
-    """
-
-    def __init__(
-        self, blocks: Iterator[bytes], media_type: str, headers: Mapping[str, str]
-    ) -> None:
-        self._blocks = blocks
-        self.status_code = 200
-        self.media_type = media_type
-        self.background = None
-        self.init_headers(dict(headers))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            if scope.get("method") != "HEAD":
-                await self._send_blocks(receive, send)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            close = getattr(self._blocks, "close", None)
-            if close is not None:
-                await asyncio.shield(_in_thread(close))
-
-    async def _send_blocks(self, receive: Receive, send: Send) -> None:
-        gone = asyncio.ensure_future(_disconnected(receive))
-        try:
-            while block := await _in_thread(next, self._blocks, b""):
-                if gone.done():
-                    return  # nobody to send the rest to
-                await send({"type": "http.response.body", "body": block, "more_body": True})
-        finally:
-            gone.cancel()
+        read = functools.partial(stream.read, DOWNLOAD_BLOCK_BYTES)
+        super().__init__(read, stream.close, media_type, extra)
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -8,30 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
+from support.tar_archives import archive, member
 from trackstone.artifacts.tar_stream import check_member, tar_blocks, tar_members
 from trackstone.errors import InvalidParameter
 
 
 def _opener(data: bytes) -> Callable[[], tuple[io.BytesIO, int]]:
     return lambda: (io.BytesIO(data), len(data))
-
-
-def _member(name: str, kind: bytes = tarfile.REGTYPE, **fields: object) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    for key, value in fields.items():
-        setattr(info, key, value)
-    return info
-
-
-def _archive(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for info, data in members:
-            if data is not None:
-                info.size = len(data)
-            archive.addfile(info, io.BytesIO(data) if data is not None else None)
-    return buffer.getvalue()
 
 
 def _read_all(body: bytes) -> list[tuple[str, bool, bytes | None]]:
@@ -73,58 +56,58 @@ def test_a_file_that_shrinks_while_sent_fails() -> None:
 
 
 @pytest.mark.parametrize(
-    ("member", "message"),
+    ("info", "message"),
     [
-        (_member("link", tarfile.SYMTYPE, linkname="/etc/passwd"), "not a symlink"),
-        (_member("hard", tarfile.LNKTYPE, linkname="a.txt"), "not a hard link"),
-        (_member("dev", tarfile.CHRTYPE), "not a character device"),
-        (_member("blk", tarfile.BLKTYPE), "not a block device"),
-        (_member("fifo", tarfile.FIFOTYPE), "not a FIFO"),
-        (_member("cont", tarfile.CONTTYPE), "not a contiguous file"),
-        (_member("sparse", tarfile.GNUTYPE_SPARSE), "not a sparse file"),
-        (_member("/etc/passwd"), "must be relative"),
-        (_member("../escape"), r"'\.\.'"),
-        (_member("a/../../b"), r"'\.\.'"),
-        (_member("back\\slash"), "backslashes"),
-        (_member("nul\x00byte"), "control characters"),
-        (_member("C:/windows"), "drive letter"),
-        (_member("%2e%2e/x"), "decodes to"),
-        (_member("a/.trackstone-tmp-1234"), "reserved"),
-        (_member("."), "a file needs a name"),
+        (member("link", tarfile.SYMTYPE, linkname="/etc/passwd"), "not a symlink"),
+        (member("hard", tarfile.LNKTYPE, linkname="a.txt"), "not a hard link"),
+        (member("dev", tarfile.CHRTYPE), "not a character device"),
+        (member("blk", tarfile.BLKTYPE), "not a block device"),
+        (member("fifo", tarfile.FIFOTYPE), "not a FIFO"),
+        (member("cont", tarfile.CONTTYPE), "not a contiguous file"),
+        (member("sparse", tarfile.GNUTYPE_SPARSE), "not a sparse file"),
+        (member("/etc/passwd"), "must be relative"),
+        (member("../escape"), r"'\.\.'"),
+        (member("a/../../b"), r"'\.\.'"),
+        (member("back\\slash"), "backslashes"),
+        (member("nul\x00byte"), "control characters"),
+        (member("C:/windows"), "drive letter"),
+        (member("%2e%2e/x"), "decodes to"),
+        (member("a/.trackstone-tmp-1234"), "reserved"),
+        (member("."), "a file needs a name"),
     ],
 )
-def test_refused_members_name_themselves(member: tarfile.TarInfo, message: str) -> None:
+def test_refused_members_name_themselves(info: tarfile.TarInfo, message: str) -> None:
     with pytest.raises(InvalidParameter, match=message) as raised:
-        check_member(member)
-    assert repr(member.name) in raised.value.message
+        check_member(info)
+    assert repr(info.name) in raised.value.message
 
 
 @pytest.mark.parametrize(
-    ("member", "expected"),
+    ("info", "expected"),
     [
-        (_member("./a//b/"), "a/b"),
-        (_member("dir/", tarfile.DIRTYPE), "dir"),
-        (_member("plain", tarfile.AREGTYPE), "plain"),
+        (member("./a//b/"), "a/b"),
+        (member("dir/", tarfile.DIRTYPE), "dir"),
+        (member("plain", tarfile.AREGTYPE), "plain"),
     ],
 )
-def test_accepted_members_get_their_normal_path(member: tarfile.TarInfo, expected: str) -> None:
-    assert check_member(member) == expected
+def test_accepted_members_get_their_normal_path(info: tarfile.TarInfo, expected: str) -> None:
+    assert check_member(info) == expected
 
 
 @pytest.mark.parametrize(
     ("members", "message"),
     [
-        ([(_member("a"), b"1"), (_member("a"), b"2")], "already in the archive"),
-        ([(_member("a"), b"1"), (_member("a/b"), b"2")], "'a' is a file"),
-        ([(_member("a/b"), b"1"), (_member("a"), b"2")], "already in the archive"),
-        ([(_member("d", tarfile.DIRTYPE), None), (_member("d"), b"2")], "already in the archive"),
+        ([(member("a"), b"1"), (member("a"), b"2")], "already in the archive"),
+        ([(member("a"), b"1"), (member("a/b"), b"2")], "'a' is a file"),
+        ([(member("a/b"), b"1"), (member("a"), b"2")], "already in the archive"),
+        ([(member("d", tarfile.DIRTYPE), None), (member("d"), b"2")], "already in the archive"),
     ],
 )
 def test_conflicting_paths_are_refused(
     members: list[tuple[tarfile.TarInfo, bytes | None]], message: str
 ) -> None:
     with pytest.raises(InvalidParameter, match=message):
-        _read_all(_archive(*members))
+        _read_all(archive(*members))
 
 
 @pytest.mark.parametrize(
@@ -132,7 +115,7 @@ def test_conflicting_paths_are_refused(
     [
         (b"", "at its start"),
         (b"garbage" * 200, "at its start"),
-        (_archive((_member("a.txt"), b"x" * 3000))[:1500], r"member 'a.txt'.*truncated"),
+        (archive((member("a.txt"), b"x" * 3000))[:1500], r"member 'a.txt'.*truncated"),
     ],
 )
 def test_malformed_archives_are_refused(body: bytes, message: str) -> None:
