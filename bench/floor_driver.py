@@ -100,9 +100,14 @@ def _bytes_per_point(path: Path, sizes: Sizes) -> dict[str, Any]:
 
 
 def main() -> None:
-    work_dir, sizes = driver_args()
+    work_dir, sizes, ingest_only = driver_args()
     connection = _connect(work_dir / "floor.db")
     results: dict[str, Any] = {"system": "floor", "version": sqlite3.sqlite_version}
+    if ingest_only:
+        results["ingest"] = _ingest(connection, sizes)
+        connection.close()
+        emit(results)
+        return
     try:
         results["log_metric"] = _log_metric(connection, sizes)
         results["ingest"] = _ingest(connection, sizes)

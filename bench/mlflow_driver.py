@@ -147,7 +147,7 @@ def _history(client: MlflowClient, uri: str, experiment_id: str, sizes: Sizes) -
 
 
 def main() -> None:
-    work_dir, sizes = driver_args()
+    work_dir, sizes, _ = driver_args()
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
     uri = "sqlite:///" + str((work_dir / "mlflow.db").resolve())

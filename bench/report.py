@@ -153,6 +153,13 @@ def print_report(results: Results, console: Console) -> None:
         )
     console.print(table)
     console.print("Ratios: how many times better Trackstone is (>1x: Trackstone wins).")
+    ingest = results.get("trackstone", {}).get("ingest", {})
+    if ingest.get("ratios_vs_floor"):
+        per_round = ", ".join(f"{ratio:.2f}x" for ratio in ingest["ratios_vs_floor"])
+        console.print(
+            f"Sustained ingest: the median of {len(ingest['rounds'])} runs each, the floor and "
+            f"Trackstone taking turns; Trackstone vs the floor run before it: {per_round}."
+        )
     targets = Table(title="Targets", header_style="bold")
     for column in ("Measure", "Target", "Measured", "Met"):
         targets.add_column(column)

@@ -72,12 +72,19 @@ def ensure_mlflow_venv(console: Console) -> Path:
 
 
 def run_driver(
-    console: Console, name: str, python: Path, work_dir: Path, quick: bool
+    console: Console,
+    name: str,
+    python: Path,
+    work_dir: Path,
+    quick: bool,
+    ingest_only: bool = False,
 ) -> dict[str, Any]:
     """Run ``bench/<name>_driver.py`` in ``python`` and return the JSON it printed."""
     command = [str(python), str(BENCH_DIR / f"{name}_driver.py"), str(work_dir)]
     if quick:
         command.append("--quick")
+    if ingest_only:
+        command.append("--ingest-only")
     env = dict(os.environ)
     # The drivers must not touch the user's data, spool or tracking server.
     for variable in ("TRACKSTONE_TRACKING_URI", "MLFLOW_TRACKING_URI", "TRACKSTONE_DATA_DIR"):
@@ -89,16 +96,48 @@ def run_driver(
         }
     )
     work_dir.mkdir(parents=True, exist_ok=True)
+    label = f"{name} (ingest only)" if ingest_only else name
     start = time.perf_counter()
-    with console.status(f"Running the {name} driver..."):
+    with console.status(f"Running the {label} driver..."):
         done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=work_dir)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or not lines:
         tail = "\n".join(done.stderr.splitlines()[-25:])
-        raise DriverFailed(f"the {name} driver failed (exit {done.returncode}):\n{tail}")
-    console.print(f"{name}: done in {time.perf_counter() - start:.1f} s")
+        raise DriverFailed(f"the {label} driver failed (exit {done.returncode}):\n{tail}")
+    console.print(f"{label}: done in {time.perf_counter() - start:.1f} s")
     result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+def ingest_rounds(
+    console: Console, results: dict[str, dict[str, Any]], work: Path, quick: bool
+) -> None:
+    """Measure sustained ingest again, the floor and Trackstone taking turns, and report medians.
+
+    A single run of either moves by up to 1.6x from one minute to the next on a shared
+    machine, and the full drivers run minutes apart; rounds that alternate put both under the
+    same conditions. Each system's ``ingest`` becomes its median round (all rounds and the
+    ratio of each pair are kept in the JSON); the full driver's own run stays as ``single``.
+    """
+    rounds = sizes_for(quick).ingest_rounds
+    runs: dict[str, list[dict[str, Any]]] = {"floor": [], "trackstone": []}
+    for index in range(rounds):
+        for name in runs:
+            work_dir = work / f"ingest-{name}-{index}"
+            done = run_driver(console, name, Path(sys.executable), work_dir, quick, True)
+            runs[name].append(done["ingest"])
+    ratios = [
+        ours["points_per_s"] / floor["points_per_s"]
+        for ours, floor in zip(runs["trackstone"], runs["floor"], strict=True)
+    ]
+    for name, measured in runs.items():
+        median = sorted(measured, key=lambda run: run["points_per_s"])[len(measured) // 2]
+        results[name]["ingest"] = {
+            **median,
+            "single": results[name]["ingest"],
+            "rounds": [run["points_per_s"] for run in measured],
+        }
+    results["trackstone"]["ingest"]["ratios_vs_floor"] = ratios
 
 
 def write_results(results: dict[str, dict[str, Any]], quick: bool, results_dir: Path) -> Path:
@@ -154,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["mlflow"] = run_driver(
                     console, "mlflow", mlflow_python, work / "mlflow", args.quick
                 )
+            ingest_rounds(console, results, work, args.quick)
     except DriverFailed as error:
         console.print(Text.assemble(("bench failed: ", "red"), str(error)))
         return 1

@@ -42,6 +42,7 @@ class Sizes:
     search_runs: int  # runs populated for the search measurements
     history_points: int  # points of the single metric whose history is read
     repeats: int  # each search / history read is repeated; the median is reported
+    ingest_rounds: int  # extra ingest runs of the floor and Trackstone, taking turns
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -59,6 +60,7 @@ FULL = Sizes(
     search_runs=5_000,
     history_points=100_000,
     repeats=3,
+    ingest_rounds=5,
 )
 QUICK = Sizes(
     log_metric_calls=5_000,
@@ -72,6 +74,7 @@ QUICK = Sizes(
     search_runs=300,
     history_points=5_000,
     repeats=2,
+    ingest_rounds=2,
 )
 
 
@@ -179,11 +182,16 @@ def emit(result: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def driver_args() -> tuple[Path, Sizes]:
-    """Parse a driver's command line: ``WORK_DIR [--quick]``."""
+def driver_args() -> tuple[Path, Sizes, bool]:
+    """Parse a driver's command line: ``WORK_DIR [--quick] [--ingest-only]``.
+
+    With ``--ingest-only`` the driver measures sustained ingest alone (``run.py`` has the floor
+    and Trackstone take turns at it).
+    """
     parser = argparse.ArgumentParser()
     parser.add_argument("work_dir", type=Path)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--ingest-only", action="store_true")
     args = parser.parse_args()
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    return args.work_dir, sizes_for(args.quick)
+    return args.work_dir, sizes_for(args.quick), args.ingest_only

@@ -63,8 +63,11 @@ def _newer_than_stored(excluded: Any) -> ColumnElement[bool]:
 # no text) and faster than executemany, which takes the GIL back after every row. Only for
 # points with finite, non-zero values: SQLite keeps no NaN, and no sign on a stored zero.
 # A statement has one of a few sizes (each is prepared once per connection); a short chunk is
-# padded with copies of its last point, which the primary key drops as duplicates.
-POINT_ROWS_PER_STATEMENT = (8000, 2000, 500, 100, 20)  # 4 parameters a row, under 32,766
+# padded with copies of its last point, which the primary key drops as duplicates. No bigger
+# than 2,000 rows: SQLite prepares a statement in time that grows faster than its rows (2,000:
+# 16 ms, 8,000: 210 ms, paid by a process's first big flush), and per row an 8,000-row
+# statement runs no faster (0.66 against 0.71 µs).
+POINT_ROWS_PER_STATEMENT = (2000, 500, 100, 20)  # 4 parameters a row, under 32,766
 
 
 @functools.lru_cache(maxsize=len(POINT_ROWS_PER_STATEMENT))
