@@ -9,6 +9,7 @@ answer a get-run, while ``http.client`` costs about 0.1 ms. Standard library onl
 from __future__ import annotations
 
 import http.client
+import select
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO
 from urllib.parse import urlencode, urlsplit
@@ -18,17 +19,20 @@ BLOCK_BYTES = 1 << 20  # how much of a file body is sent, or of an answer read, 
 
 
 class HttpSession:
-    """One keep-alive connection to ``base_url`` (``http://host:port``), reopened if dropped."""
+    """One keep-alive connection to ``base_url`` (``http://host:port``).
+
+    A connection the server closed while it was idle is replaced before the next request, as
+    urllib3 does; a request that fails on the way is not retried.
+    """
 
     def __init__(self, base_url: str) -> None:
         parts = urlsplit(base_url)
-        self._host = parts.hostname or "127.0.0.1"
-        self._port = parts.port or 80
-        self._connection = self._open()
-
-    def _open(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection(
-            self._host, self._port, timeout=TIMEOUT_S, blocksize=BLOCK_BYTES
+        # Opened at the first request, and again after ``close`` (``http.client`` does that).
+        self._connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1",
+            parts.port or 80,
+            timeout=TIMEOUT_S,
+            blocksize=BLOCK_BYTES,
         )
 
     def start(
@@ -41,12 +45,12 @@ class HttpSession:
     ) -> http.client.HTTPResponse:
         """Send one request and return its answer, whose body the caller must read whole."""
         target = f"{path}?{urlencode(params)}" if params else path
+        self._drop_if_closed()
         try:
             self._connection.request(method, target, body=body, headers=dict(headers or {}))
             return self._connection.getresponse()
         except (ConnectionError, http.client.HTTPException):
             self._connection.close()
-            self._connection = self._open()
             raise
 
     def request(
@@ -60,6 +64,13 @@ class HttpSession:
         """Send one request; return the answer's status and its whole body."""
         response = self.start(method, path, body, params, headers)
         return response.status, response.read()
+
+    def _drop_if_closed(self) -> None:
+        """Close the connection if the server closed its end (an idle keep-alive timed out):
+        readable while idle means end of file. ``http.client`` then opens a new one."""
+        sock = self._connection.sock
+        if sock is not None and select.select([sock], [], [], 0)[0]:
+            self._connection.close()
 
     @staticmethod
     def blocks(response: http.client.HTTPResponse) -> Iterator[bytes]:
