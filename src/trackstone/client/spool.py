@@ -94,7 +94,6 @@ __all__ = [
     "decode_frames",
     "decode_points_run",
     "encode_frame",
-    "encode_metric_frame",
     "ensure_spool_dir",
     "find_orphans",
 ]
@@ -250,26 +249,6 @@ def _point_prefix(key: str) -> tuple[bytes, int, int, struct.Struct]:
     if len(_point_prefixes) < _MAX_CACHED_KEYS:
         _point_prefixes[key] = entry
     return entry
-
-
-def encode_metric_frame(
-    key: str,
-    value: float,
-    timestamp: int,
-    step: int,
-    # Bound once: this runs for every logged point.
-    _prefixes: dict[str, tuple[bytes, int, int, struct.Struct]] = _point_prefixes,
-    _tail: Callable[..., bytes] = _POINT_TAIL.pack,
-    _crc32: Callable[[bytes, int], int] = zlib.crc32,
-) -> bytes:
-    """Return ``encode_frame([MetricRecord(key, value, timestamp, step)])``, built faster.
-
-    The bytes differ (ints are always 8 bytes wide) but decode to the same record.
-    ``SpoolFile.append_point`` writes the same bytes in place.
-    """
-    prefix, prefix_crc, length, frame = _prefixes.get(key) or _point_prefix(key)
-    tail = _tail(_FLOAT64, value, _INT64, timestamp, _INT64, step)
-    return frame.pack(length, _crc32(tail, prefix_crc), prefix, tail)
 
 
 def _intact_payloads(data: bytes) -> tuple[list[int], list[memoryview], int]:
@@ -551,8 +530,10 @@ class SpoolFile:
     ) -> None:
         """Append the frame of one valid metric point, as ``append`` does.
 
-        The frame is ``encode_metric_frame``'s, written straight into the mapping; the point
-        itself is what is handed over in memory. The caller holds ``self.lock``.
+        The frame decodes to ``encode_frame([MetricRecord(key, value, timestamp, step)])``'s
+        record, but is built from a cached per-key prefix and a fixed tail (ints always 8 bytes
+        wide) and packed straight into the mapping; the point itself is what is handed over in
+        memory. The caller holds ``self.lock``.
 
         Raises:
             OSError: as ``append``.

@@ -25,7 +25,6 @@ from trackstone.client.spool import (
     decode_frames,
     decode_points_run,
     encode_frame,
-    encode_metric_frame,
     find_orphans,
 )
 
@@ -240,26 +239,24 @@ def test_a_frame_bigger_than_the_read_chunk_is_still_read(tmp_path: Path) -> Non
         ("a/b c:d", math.inf, 0, 2**31),
     ],
 )
-def test_the_metric_fast_encoding_decodes_to_the_generic_one(
-    fields: tuple[str, float, int, int],
+def test_a_point_frame_decodes_to_the_generic_encoding_of_its_record(
+    tmp_path: Path, fields: tuple[str, float, int, int]
 ) -> None:
-    frames, consumed = decode_frames(encode_metric_frame(*fields), 0)
-    assert consumed == len(encode_metric_frame(*fields))
-    (frame,) = frames
-    # Re-encoded generically, so that a NaN compares equal and -0.0 keeps its sign.
-    assert encode_frame(frame.records) == encode_frame([MetricRecord(*fields)])
-
-
-def test_append_point_writes_the_fast_encoding_in_place(tmp_path: Path) -> None:
     spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0)
-    points = [("loss", 0.25, 1_700_000_000_000, 3), ("a/b c:d", -math.inf, -5, -(2**63))]
     start = spool.size
     with spool.lock:
-        for point in points:
-            spool.append_point(*point)
-    expected = b"".join(encode_metric_frame(*point) for point in points)
-    assert spool.size == start + len(expected)
-    assert os.pread(spool.fd, len(expected) + 8, start) == expected + bytes(8)
+        spool.append_point(*fields)
+        spool.append_point(*fields)
+    data = os.pread(spool.fd, spool.size - start + 8, start)
+    frames, consumed = decode_frames(data, start)
+    assert consumed == spool.size - start
+    assert [frame.end for frame in frames] == [start + consumed // 2, spool.size]
+    # Re-encoded generically, so that a NaN compares equal and -0.0 keeps its sign.
+    for frame in frames:
+        assert encode_frame(frame.records) == encode_frame([MetricRecord(*fields)])
+    run = decode_points_run(data, start)
+    assert run is not None
+    assert (run.start, run.end, len(run.points)) == (start, spool.size, 2)
     spool.close()
 
 
@@ -341,10 +338,10 @@ def test_a_points_run_holds_only_points(
 def test_a_handoff_holds_what_was_appended_since_the_last_take(tmp_path: Path) -> None:
     spool = SpoolFile.create(tmp_path, URI, "run-1", created_ms=0, handoff=True)
     start = spool.size
-    point_frame = encode_metric_frame("loss", 0.5, 10, 1)
     params = [ParamRecord("p", "1")]
     with spool.lock:
         spool.append_point("loss", 0.5, 10, 1)
+        point_end = spool.size
         spool.append(encode_frame(params), params)
     handoff = spool.take_handoff()
     assert handoff is not None
@@ -353,7 +350,7 @@ def test_a_handoff_holds_what_was_appended_since_the_last_take(tmp_path: Path) -
     assert point == ("loss", 0.5, 10, 1)
     assert isinstance(frame, Frame)
     assert (frame.start, frame.end, list(frame.records)) == (
-        start + len(point_frame),
+        point_end,
         spool.size,
         params,
     )
