@@ -43,8 +43,11 @@ class HttpSession:
         params: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> http.client.HTTPResponse:
-        """Send one request and return its answer, whose body the caller must read whole."""
-        target = f"{path}?{urlencode(params)}" if params else path
+        """Send one request and return its answer, whose body the caller must read whole.
+
+        A list in ``params`` is sent as the key repeated, as ``requests`` does.
+        """
+        target = f"{path}?{urlencode(params, doseq=True)}" if params else path
         self._drop_if_closed()
         try:
             self._connection.request(method, target, body=body, headers=dict(headers or {}))
