@@ -35,7 +35,7 @@ class HttpSession:
             blocksize=BLOCK_BYTES,
         )
 
-    def start(
+    def send(
         self,
         method: str,
         path: str,
@@ -55,18 +55,6 @@ class HttpSession:
         except (ConnectionError, http.client.HTTPException):
             self._connection.close()
             raise
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | BinaryIO | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> tuple[int, bytes]:
-        """Send one request; return the answer's status and its whole body."""
-        response = self.start(method, path, body, params, headers)
-        return response.status, response.read()
 
     def _drop_if_closed(self) -> None:
         """Close the connection if the server closed its end (an idle keep-alive timed out):

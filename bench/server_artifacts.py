@@ -36,7 +36,7 @@ def _call(
     """Send one request of ``size`` body bytes; its answer must be 200 (the caller reads it)."""
     headers = {"Content-Length": str(size)} if body is not None else None
     try:
-        response = session.start(method, path, body, headers=headers)
+        response = session.send(method, path, body, headers=headers)
     except (OSError, http.client.HTTPException) as error:
         raise ArtifactFailed(f"{what}: {error!r}") from error
     if response.status != 200:

@@ -164,9 +164,10 @@ class Client:
 
     def send(self, method: str, path: str, body: bytes | None = None, **params: Any) -> bytes:
         try:
-            status, answer = self.session.request(
+            response = self.session.send(
                 method, API + path, body, params, {"Content-Type": "application/json"}
             )
+            status, answer = response.status, response.read()
         except (OSError, http.client.HTTPException) as error:
             raise RequestFailed(f"{method} {path}: {error!r}") from error
         if status != 200:
