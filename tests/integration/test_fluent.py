@@ -81,6 +81,21 @@ def test_values_that_need_converting_are_logged_in_order_with_plain_ones(
     assert history[6].timestamp == 123
 
 
+def test_a_client_built_without_a_uri_follows_set_tracking_uri(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    # As MlflowClient() follows mlflow.set_tracking_uri: scripts build one after setting it.
+    with trackstone.start_run() as run:
+        trackstone.log_param("lr", "0.1")
+    client = trackstone.MlflowClient()
+    assert client.tracking_uri == trackstone.get_tracking_uri()
+    assert client.get_run(run.info.run_id).data.params == {"lr": "0.1"}
+    other = tmp_path / "other"
+    assert trackstone.MlflowClient(other).tracking_uri != client.tracking_uri
+    trackstone.set_tracking_uri(other)
+    assert trackstone.MlflowClient().tracking_uri == trackstone.MlflowClient(other).tracking_uri
+
+
 def test_nested_runs_carry_the_parent_tag(data_dir: Path) -> None:
     with trackstone.start_run() as parent:
         with trackstone.start_run(nested=True) as child:

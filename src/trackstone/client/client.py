@@ -22,6 +22,7 @@ from trackstone.client.artifact_logging import ArtifactMethods
 from trackstone.client.monitoring_methods import MonitoringMethods
 from trackstone.client.registry_methods import RegistryMethods
 from trackstone.client.shutdown import after_fork_in_child, close_at_exit
+from trackstone.client.tracking_uri import process_tracking_uri
 from trackstone.clock import Clock, SystemClock
 from trackstone.config import Settings
 from trackstone.entities import (
@@ -95,7 +96,8 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
 
     Args:
         tracking_uri: ``sqlite:///...``, ``postgresql://...``, ``http(s)://...`` or a data
-            folder; overrides ``settings.tracking_uri``.
+            folder; overrides ``settings.tracking_uri``. When neither is given, the URI of
+            the last ``set_tracking_uri`` call, if any (as ``MlflowClient()`` does).
         settings: everything else (``Settings.from_env()`` when None).
         clock: the source of timestamps the client stamps (start/end times, metric points).
 
@@ -113,6 +115,8 @@ class TrackstoneClient(ArtifactMethods, RegistryMethods, MonitoringMethods):
         clock: Clock | None = None,
     ) -> None:
         chosen = settings if settings is not None else Settings.from_env()
+        if tracking_uri is None and settings is None:
+            tracking_uri = process_tracking_uri()  # set_tracking_uri's, as MlflowClient() does
         if tracking_uri is not None:
             chosen = chosen.with_tracking_uri(str(tracking_uri))
         self._settings = chosen

@@ -28,6 +28,7 @@ from trackstone.client.system_tags import (
     RUN_NOTE_TAG,
     default_run_tags,
 )
+from trackstone.client.tracking_uri import set_process_tracking_uri
 from trackstone.entities import (
     DEFAULT_EXPERIMENT_ID,
     Experiment,
@@ -78,7 +79,6 @@ class _FluentState:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.tracking_uri: str | None = None
         self.client: TrackstoneClient | None = None
         self.experiment_id: str | None = None
         self.last_run_id: str | None = None
@@ -103,7 +103,7 @@ def get_client() -> TrackstoneClient:
     if client is None:
         with _state.lock:
             if _state.client is None:
-                _state.client = TrackstoneClient(_state.tracking_uri)
+                _state.client = TrackstoneClient()  # set_tracking_uri's URI, if any
             client = _state.client
     return client
 
@@ -112,10 +112,13 @@ def get_client() -> TrackstoneClient:
 
 
 def set_tracking_uri(uri: str | Path) -> None:
-    """Point the fluent API at another store: a URI (``sqlite:///``, ``http://``...) or folder."""
+    """Point the fluent API at another store: a URI (``sqlite:///``, ``http://``...) or folder.
+
+    Clients built after this without a URI of their own (``MlflowClient()``) use it too.
+    """
     with _state.lock:
         old = _state.client
-        _state.tracking_uri = str(uri)
+        set_process_tracking_uri(str(uri))
         _state.client = None
         _state.experiment_id = None
     if old is not None and _state.runs.active() is None:
