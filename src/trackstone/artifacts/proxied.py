@@ -46,7 +46,12 @@ from trackstone.api.artifacts import BATCH_TAR_PATH
 from trackstone.api.errors import error_from_response
 from trackstone.api.routes import API_PREFIX
 from trackstone.artifacts.base import FileInfo
-from trackstone.artifacts.local_files import file_target, join_artifact_path, walk_local_folder
+from trackstone.artifacts.local_files import (
+    file_target,
+    join_artifact_path,
+    join_normal_paths,
+    walk_local_folder,
+)
 from trackstone.artifacts.paths import confined_path, safe_relative_path
 from trackstone.artifacts.tar_stream import TAR_MEDIA_TYPE, TarEntry, tar_blocks, tar_members
 from trackstone.errors import (
@@ -314,10 +319,7 @@ class ProxiedArtifactRepository:
         Both parts are already normal (``safe_relative_path``), so their join is too: it is
         not checked again (that cost ~10 us a call, several calls a file).
         """
-        full = (
-            f"{self._prefix}/{relative}" if self._prefix and relative else self._prefix or relative
-        )
-        return f"{ARTIFACTS_ENDPOINT}/{quote(full)}"
+        return f"{ARTIFACTS_ENDPOINT}/{quote(join_normal_paths(self._prefix, relative))}"
 
     def _send(
         self,
@@ -416,10 +418,8 @@ class ProxiedArtifactRepository:
         self._in_parallel([partial(self._upload, file, folder) for folder, file in walked])
 
     def _tar_path(self, relative: str) -> str:
-        full = (
-            f"{self._prefix}/{relative}" if self._prefix and relative else self._prefix or relative
-        )
-        return f"{TAR_ENDPOINT}/{quote(full)}"
+        """Return the tar route's request path of a checked, normal folder path."""
+        return f"{TAR_ENDPOINT}/{quote(join_normal_paths(self._prefix, relative))}"
 
     def _upload_tar(self, folder: str, entries: list[TarEntry]) -> None:
         """Send the files as one tar stream into ``folder`` (chunked, built as it is sent)."""

@@ -26,6 +26,7 @@ import tarfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import IO, BinaryIO
 
+from trackstone.artifacts.local import TEMP_PREFIX  # names of in-flight writes: never a member's
 from trackstone.artifacts.paths import safe_relative_path
 from trackstone.errors import InvalidParameter
 
@@ -46,8 +47,6 @@ TAR_BLOCK_BYTES = 1024 * 1024
 # of it at every small read (each header): a large read-ahead made 500 small members cost
 # ~0.25 s; 64 KiB costs little per member and still reads large members in big pieces.
 TAR_READ_BYTES = 64 * 1024
-# Names of in-flight writes in a local repository (``local.TEMP_PREFIX``): never a member's.
-_TEMP_PREFIX = ".trackstone-tmp-"
 _RECORD = tarfile.BLOCKSIZE
 _FILE_TYPES = frozenset({tarfile.REGTYPE, tarfile.AREGTYPE})
 _KINDS = {
@@ -129,8 +128,8 @@ def check_member(member: tarfile.TarInfo) -> str:
         raise InvalidParameter(f"tar member {name!r}: {error.message}") from None
     if not relative and not member.isdir():
         raise InvalidParameter(f"tar member {name!r}: a file needs a name")
-    if any(segment.startswith(_TEMP_PREFIX) for segment in relative.split("/")):
-        raise InvalidParameter(f"tar member {name!r}: names starting {_TEMP_PREFIX!r} are reserved")
+    if any(segment.startswith(TEMP_PREFIX) for segment in relative.split("/")):
+        raise InvalidParameter(f"tar member {name!r}: names starting {TEMP_PREFIX!r} are reserved")
     return relative
 
 

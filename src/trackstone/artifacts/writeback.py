@@ -17,7 +17,7 @@ import functools
 import sys
 from collections.abc import Callable
 
-__all__ = ["WRITEBACK_BYTES", "RangeWriteback", "start_writeback"]
+__all__ = ["WRITEBACK_BYTES", "RangeWriteback"]
 
 # Start writing back each time this much more has been written.
 WRITEBACK_BYTES = 8 * 1024 * 1024
@@ -39,17 +39,6 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
     function.restype = ctypes.c_int
     found: Callable[[int, int, int, int], int] = function
     return found
-
-
-def start_writeback(fd: int, offset: int, length: int) -> None:
-    """Ask the kernel to start writing ``length`` bytes of ``fd`` from ``offset`` to disk.
-
-    Returns at once; a later flush of the file waits for less. Does nothing where the call is
-    missing, and a failure only loses the head start.
-    """
-    function = _sync_file_range()
-    if function is not None and length > 0:
-        function(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
 class RangeWriteback:
@@ -75,6 +64,8 @@ class RangeWriteback:
         self._written += size
         if self._written - self._started < self._step_bytes:
             return
-        # Failure (an old kernel, a file system without it) only loses the head start.
-        start_writeback(self._fd, self._started, self._written - self._started)
+        function = _sync_file_range()
+        if function is not None:
+            # Failure (an old kernel, a file system without it) only loses the head start.
+            function(self._fd, self._started, self._written - self._started, _SYNC_FILE_RANGE_WRITE)
         self._started = self._written

@@ -45,6 +45,7 @@ from trackstone.api.messages import EmptyResponse
 from trackstone.api.routes import AJAX_API_PREFIX, API_PREFIX
 from trackstone.artifacts.base import ArtifactRepository
 from trackstone.artifacts.local import TEMP_PREFIX, LocalArtifactRepository
+from trackstone.artifacts.local_files import join_normal_paths
 from trackstone.artifacts.paths import confined_path, is_inside, safe_relative_path
 from trackstone.artifacts.tar_stream import (
     TAR_MEDIA_TYPE,
@@ -247,7 +248,7 @@ def extract_tar(repo: ArtifactRepository, folder: str, stream: BinaryIO) -> int:
         staging = _SpooledStaging(repo)
     try:
         for relative, is_dir, data in tar_members(stream):
-            target = f"{folder}/{relative}" if folder and relative else folder or relative
+            target = join_normal_paths(folder, relative)
             if is_dir or data is None:
                 staging.add_folder(target)
             else:

@@ -144,8 +144,12 @@ SQLITE_POOL = PoolOptions(size=8, max_overflow=16)
 _NO_WAIT_POOL = PoolOptions(size=1, max_overflow=0, timeout_s=0)
 
 
-def _is_file_sqlite(url: str) -> bool:
-    return url.startswith("sqlite:///") and url[len("sqlite:///") :] not in ("", ":memory:")
+def _sqlite_file_path(url: str) -> str | None:
+    """Return the file of a SQLite URL, or None (in-memory SQLite, or another database)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///") :]
+    return None if path in ("", ":memory:") else path
 
 
 def _create_sqlite_engine(
@@ -155,10 +159,10 @@ def _create_sqlite_engine(
     no_wait: bool = False,
     autocheckpoint_pages: int | None = None,
 ) -> Engine:
-    path = url[len("sqlite:///") :]
+    path = _sqlite_file_path(url)
     timeout_s = 0 if no_wait else SQLITE_BUSY_TIMEOUT_MS / 1000
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": timeout_s}}
-    if path in ("", ":memory:"):
+    if path is None:
         kwargs["poolclass"] = StaticPool
     else:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -199,11 +203,12 @@ class Database:
         checkpoint_interval_s: float | None = None,
     ) -> None:
         url = sqlalchemy_url(uri)
+        file_path = _sqlite_file_path(url)
         # A file SQLite database may have its WAL checkpointed from a thread of its own.
         self._checkpointer: WalCheckpointer | None = None
         pages = None
-        if checkpoint_interval_s is not None and _is_file_sqlite(url):
-            self._checkpointer = WalCheckpointer(url[len("sqlite:///") :], checkpoint_interval_s)
+        if checkpoint_interval_s is not None and file_path is not None:
+            self._checkpointer = WalCheckpointer(file_path, checkpoint_interval_s)
             pages = FALLBACK_AUTOCHECKPOINT_PAGES
         with translate_errors():
             if url.startswith("sqlite"):
@@ -218,7 +223,7 @@ class Database:
         # The no-wait engine's one connection, opened on first use and then kept.
         self._no_wait_connection: Connection | None = None
         self._no_wait_lock = threading.Lock()
-        if _is_file_sqlite(url):
+        if file_path is not None:
             with translate_errors():
                 self._no_wait_engine = _create_sqlite_engine(
                     url, _NO_WAIT_POOL, no_wait=True, autocheckpoint_pages=pages
