@@ -84,6 +84,8 @@ class Settings:
             to the store (False).
         flush_interval_s: how often the background sender ships spooled records.
         flush_timeout_s: how long ``end_run`` and interpreter exit wait for the spool to drain.
+        ingest_process: whether big runs of metric points for a SQLite store are stored by a
+            helper process (``TRACKSTONE_INGEST_PROCESS``; see ``store/sql/ingest_process.py``).
         experiment_name / experiment_id: the experiment the fluent API starts in.
         run_id: a run the fluent API's first ``start_run()`` resumes instead of creating one
             (``TRACKSTONE_RUN_ID`` / ``MLFLOW_RUN_ID``, as set by launchers).
@@ -98,6 +100,7 @@ class Settings:
     async_logging: bool = True
     flush_interval_s: float = 0.2
     flush_timeout_s: float = 30.0
+    ingest_process: bool = True
     experiment_name: str | None = None
     experiment_id: str | None = None
     run_id: str | None = None
@@ -130,7 +133,10 @@ class Settings:
         values["spool_dir"] = Path(_first(env, "TRACKSTONE_SPOOL_DIR") or _default_spool_dir(env))
         async_flag = _first(env, "TRACKSTONE_ASYNC_LOGGING")
         if async_flag:
-            values["async_logging"] = async_flag.strip().lower() not in ("0", "false", "no")
+            values["async_logging"] = _flag(async_flag)
+        ingest_flag = _first(env, "TRACKSTONE_INGEST_PROCESS")
+        if ingest_flag:
+            values["ingest_process"] = _flag(ingest_flag)
         interval = _first(env, "TRACKSTONE_FLUSH_INTERVAL_S")
         if interval:
             values["flush_interval_s"] = float(interval)

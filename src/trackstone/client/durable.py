@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trackstone.client.sender import Backoff, RecordSink, Round, Sender
 from trackstone.client.spool import (
@@ -44,6 +44,9 @@ from trackstone.entities import Metric, Param, RunStatus, RunTag
 from trackstone.errors import InvalidState
 from trackstone.store.base import BulkMetricStore
 
+if TYPE_CHECKING:
+    from trackstone.store.sql.ingest_process import IngestProcess
+
 __all__ = ["DurableLogger", "PointLogger"]
 
 # ``log_point(key, value, timestamp, step) -> spooled``: see ``DurableLogger.point_logger``.
@@ -58,6 +61,14 @@ _WAKE_AFTER_RECORDS = 1000
 _WAKE_AFTER_RECORDS_BULK = 20_000
 # How long close() waits for a sender stuck inside a store call, after the flush timeout.
 _JOIN_TIMEOUT_S = 2.0
+
+
+def _ingest_process_for(store: RecordSink, settings: Settings) -> IngestProcess | None:
+    if not settings.ingest_process or getattr(store, "uri", "").startswith("http"):
+        return None  # without loading the SQL store's modules
+    from trackstone.store.sql.ingest_process import ingest_process_for
+
+    return ingest_process_for(store, enabled=True)
 
 
 class DurableLogger:
@@ -100,7 +111,10 @@ class DurableLogger:
         self._backing_off = False
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._sender = Sender(store)
+        # Big runs of points go to a helper process on SQLite (see ``ingest_process``): the
+        # training loop then keeps the GIL.
+        self._ingest = _ingest_process_for(store, settings)
+        self._sender = Sender(store, bulk=self._ingest)
         # A store with bulk ingestion gets the records in memory too (no reading back).
         self._bulk = isinstance(store, BulkMetricStore)
         self._wake_after = _WAKE_AFTER_RECORDS_BULK if self._bulk else _WAKE_AFTER_RECORDS
@@ -144,9 +158,11 @@ class DurableLogger:
             OSError: the spool cannot be written; the point was not logged.
             InvalidState: the logger is closed.
         """
-        lock, writers, plain = self._lock, self._writers, Metric.plain
+        lock, plain = self._lock, Metric.plain
+        spool: SpoolFile | None = None  # the run's spool, kept until it is retired or released
 
         def log_point(key: Any, value: Any, timestamp: Any, step: Any) -> bool:
+            nonlocal spool
             if timestamp is None:
                 timestamp = now_ms()
             if step is None:
@@ -154,9 +170,8 @@ class DurableLogger:
             if not plain(key, value, timestamp, step):
                 return False
             with lock:
-                spool = writers.get(run_id)
-                if spool is None or self._closed:
-                    spool = self._open_spool(run_id)
+                if spool is None or not spool.writable:
+                    spool = self._writer(run_id)
                 spool.append_point(key, value, timestamp, step)
                 self._unsignalled += 1
                 if self._unsignalled >= self._wake_after:
@@ -218,6 +233,8 @@ class DurableLogger:
         self._stop.set()
         self._wake.set()
         self._thread.join(_JOIN_TIMEOUT_S)
+        if self._ingest is not None:
+            self._ingest.close()
         if self._thread.is_alive():
             logger.warning("the spool sender is stuck in a store call; leaving its spools as is")
             return
@@ -236,9 +253,7 @@ class DurableLogger:
     def _append(self, run_id: str, records: list[Record], retire: bool = False) -> None:
         frame = encode_frame(records)
         with self._lock:
-            spool = self._writers.get(run_id)
-            if spool is None or self._closed:
-                spool = self._open_spool(run_id)
+            spool = self._writer(run_id)
             spool.append(frame, records)
             if retire:
                 # Later records of this run go to a fresh spool; this one is deleted once shipped.
@@ -247,6 +262,18 @@ class DurableLogger:
             self._unsignalled += len(records)
             if self._unsignalled >= self._wake_after:
                 self._signal()
+
+    def _writer(self, run_id: str) -> SpoolFile:
+        """Return the spool ``run_id``'s records go to, opened if need be (the caller holds
+        the lock).
+
+        Raises:
+            InvalidState: the logger is closed.
+        """
+        spool = self._writers.get(run_id)
+        if spool is None or self._closed:
+            spool = self._open_spool(run_id)
+        return spool
 
     def _open_spool(self, run_id: str) -> SpoolFile:
         """Create the spool ``run_id``'s records go to now (the caller holds the lock)."""

@@ -385,6 +385,7 @@ class Sender:
         on_progress: called with the number of bytes each ack advances by.
         max_unexpected_attempts: how often a call failing with an unexpected error is tried
             before it is bisected and the records it chokes on are dropped.
+        bulk: makes the store's ``log_metric_rows`` calls (default: the store, if it can).
     """
 
     def __init__(
@@ -392,10 +393,14 @@ class Sender:
         store: RecordSink,
         on_progress: Callable[[int], None] | None = None,
         max_unexpected_attempts: int = _MAX_UNEXPECTED_ATTEMPTS,
+        bulk: BulkMetricStore | None = None,
     ) -> None:
         self._store = store
-        # The optional bulk capability (SqlStore has it; RestStore ships log_batch calls).
-        self._bulk: BulkMetricStore | None = store if isinstance(store, BulkMetricStore) else None
+        # The optional bulk capability (SqlStore has it; RestStore ships log_batch calls),
+        # or what stands in for it (an ``IngestProcess`` over the store).
+        if bulk is None and isinstance(store, BulkMetricStore):
+            bulk = store
+        self._bulk = bulk
         self._on_progress = on_progress
         self._max_unexpected_attempts = max_unexpected_attempts
         self._lock = threading.Lock()
