@@ -148,6 +148,20 @@ def test_a_helper_that_cannot_start_leaves_calls_here(
     assert any("cannot start" in r.getMessage() for r in caplog.records)
 
 
+def test_a_helper_that_exits_at_once_is_given_up(
+    store: _CountingStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("sys.executable", "/bin/false")
+    helper = IngestProcess(store)
+    with caplog.at_level(logging.WARNING):
+        assert not helper.ready(timeout_s=30)
+    run_id = _new_run(store)
+    helper.log_metric_rows(run_id, _points(BIG))
+    assert store.calls == 1
+    assert len(_stored(store, run_id, "loss")) == BIG
+    assert any("ready" in r.getMessage() for r in caplog.records)
+
+
 def test_only_sqlite_files_get_a_helper(tmp_path: Path) -> None:
     file_store = SqlStore(f"sqlite:///{tmp_path / 'a.db'}", str(tmp_path / "artifacts"))
     memory_store = SqlStore("sqlite:///:memory:", str(tmp_path / "artifacts"))

@@ -228,26 +228,28 @@ class IngestProcess:
         """Read the helper's "ready" if it comes within ``timeout_s``."""
         process = self._process
         assert process is not None and process.stdout is not None
-        readable, _, _ = select.select([process.stdout], [], [], timeout_s)
-        if not readable:
+        if not _readable(process.stdout.fileno(), timeout_s):
             if process.poll() is not None:
                 self._abandon(f"it exited with status {process.returncode} while starting")
             elif time.monotonic() - self._started_at > _START_TIMEOUT_S:
                 self._abandon(f"it did not start within {_START_TIMEOUT_S:.0f} s")
             return False
         body = read_message(process.stdout.fileno())
-        if body is None or _reply_decoder.decode(body) != _READY:
-            self._abandon("it did not start")
-            return False
-        return True
+        try:
+            started = body is not None and _reply_decoder.decode(body) == _READY
+        except msgspec.DecodeError:
+            started = False
+        if not started:
+            self._abandon("it did not say it was ready")
+        return started
 
     def _call(self, run_id: str, points: Sequence[MetricPoint]) -> None:
         process = self._process
         assert process is not None and process.stdin is not None and process.stdout is not None
         try:
             write_message(process.stdin.fileno(), (run_id, points))
-            readable, _, _ = select.select([process.stdout], [], [], _REPLY_TIMEOUT_S)
-            body = read_message(process.stdout.fileno()) if readable else None
+            replies = process.stdout.fileno()
+            body = read_message(replies) if _readable(replies, _REPLY_TIMEOUT_S) else None
         except OSError as error:  # BrokenPipeError: the helper is gone
             raise _HelperBroken(f"the pipe to it failed: {error}") from error
         if body is None:
@@ -268,6 +270,13 @@ class IngestProcess:
         process, self._process = self._process, None
         if process is not None:
             _stop(process)
+
+
+def _readable(fd: int, timeout_s: float) -> bool:
+    """Whether ``fd`` has data (or its end) within ``timeout_s``; poll has no fd limit."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(timeout_s * 1000))
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
