@@ -320,7 +320,11 @@ def main(argv: Sequence[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="trackstone ingest helper: %(message)s")
     from trackstone.store.sql.store import SqlStore
 
-    store = SqlStore(uri, artifact_root, upgrade=False)
+    try:
+        store = SqlStore(uri, artifact_root, upgrade=False)
+    except Exception as error:  # one line, no traceback: the parent then warns it gave up
+        logger.warning("cannot open the store: %s", error)
+        return 1
     try:
         serve(store, 0, replies)
     except BrokenPipeError:
