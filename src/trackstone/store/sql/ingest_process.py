@@ -9,7 +9,7 @@ the loop itself ran about a third slower with the sender in the same process.
 
 ``IngestProcess`` moves those calls into a helper process with its own ``SqlStore`` (and its
 own GIL) on the same database: the sender encodes a call's points once, writes them to a pipe
-and waits for the answer, which costs it two GIL hand-offs per call instead of dozens.
+and waits for the answer, which costs it a few GIL hand-offs per call instead of dozens.
 
     log_metric_rows(points)                      helper process (python -m ...ingest_process)
       │ fewer than MIN_POINTS, or no helper yet,    ┌──────────────────────────────────────┐
@@ -128,11 +128,25 @@ def read_exactly(fd: int, count: int) -> bytes | None:
 
 
 def read_message(fd: int) -> bytes | None:
-    """Read one length-prefixed message body from ``fd``; None at the end of the stream."""
-    head = read_exactly(fd, _LENGTH.size)
-    if head is None:
+    """Read one length-prefixed message body from ``fd``; None at the end of the stream.
+
+    The first read takes up to 64 KiB, so a short message (every reply) costs one system
+    call, one GIL hand-off: nothing ever follows a message before it is answered.
+    """
+    data = os.read(fd, 64 * 1024)
+    while 0 < len(data) < _LENGTH.size:
+        more = os.read(fd, _LENGTH.size - len(data))
+        if not more:
+            return None
+        data += more
+    if not data:
         return None
-    return read_exactly(fd, _LENGTH.unpack(head)[0])
+    length = _LENGTH.unpack_from(data)[0]
+    body = data[_LENGTH.size :]
+    if len(body) >= length:
+        return body[:length]
+    rest = read_exactly(fd, length - len(body))
+    return None if rest is None else body + rest
 
 
 class IngestProcess:
