@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from trackstone.entities.validation import (
     INT64_MAX,
     INT64_MIN,
+    KNOWN_GOOD_KEYS,
     MAX_PARAM_VALUE_LENGTH,
     MAX_TAG_VALUE_LENGTH,
     check_int64,
@@ -61,7 +62,7 @@ class Metric:
             and type(step) is int
             and INT64_MIN <= timestamp <= INT64_MAX
             and INT64_MIN <= step <= INT64_MAX
-            and is_known_good_key(key)
+            and (key in KNOWN_GOOD_KEYS or is_known_good_key(key))
         )
 
     @classmethod
