@@ -6,6 +6,7 @@ import logging
 import math
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,6 +134,23 @@ def test_close_stops_the_helper(store: _CountingStore, ingest: IngestProcess) ->
     run_id = _new_run(store)
     ingest.log_metric_rows(run_id, _points(BIG))
     assert store.calls == 1
+
+
+def test_a_forked_child_lets_go_of_the_pipes(store: SqlStore, ingest: IngestProcess) -> None:
+    assert ingest.ready(timeout_s=60)
+    process = ingest._process
+    assert process is not None
+    child = os.fork()
+    if child == 0:  # a long-lived forked worker: it must not keep the helper's input open
+        ok = ingest._process is None and not ingest.active
+        time.sleep(30)
+        os._exit(0 if ok else 1)
+    try:
+        ingest.close()  # without the fork hook the helper would not see its input end: killed
+        assert process.returncode == 0
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
 
 
 def test_a_helper_that_cannot_start_leaves_calls_here(

@@ -32,6 +32,7 @@ may already have stored is harmless, as ``log_metric_rows`` skips points it hold
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -40,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -166,6 +168,7 @@ class IngestProcess:
         self._owner_pid = os.getpid()
         # The helper resolves relative database and artifact paths as the store did.
         self._cwd = os.getcwd()
+        _live.add(self)
 
     @property
     def active(self) -> bool:
@@ -198,6 +201,17 @@ class IngestProcess:
         if process is None or os.getpid() != self._owner_pid:
             return
         _stop(process)
+
+    def _let_go_after_fork(self) -> None:
+        """In a forked child: close this copy of the pipes and never use the helper."""
+        process, self._process = self._process, None
+        self._broken = True
+        self._lock = threading.Lock()  # the parent's may have been held at the fork
+        if process is not None:
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
 
     def _ready_locked(self, timeout_s: float) -> bool:
         if self._broken:
@@ -284,6 +298,20 @@ class IngestProcess:
         process, self._process = self._process, None
         if process is not None:
             _stop(process)
+
+
+# The helpers of this process, for ``_after_fork_in_child``.
+_live: weakref.WeakSet[IngestProcess] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (a DataLoader worker...) closes its copies of the helpers' pipes: a
+    helper must see its input end when the process that started it closes it or dies."""
+    for ingest in list(_live):
+        ingest._let_go_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _readable(fd: int, timeout_s: float) -> bool:
