@@ -4,7 +4,9 @@ A logging call encodes its records, copies them into the run's memory-mapped spo
 returns (a few microseconds); from then on the records survive a killed process. One daemon
 thread per ``DurableLogger`` ships them through the store (see ``sender.py``); records that a
 killed process left behind are adopted at the next start (same tracking URI) or by
-``trackstone sync``.
+``trackstone sync``. A run's spool is retired at ``end_run``, at ``close`` and once it holds
+``ROTATE_SPOOL_BYTES`` (the run's next records start a fresh one); a retired spool is deleted
+once shipped, so the spool folder holds little more than what is not stored yet.
 
 The sender thread::
 
@@ -61,6 +63,10 @@ _WAKE_AFTER_RECORDS = 1000
 _WAKE_AFTER_RECORDS_BULK = 20_000
 # How long close() waits for a sender stuck inside a store call, after the flush timeout.
 _JOIN_TIMEOUT_S = 2.0
+# A run's spool is retired once it holds this much, and the run's next records start a fresh
+# one; the old one is deleted as soon as it is shipped. Without it a long run's spool would grow
+# for as long as the run (at 1,000 points a second, about 4 GB a day) though all is stored.
+ROTATE_SPOOL_BYTES = 64 * 1024 * 1024
 
 
 def _ingest_process_for(store: RecordSink, settings: Settings) -> IngestProcess | None:
@@ -257,8 +263,7 @@ class DurableLogger:
             spool.append(frame, records)
             if retire:
                 # Later records of this run go to a fresh spool; this one is deleted once shipped.
-                spool.writable = False
-                del self._writers[run_id]
+                self._writers.pop(run_id).writable = False
             self._unsignalled += len(records)
             if self._unsignalled >= self._wake_after:
                 self._signal()
@@ -293,8 +298,12 @@ class DurableLogger:
         return spool
 
     def _signal(self) -> None:
-        """Wake the sender for the records waiting (the caller holds the lock)."""
+        """Wake the sender for the records waiting, and retire the spools that grew past
+        ``ROTATE_SPOOL_BYTES`` (the caller holds the lock)."""
         self._unsignalled = 0
+        full = [run for run, spool in self._writers.items() if spool.size >= ROTATE_SPOOL_BYTES]
+        for run_id in full:
+            self._writers.pop(run_id).writable = False
         if not self._backing_off:
             self._wake.set()
 

@@ -43,7 +43,7 @@ Ownership is an exclusive ``flock`` on the spool file, held for as long as it is
                  create: write <name>.spool.tmp, flock, header, rename
     (absent) ──────────────────────────────────────────────────────► OWNED
                                                                        │ appends...
-                          writer retires it (end_run written, close)   │
+        writer retires it (end_run written, close, 64 MiB reached)     │
         ┌──────────────────────────────────────────────────────────────┘
         ▼                    fully acked
      RETIRED ───────────────────────────────────────────────────► (deleted with its .ack)

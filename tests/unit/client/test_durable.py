@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from support.fake_sink import FakeSink
+from trackstone.client import durable as durable_module
 from trackstone.client.durable import DurableLogger
 from trackstone.client.spool import MetricRecord, SpoolFile, encode_frame
 from trackstone.clock import ManualClock
@@ -54,6 +55,28 @@ def test_logged_records_arrive_in_order_after_flush(durable: DurableLogger, sink
     assert durable.flush(RUN, timeout_s=5.0)
     assert sink.metrics(RUN) == points
     assert [p for call in sink.calls for p in call.params] == [Param("lr", "0.1")]
+
+
+def test_a_long_run_moves_to_fresh_spools_and_the_shipped_ones_go(
+    sink: FakeSink, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(durable_module, "ROTATE_SPOOL_BYTES", 8 * 1024)
+    logger = DurableLogger(sink, settings, ManualClock())
+    try:
+        log_point = logger.point_logger(RUN, lambda: 5)
+        points = _points(20_000)
+        most_spools = 0
+        for index, point in enumerate(points):
+            assert log_point(point.key, point.value, point.timestamp, point.step)
+            if index % 1000 == 999:
+                assert logger.flush(RUN, timeout_s=5.0)
+                most_spools = max(most_spools, len(list(settings.spool_dir.glob("*.spool"))))
+        assert logger.flush(RUN, timeout_s=5.0)
+        assert sink.metrics(RUN) == points  # in order, none twice, across the spools
+        assert logger._sender.stats.spools_finished >= 10
+        assert most_spools <= 2  # the current one, and one retired but not deleted yet
+    finally:
+        logger.close()
 
 
 def test_delete_tag_reaches_the_store_after_the_earlier_set(
