@@ -111,6 +111,7 @@ class DurableLogger:
         self._fsync = fsync
         self._lock = threading.Lock()
         self._writers: dict[str, SpoolFile] = {}
+        self._spool_created_ms: dict[str, int] = {}  # of each run's newest spool
         self._closed = False
         self._left_behind: set[str] = set()
         self._unsignalled = 0
@@ -284,11 +285,15 @@ class DurableLogger:
         """Create the spool ``run_id``'s records go to now (the caller holds the lock)."""
         if self._closed:
             raise InvalidState("the durable logger is closed")
+        # Spools left behind are shipped in the order of their creation times: a run's next
+        # spool must come later even if the clock stood still or went back.
+        created_ms = max(self._clock.now_ms(), self._spool_created_ms.get(run_id, -1) + 1)
+        self._spool_created_ms[run_id] = created_ms
         spool = SpoolFile.create(
             self._settings.spool_dir,
             self._settings.tracking_uri,
             run_id,
-            self._clock.now_ms(),
+            created_ms,
             fsync=self._fsync,
             handoff=self._bulk,
             lock=self._lock,

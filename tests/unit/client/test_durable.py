@@ -79,6 +79,31 @@ def test_a_long_run_moves_to_fresh_spools_and_the_shipped_ones_go(
         logger.close()
 
 
+def test_rotated_spools_left_behind_are_shipped_in_their_order(
+    sink: FakeSink, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(durable_module, "ROTATE_SPOOL_BYTES", 8 * 1024)
+    quick = Settings(
+        tracking_uri=settings.tracking_uri,
+        spool_dir=settings.spool_dir,
+        flush_interval_s=0.01,
+        flush_timeout_s=0.05,
+    )
+    down = FakeSink(fail_next=[ServiceUnavailable("down")] * 1_000_000)
+    first = DurableLogger(down, quick, ManualClock())  # a clock that never moves
+    points = _points(6_000)
+    for index, point in enumerate(points):
+        first.log_batch(RUN, metrics=[point], tags=[RunTag("last", str(index))])
+    first.close()
+    assert len(list(settings.spool_dir.glob("*.spool"))) >= 5
+
+    second = DurableLogger(sink, settings, ManualClock())
+    assert second.flush(timeout_s=10.0)
+    second.close()
+    assert sink.metrics(RUN) == points
+    assert sink.tags[(RUN, "last")] == "5999"
+
+
 def test_delete_tag_reaches_the_store_after_the_earlier_set(
     durable: DurableLogger, sink: FakeSink
 ) -> None:
