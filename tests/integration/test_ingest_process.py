@@ -6,6 +6,9 @@ import logging
 import math
 import os
 import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +19,7 @@ from trackstone.client.client import TrackstoneClient
 from trackstone.config import Settings
 from trackstone.errors import InvalidState, NotFound
 from trackstone.store.base import MetricPoint
+from trackstone.store.sql import ingest_process
 from trackstone.store.sql.ingest_process import IngestProcess, ingest_process_for
 from trackstone.store.sql.store import SqlStore
 
@@ -123,6 +127,90 @@ def test_a_dead_helper_is_replaced_by_this_process(
     assert len(_stored(store, run_id, "loss")) == 2 * BIG
     warnings = [r for r in caplog.records if "helper failed" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_a_frozen_helper_is_killed_after_the_call_timeout(
+    store: _CountingStore,
+    ingest: IngestProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(ingest_process, "CALL_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(ingest_process, "_WATCH_INTERVAL_S", 0.1)
+    run_id = _new_run(store)
+    assert ingest.ready(timeout_s=60)
+    assert ingest._process is not None
+    os.kill(ingest._process.pid, signal.SIGSTOP)  # it reads nothing and answers nothing
+    with caplog.at_level(logging.WARNING):
+        ingest.log_metric_rows(run_id, _points(50_000))  # bigger than the socket's buffer
+    assert not ingest.active
+    assert store.calls == 1
+    assert len(_stored(store, run_id, "loss")) == 50_000
+    assert any("took more than" in r.getMessage() for r in caplog.records)
+
+
+def test_close_does_not_wait_for_a_frozen_helper(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_process, "_CLOSE_GRACE_S", 0.5)
+    helper = IngestProcess(store)
+    run_id = _new_run(store)
+    assert helper.ready(timeout_s=60)
+    process = helper._process
+    assert process is not None
+    os.kill(process.pid, signal.SIGSTOP)
+    call = threading.Thread(target=helper.log_metric_rows, args=(run_id, _points(50_000)))
+    call.start()
+    time.sleep(0.3)  # the call is stuck sending
+    started = time.monotonic()
+    helper.close()
+    call.join(timeout=30)
+    assert not call.is_alive()
+    assert time.monotonic() - started < 10
+    assert process.returncode == -signal.SIGKILL
+    assert len(_stored(store, run_id, "loss")) == 50_000  # made in this process instead
+
+
+def test_a_dead_helper_never_ends_the_program_with_sigpipe(tmp_path: Path) -> None:
+    script = f"""
+import os, signal
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as command-line tools often do
+from trackstone.store.sql.ingest_process import IngestProcess
+from trackstone.store.sql.store import SqlStore
+store = SqlStore("sqlite:///{tmp_path / "pipe.db"}", "{tmp_path / "artifacts"}")
+run_id = store.create_run(store.create_experiment("e")).info.run_id
+helper = IngestProcess(store)
+assert helper.ready(timeout_s=60)
+os.kill(helper._process.pid, signal.SIGKILL)
+helper._process.wait()
+helper.log_metric_rows(run_id, [("m", 0.5, 1, step) for step in range(1000)])
+print("survived", len(store.get_metric_history(run_id, "m", max_results=5000)))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["survived", "1000"]
+
+
+def test_a_working_folder_that_is_gone_is_no_error(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'cwd.db'}", str(tmp_path / "artifacts"))
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    before = os.getcwd()
+    os.chdir(gone)
+    try:
+        gone.rmdir()
+        helper = IngestProcess(store)
+        run_id = _new_run(store)
+        helper.log_metric_rows(run_id, _points(BIG))  # starts the helper, stored here
+        assert helper.ready(timeout_s=60)
+        helper.log_metric_rows(run_id, _points(2 * BIG))
+        assert helper.active
+        helper.close()
+    finally:
+        os.chdir(before)
+        store.close()
 
 
 def test_close_stops_the_helper(store: _CountingStore, ingest: IngestProcess) -> None:

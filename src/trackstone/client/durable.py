@@ -234,7 +234,7 @@ class DurableLogger:
                 return
             self._closed = True
             for spool in self._writers.values():
-                spool.writable = False
+                spool.retire()
             self._writers.clear()
         self.flush(None, self._settings.flush_timeout_s)
         self._stop.set()
@@ -264,7 +264,7 @@ class DurableLogger:
             spool.append(frame, records)
             if retire:
                 # Later records of this run go to a fresh spool; this one is deleted once shipped.
-                self._writers.pop(run_id).writable = False
+                self._writers.pop(run_id).retire()
             self._unsignalled += len(records)
             if self._unsignalled >= self._wake_after:
                 self._signal()
@@ -308,7 +308,7 @@ class DurableLogger:
         self._unsignalled = 0
         full = [run for run, spool in self._writers.items() if spool.size >= ROTATE_SPOOL_BYTES]
         for run_id in full:
-            self._writers.pop(run_id).writable = False
+            self._writers.pop(run_id).retire(keep_handoff=False)
         if not self._backing_off:
             self._wake.set()
 

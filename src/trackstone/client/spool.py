@@ -578,6 +578,19 @@ class SpoolFile:
             self._handoff_frames = 0
         return taken
 
+    def retire(self, keep_handoff: bool = True) -> None:
+        """Stop writing to this spool (the run's later records go to a fresh one; this one is
+        deleted once shipped) and release the writer's mapping. The caller holds ``self.lock``.
+
+        Without ``keep_handoff`` the records held in memory are dropped too and the reader
+        reads them back from the file: a spool retired because it is full may wait long (the
+        store down, or the run's earlier spools first) and must not hold memory meanwhile.
+        """
+        self.writable = False
+        if not keep_handoff:
+            self._handoff = None
+        self._unmap()
+
     def drop_handoff(self) -> None:
         """Forget the records held in memory: the reader reads them from the file instead."""
         with self.lock:

@@ -57,9 +57,10 @@ def check_key(field: str, key: object) -> str:
     return _check_key_slowly(field, key)
 
 
-# Keys that passed ``check_key``, up to a bound: training loops log the same few keys millions
-# of times. A hot path may test ``key in KNOWN_GOOD_KEYS`` itself (a set look-up costs a third of
-# a call) before it calls ``is_known_good_key``.
+# Keys that passed ``check_key``: training loops log the same few keys millions of times. A hot
+# path may test ``key in KNOWN_GOOD_KEYS`` itself (a set look-up costs a third of a call) before
+# it calls ``is_known_good_key``. Emptied when full, so that a long-lived process (a server)
+# keeps the fast path for the keys it sees now.
 KNOWN_GOOD_KEYS: set[str] = set()
 _MAX_KNOWN_GOOD_KEYS = 4096
 
@@ -72,8 +73,9 @@ def is_known_good_key(key: str) -> bool:
         _check_key_slowly("key", key)
     except InvalidParameter:
         return False
-    if len(KNOWN_GOOD_KEYS) < _MAX_KNOWN_GOOD_KEYS:
-        KNOWN_GOOD_KEYS.add(key)
+    if len(KNOWN_GOOD_KEYS) >= _MAX_KNOWN_GOOD_KEYS:
+        KNOWN_GOOD_KEYS.clear()
+    KNOWN_GOOD_KEYS.add(key)
     return True
 
 

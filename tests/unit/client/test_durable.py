@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support.fake_sink import FakeSink
+from support.fake_sink import BulkFakeSink, FakeSink
 from trackstone.client import durable as durable_module
 from trackstone.client.durable import DurableLogger
 from trackstone.client.spool import MetricRecord, SpoolFile, encode_frame
@@ -75,6 +75,27 @@ def test_a_long_run_moves_to_fresh_spools_and_the_shipped_ones_go(
         assert sink.metrics(RUN) == points  # in order, none twice, across the spools
         assert logger._sender.stats.spools_finished >= 10
         assert most_spools <= 2  # the current one, and one retired but not deleted yet
+    finally:
+        logger.close()
+
+
+def test_full_spools_waiting_for_a_store_that_is_down_hold_no_memory(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(durable_module, "ROTATE_SPOOL_BYTES", 64 * 1024)
+    sink = BulkFakeSink(fail_next=[ServiceUnavailable("down")] * 1_000_000)
+    logger = DurableLogger(sink, settings, ManualClock())  # a bulk store: records handed over
+    try:
+        log_point = logger.point_logger(RUN, lambda: 5)
+        points = _points(60_000, key="a-fairly-long-metric-key-name")
+        for point in points:
+            assert log_point(point.key, point.value, point.timestamp, point.step)
+        retired = [spool for spool in logger._sender.spools() if not spool.writable]
+        assert len(retired) >= 2  # rotation is looked at every 20,000 points (a bulk store)
+        assert all(spool._handoff is None and spool._map is None for spool in retired)
+        sink.fail_next.clear()  # the store is back
+        assert logger.flush(RUN, timeout_s=20.0)
+        assert sink.metrics(RUN) == points
     finally:
         logger.close()
 

@@ -1,53 +1,73 @@
-"""The helper process's pipe messages: length-prefixed msgpack, read whole or not at all."""
+"""The helper process's socket messages: length-prefixed msgpack, received whole or not at all."""
 
 from __future__ import annotations
 
-import os
+import socket
 import threading
+from collections.abc import Iterator
 
 import msgspec
+import pytest
 
-from trackstone.store.sql.ingest_process import read_message, write_message
-
-
-def _pipe_with(body: object) -> int:
-    """Return the read end of a pipe that ``body`` is written to (by a thread: it may be big)."""
-    read_end, write_end = os.pipe()
-
-    def write() -> None:
-        write_message(write_end, body)
-        os.close(write_end)
-
-    threading.Thread(target=write).start()
-    return read_end
+from trackstone.store.sql.ingest_process import receive_message, send_message
 
 
-def test_a_short_message_round_trips() -> None:
-    fd = _pipe_with([])
-    assert msgspec.msgpack.decode(read_message(fd) or b"") == []
-    assert read_message(fd) is None  # the end of the stream
-    os.close(fd)
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    ours, theirs = socket.socketpair()
+    yield ours, theirs
+    ours.close()
+    theirs.close()
 
 
-def test_a_message_bigger_than_the_pipe_round_trips() -> None:
+def _send_later(sock: socket.socket, body: object) -> threading.Thread:
+    """Send ``body`` from a thread (a big one does not fit the socket's buffer), then end."""
+
+    def send() -> None:
+        send_message(sock, body)
+        sock.shutdown(socket.SHUT_WR)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread
+
+
+def test_a_short_message_round_trips(pair: tuple[socket.socket, socket.socket]) -> None:
+    ours, theirs = pair
+    _send_later(theirs, []).join()
+    assert msgspec.msgpack.decode(receive_message(ours) or b"") == []
+    assert receive_message(ours) is None  # the end of the stream
+
+
+def test_a_message_bigger_than_the_buffer_round_trips(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = pair
     points = [["loss", step / 3, 1_700_000_000_000 + step, step] for step in range(100_000)]
-    fd = _pipe_with(["run", points])
-    body = read_message(fd)
-    os.close(fd)
+    sender = _send_later(theirs, ["run", points])
+    body = receive_message(ours)
+    sender.join()
     assert msgspec.msgpack.decode(body or b"") == ["run", points]
 
 
-def test_a_message_cut_short_reads_as_the_end() -> None:
-    read_end, write_end = os.pipe()
-    os.write(write_end, (1000).to_bytes(4, "big") + b"x" * 10)
-    os.close(write_end)
-    assert read_message(read_end) is None
-    os.close(read_end)
+def test_a_message_cut_short_reads_as_the_end(pair: tuple[socket.socket, socket.socket]) -> None:
+    ours, theirs = pair
+    theirs.sendall((1000).to_bytes(4, "big") + b"x" * 10)
+    theirs.shutdown(socket.SHUT_WR)
+    assert receive_message(ours) is None
 
 
-def test_a_head_cut_short_reads_as_the_end() -> None:
-    read_end, write_end = os.pipe()
-    os.write(write_end, b"\x00\x00")
-    os.close(write_end)
-    assert read_message(read_end) is None
-    os.close(read_end)
+def test_a_head_cut_short_reads_as_the_end(pair: tuple[socket.socket, socket.socket]) -> None:
+    ours, theirs = pair
+    theirs.sendall(b"\x00\x00")
+    theirs.shutdown(socket.SHUT_WR)
+    assert receive_message(ours) is None
+
+
+def test_sending_to_a_closed_peer_is_an_error_not_a_signal(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = pair
+    theirs.close()
+    with pytest.raises(BrokenPipeError):
+        send_message(ours, ["run", []])

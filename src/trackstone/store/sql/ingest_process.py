@@ -8,8 +8,9 @@ cores, points were stored at 125-165k/s while a loop logged them, 550-690k/s onc
 the loop itself ran about a third slower with the sender in the same process.
 
 ``IngestProcess`` moves those calls into a helper process with its own ``SqlStore`` (and its
-own GIL) on the same database: the sender encodes a call's points once, writes them to a pipe
-and waits for the answer, which costs it a few GIL hand-offs per call instead of dozens.
+own GIL) on the same database: the sender encodes a call's points once, sends them over a Unix
+socket pair and waits for the answer, which costs it a few GIL hand-offs per call instead of
+dozens.
 
     log_metric_rows(points)                      helper process (python -m ...ingest_process)
       │ fewer than MIN_POINTS, or no helper yet,    ┌──────────────────────────────────────┐
@@ -19,15 +20,19 @@ and waits for the answer, which costs it a few GIL hand-offs per call instead of
                                                     └──────────────────────────────────────┘
 
 The helper is started the first time a call is big enough (a sign of a fast-logging loop);
-that call and those made while it starts are stored in this process. Every message is a 4-byte
-big-endian length and a msgpack body: requests ``[run_id, [[key, value, timestamp, step],
-...]]``; replies ``[]`` (stored), ``[error class, message]``, and first of all ``["ready"]``.
+that call and those made while it starts are stored in this process. The socket is the
+helper's stdin; it exits when the socket ends. Every message is a 4-byte big-endian length and
+a msgpack body: requests ``[run_id, [[key, value, timestamp, step], ...]]``; replies ``[]``
+(stored), ``[error class, message]``, and first of all ``["ready"]``. Sends use
+``MSG_NOSIGNAL``: a dead helper is an error here, never a SIGPIPE that would end the program.
 A store error in the helper is raised here as the same ``TrackstoneError`` class (``OSError``
 as ``OSError``), so the sender retries, bisects or skips as it would in-process.
 
-If the helper cannot start, dies, or stops answering, it is abandoned for the life of this
-object (with one warning) and the call is made in this process: re-sending points the helper
-may already have stored is harmless, as ``log_metric_rows`` skips points it holds.
+If the helper cannot start, dies, or does not finish a call within ``CALL_TIMEOUT_S`` (a
+watchdog thread kills it, which ends any send or receive in progress), it is abandoned for the
+life of this object (with one warning) and the call is made in this process: re-sending points
+the helper may already have stored is harmless, as ``log_metric_rows`` skips points it holds.
+``close`` gives a call in progress a few seconds, then kills the helper: it never hangs.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import contextlib
 import logging
 import os
 import select
+import socket
 import struct
 import subprocess
 import sys
@@ -55,19 +61,31 @@ from trackstone.store.base import MetricPoint
 if TYPE_CHECKING:
     from trackstone.store.sql.store import SqlStore
 
-__all__ = ["MIN_POINTS", "IngestProcess", "ingest_process_for"]
+__all__ = [
+    "CALL_TIMEOUT_S",
+    "MIN_POINTS",
+    "IngestProcess",
+    "ingest_process_for",
+    "receive_message",
+    "send_message",
+]
 
 logger = logging.getLogger(__name__)
 
 # Calls with fewer points stay in this process: they are rare (a slow loop, the end of a run)
 # and cost little; bigger ones come from loops that log fast, which the hand-offs slow down.
 MIN_POINTS = 1_000
-# How long to wait for the helper's answer to one call (of up to 50,000 points) before
-# giving up on it; a healthy helper answers in well under a second.
-_REPLY_TIMEOUT_S = 120.0
+# How long one call (of up to 50,000 points) may take before the helper is killed and given
+# up; a healthy helper answers in well under a second.
+CALL_TIMEOUT_S = 120.0
 # How long the helper may take to start and say it is ready before it is given up.
 _START_TIMEOUT_S = 30.0
+# How long ``close`` lets a call in progress finish before it kills the helper.
+_CLOSE_GRACE_S = 5.0
+# How often the watchdog looks at the call in progress.
+_WATCH_INTERVAL_S = 1.0
 _LENGTH = struct.Struct(">I")
+_FIRST_READ_BYTES = 64 * 1024
 _READY = ["ready"]
 _ERROR_CLASSES: dict[str, type[Exception]] = {
     cls.__name__: cls
@@ -86,6 +104,12 @@ _ERROR_CLASSES: dict[str, type[Exception]] = {
 _encoder = msgspec.msgpack.Encoder()
 _request_decoder = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, float, int, int]]])
 _reply_decoder = msgspec.msgpack.Decoder(list[str])
+# Run in the helper: the working folder (first on ``sys.path`` with ``-c``) must not shadow
+# modules, and this trackstone must be found even when it is not installed (a checkout).
+_BOOTSTRAP = (
+    "import sys; del sys.path[0]; sys.path.append(sys.argv[1]); "
+    "from trackstone.store.sql.ingest_process import main; sys.exit(main(sys.argv[2:]))"
+)
 
 
 class _HelperBroken(Exception):
@@ -109,52 +133,41 @@ def ingest_process_for(store: object, enabled: bool) -> IngestProcess | None:
     return IngestProcess(store) if isinstance(store, SqlStore) else None
 
 
-def write_message(fd: int, body: object) -> None:
-    """Write one length-prefixed msgpack message to ``fd`` (a blocking pipe)."""
+def send_message(sock: socket.socket, body: object) -> None:
+    """Send one length-prefixed msgpack message (one system call on a blocking socket)."""
     payload = _encoder.encode(body)
-    data = memoryview(_LENGTH.pack(len(payload)) + payload)
-    while data:
-        data = data[os.write(fd, data) :]
+    sock.sendall(_LENGTH.pack(len(payload)) + payload, socket.MSG_NOSIGNAL)
 
 
-def read_exactly(fd: int, count: int) -> bytes | None:
-    """Read ``count`` bytes from ``fd``; None if it ends first."""
-    chunks = []
-    while count:
-        chunk = os.read(fd, min(count, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        count -= len(chunk)
-    return b"".join(chunks)
-
-
-def read_message(fd: int) -> bytes | None:
-    """Read one length-prefixed message body from ``fd``; None at the end of the stream.
+def receive_message(sock: socket.socket) -> bytes | None:
+    """Receive one message body; None if the stream ends first.
 
     The first read takes up to 64 KiB, so a short message (every reply) costs one system
     call, one GIL hand-off: nothing ever follows a message before it is answered.
     """
-    data = os.read(fd, 64 * 1024)
+    data = sock.recv(_FIRST_READ_BYTES)
     while 0 < len(data) < _LENGTH.size:
-        more = os.read(fd, _LENGTH.size - len(data))
+        more = sock.recv(_LENGTH.size - len(data))
         if not more:
             return None
         data += more
     if not data:
         return None
     length = _LENGTH.unpack_from(data)[0]
-    body = data[_LENGTH.size :]
-    if len(body) >= length:
-        return body[:length]
-    rest = read_exactly(fd, length - len(body))
-    return None if rest is None else body + rest
+    received = bytearray(data[_LENGTH.size :])
+    while len(received) < length:
+        more = sock.recv(min(length - len(received), 1 << 20))
+        if not more:
+            return None
+        received += more
+    return bytes(received[:length])
 
 
 class IngestProcess:
     """``log_metric_rows`` of ``store``, made by a helper process when calls are big.
 
-    Thread-safe; calls are made one at a time. ``close`` stops the helper.
+    Thread-safe; calls are made one at a time. ``close`` stops the helper (killing it if a
+    call in progress does not end within a few seconds).
     """
 
     def __init__(self, store: SqlStore, min_points: int = MIN_POINTS) -> None:
@@ -162,12 +175,20 @@ class IngestProcess:
         self._min_points = min_points
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
         self._ready = False
         self._broken = False
         self._started_at = 0.0
+        self._deadline: float | None = None  # of the call in progress, for the watchdog
+        self._timed_out = False
+        self._watchdog_stop = threading.Event()
         self._owner_pid = os.getpid()
-        # The helper resolves relative database and artifact paths as the store did.
-        self._cwd = os.getcwd()
+        # The helper resolves relative database and artifact paths as the store did (None:
+        # this process's working folder is gone; the helper then gets this process's, or none).
+        try:
+            self._cwd: str | None = os.getcwd()
+        except OSError:
+            self._cwd = None
         _live.add(self)
 
     @property
@@ -194,29 +215,35 @@ class IngestProcess:
             return self._ready_locked(timeout_s)
 
     def close(self) -> None:
-        """Stop the helper: it exits when its input ends; killed if it does not, soon."""
-        with self._lock:
-            process, self._process = self._process, None
-            self._broken = True
-        if process is None or os.getpid() != self._owner_pid:
+        """Stop the helper: it exits when its socket ends. A call in progress gets
+        ``_CLOSE_GRACE_S`` to finish; then the helper is killed, which ends the call."""
+        self._broken = True  # no new calls
+        if os.getpid() != self._owner_pid:
             return
-        _stop(process)
+        if not self._lock.acquire(timeout=_CLOSE_GRACE_S):
+            process = self._process
+            if process is not None:
+                process.kill()
+            self._lock.acquire()
+        try:
+            self._shut_down()
+        finally:
+            self._lock.release()
 
     def _let_go_after_fork(self) -> None:
-        """In a forked child: close this copy of the pipes and never use the helper."""
-        process, self._process = self._process, None
+        """In a forked child: close this copy of the socket and never use the helper."""
+        sock, self._sock = self._sock, None
+        self._process = None
         self._broken = True
         self._lock = threading.Lock()  # the parent's may have been held at the fork
-        if process is not None:
-            for stream in (process.stdin, process.stdout):
-                if stream is not None:
-                    with contextlib.suppress(OSError):
-                        stream.close()
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def _ready_locked(self, timeout_s: float) -> bool:
         if self._broken:
             return False
-        if os.getpid() != self._owner_pid:  # a forked child: the pipes are the parent's
+        if os.getpid() != self._owner_pid:  # a forked child: the socket is the parent's
             self._broken = True
             return False
         if self._process is None:
@@ -230,58 +257,65 @@ class IngestProcess:
         if not executable:
             self._abandon("no Python executable to run it with")
             return
-        command = [executable, "-m", __name__, self._store.uri, self._store.artifact_root]
-        # The helper imports the same trackstone, wherever this one came from.
         package_parent = str(Path(trackstone.__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+        command = [executable, "-c", _BOOTSTRAP, package_parent]
+        command += [self._store.uri, self._store.artifact_root]
+        ours, theirs = socket.socketpair()
         try:
             self._process = subprocess.Popen(
                 command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                bufsize=0,
+                stdin=theirs.fileno(),
+                stdout=subprocess.DEVNULL,
                 cwd=self._cwd,
-                env=env,
                 # Its own session: a Ctrl-C in the terminal is the training script's to handle;
-                # the helper ends when its input does.
+                # the helper ends when its socket does.
                 start_new_session=True,
             )
         except OSError as error:
+            ours.close()
             self._abandon(f"cannot start it: {error}")
             return
+        finally:
+            theirs.close()
+        self._sock = ours
         self._started_at = time.monotonic()
+        watchdog = threading.Thread(
+            target=self._watch, name="trackstone-ingest-watchdog", daemon=True
+        )
+        watchdog.start()
 
     def _check_ready(self, timeout_s: float) -> bool:
         """Read the helper's "ready" if it comes within ``timeout_s``."""
-        process = self._process
-        assert process is not None and process.stdout is not None
-        if not _readable(process.stdout.fileno(), timeout_s):
+        process, sock = self._process, self._sock
+        assert process is not None and sock is not None
+        if not _readable(sock.fileno(), timeout_s):
             if process.poll() is not None:
                 self._abandon(f"it exited with status {process.returncode} while starting")
             elif time.monotonic() - self._started_at > _START_TIMEOUT_S:
                 self._abandon(f"it did not start within {_START_TIMEOUT_S:.0f} s")
             return False
-        body = read_message(process.stdout.fileno())
         try:
+            body = receive_message(sock)
             started = body is not None and _reply_decoder.decode(body) == _READY
-        except msgspec.DecodeError:
+        except (OSError, msgspec.DecodeError):
             started = False
         if not started:
             self._abandon("it did not say it was ready")
         return started
 
     def _call(self, run_id: str, points: Sequence[MetricPoint]) -> None:
-        process = self._process
-        assert process is not None and process.stdin is not None and process.stdout is not None
+        process, sock = self._process, self._sock
+        assert process is not None and sock is not None
+        self._deadline = time.monotonic() + CALL_TIMEOUT_S
         try:
-            write_message(process.stdin.fileno(), (run_id, points))
-            replies = process.stdout.fileno()
-            body = read_message(replies) if _readable(replies, _REPLY_TIMEOUT_S) else None
-        except OSError as error:  # BrokenPipeError: the helper is gone
-            raise _HelperBroken(f"the pipe to it failed: {error}") from error
+            send_message(sock, (run_id, points))
+            body = receive_message(sock)
+        except OSError as error:  # BrokenPipeError, ConnectionResetError: the helper is gone
+            raise _HelperBroken(self._why_gone(process, str(error))) from error
+        finally:
+            self._deadline = None
         if body is None:
-            raise _HelperBroken("it stopped answering" if process.poll() is None else "it exited")
+            raise _HelperBroken(self._why_gone(process, "it stopped answering"))
         try:
             reply = _reply_decoder.decode(body)
         except msgspec.DecodeError as error:
@@ -290,14 +324,41 @@ class IngestProcess:
             name, message = [*reply, ""][:2]
             raise _ERROR_CLASSES.get(name, errors.InternalError)(message)
 
+    def _why_gone(self, process: subprocess.Popen[bytes], default: str) -> str:
+        if self._timed_out:
+            return f"a call took more than {CALL_TIMEOUT_S:.0f} s"
+        if process.poll() is not None:
+            return f"it exited with status {process.returncode}"
+        return default
+
+    def _watch(self) -> None:
+        """Kill the helper when a call runs past its deadline (its send or receive then ends)."""
+        while not self._watchdog_stop.wait(_WATCH_INTERVAL_S):
+            deadline, process = self._deadline, self._process
+            if deadline is not None and process is not None and time.monotonic() > deadline:
+                self._timed_out = True
+                process.kill()
+
     def _abandon(self, reason: str) -> None:
         """Stop using the helper for good (the caller holds the lock)."""
         if not self._broken:
             logger.warning("metric ingestion stays in this process: the helper failed (%s)", reason)
         self._broken = True
+        self._shut_down()
+
+    def _shut_down(self) -> None:
+        """Close the socket and reap the helper (the caller holds the lock); idempotent."""
+        self._watchdog_stop.set()
+        sock, self._sock = self._sock, None
         process, self._process = self._process, None
+        if sock is not None:
+            sock.close()  # the helper sees its input end
         if process is not None:
-            _stop(process)
+            try:
+                process.wait(timeout=_CLOSE_GRACE_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 # The helpers of this process, for ``_after_fork_in_child``.
@@ -305,7 +366,7 @@ _live: weakref.WeakSet[IngestProcess] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
-    """A forked child (a DataLoader worker...) closes its copies of the helpers' pipes: a
+    """A forked child (a DataLoader worker...) closes its copies of the helpers' sockets: a
     helper must see its input end when the process that started it closes it or dies."""
     for ingest in list(_live):
         ingest._let_go_after_fork()
@@ -321,22 +382,11 @@ def _readable(fd: int, timeout_s: float) -> bool:
     return bool(poller.poll(timeout_s * 1000))
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    for stream in (process.stdin, process.stdout):
-        if stream is not None:
-            stream.close()
-    try:
-        process.wait(timeout=5.0)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def serve(store: SqlStore, requests: int, replies: int) -> None:
-    """Answer requests from ``requests`` on ``replies`` until the input ends (the helper's loop)."""
-    write_message(replies, _READY)
+def serve(store: SqlStore, sock: socket.socket) -> None:
+    """Answer requests on ``sock`` until it ends (the helper's loop)."""
+    send_message(sock, _READY)
     while True:
-        body = read_message(requests)
+        body = receive_message(sock)
         if body is None:
             return
         reply: list[str] = []
@@ -350,16 +400,14 @@ def serve(store: SqlStore, requests: int, replies: int) -> None:
         except Exception as error:  # a bug: say so, keep serving
             logger.exception("the metric ingestion helper failed on a call")
             reply = ["InternalError", f"{type(error).__name__}: {error}"]
-        write_message(replies, reply)
+        send_message(sock, reply)
 
 
 def main(argv: Sequence[str]) -> int:
-    """The helper process: ``python -m trackstone.store.sql.ingest_process URI ARTIFACT_ROOT``."""
+    """The helper process; its stdin is the socket to the process it stores for."""
     uri, artifact_root = argv
-    # Messages go to the original stdout only; anything else printed goes to stderr.
-    replies = os.dup(1)
-    os.dup2(2, 1)
     logging.basicConfig(level=logging.WARNING, format="trackstone ingest helper: %(message)s")
+    sock = socket.socket(fileno=0)
     from trackstone.store.sql.store import SqlStore
 
     try:
@@ -368,13 +416,9 @@ def main(argv: Sequence[str]) -> int:
         logger.warning("cannot open the store: %s", error)
         return 1
     try:
-        serve(store, 0, replies)
-    except BrokenPipeError:
-        pass  # the parent is gone
+        serve(store, sock)
+    except OSError:
+        pass  # the process it stores for is gone
     finally:
         store.close()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
