@@ -32,6 +32,17 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def quick(settings: Settings) -> Settings:
+    """The same folders, and a flush that gives up at once (for a store that is down)."""
+    return Settings(
+        tracking_uri=settings.tracking_uri,
+        spool_dir=settings.spool_dir,
+        flush_interval_s=0.01,
+        flush_timeout_s=0.05,
+    )
+
+
+@pytest.fixture
 def sink() -> FakeSink:
     return FakeSink()
 
@@ -101,15 +112,9 @@ def test_full_spools_waiting_for_a_store_that_is_down_hold_no_memory(
 
 
 def test_rotated_spools_left_behind_are_shipped_in_their_order(
-    sink: FakeSink, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    sink: FakeSink, settings: Settings, quick: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(durable_module, "ROTATE_SPOOL_BYTES", 8 * 1024)
-    quick = Settings(
-        tracking_uri=settings.tracking_uri,
-        spool_dir=settings.spool_dir,
-        flush_interval_s=0.01,
-        flush_timeout_s=0.05,
-    )
     down = FakeSink(fail_next=[ServiceUnavailable("down")] * 1_000_000)
     first = DurableLogger(down, quick, ManualClock())  # a clock that never moves
     points = _points(6_000)
@@ -186,14 +191,8 @@ def test_an_unavailable_store_delays_but_never_loses(
 
 
 def test_close_leaves_unstored_records_for_the_next_logger(
-    sink: FakeSink, settings: Settings, tmp_path: Path
+    sink: FakeSink, settings: Settings, quick: Settings, tmp_path: Path
 ) -> None:
-    quick = Settings(
-        tracking_uri=settings.tracking_uri,
-        spool_dir=settings.spool_dir,
-        flush_interval_s=0.01,
-        flush_timeout_s=0.05,
-    )
     down = FakeSink(fail_next=[ServiceUnavailable("down")] * 1_000_000)
     first = DurableLogger(down, quick, ManualClock())
     first.log_batch(RUN, metrics=_points(10), params=[Param("p", "1")])
