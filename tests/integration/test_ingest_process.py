@@ -213,6 +213,20 @@ def test_a_working_folder_that_is_gone_is_no_error(tmp_path: Path) -> None:
         store.close()
 
 
+def test_a_helper_that_dies_between_calls_is_reaped(
+    ingest: IngestProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_process, "_WATCH_INTERVAL_S", 0.05)
+    assert ingest.ready(timeout_s=60)
+    process = ingest._process
+    assert process is not None
+    os.kill(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while process.returncode is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.returncode == -signal.SIGKILL  # reaped: no zombie left behind
+
+
 def test_close_stops_the_helper(store: _CountingStore, ingest: IngestProcess) -> None:
     assert ingest.ready(timeout_s=60)
     process = ingest._process

@@ -332,12 +332,16 @@ class IngestProcess:
         return default
 
     def _watch(self) -> None:
-        """Kill the helper when a call runs past its deadline (its send or receive then ends)."""
+        """Kill the helper when a call runs past its deadline (its send or receive then ends),
+        and reap it if it died between calls (the next call then finds it gone)."""
         while not self._watchdog_stop.wait(_WATCH_INTERVAL_S):
             deadline, process = self._deadline, self._process
-            if deadline is not None and process is not None and time.monotonic() > deadline:
+            if process is None:
+                continue
+            if deadline is not None and time.monotonic() > deadline:
                 self._timed_out = True
                 process.kill()
+            process.poll()
 
     def _abandon(self, reason: str) -> None:
         """Stop using the helper for good (the caller holds the lock)."""
