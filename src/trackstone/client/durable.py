@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from trackstone.client.sender import Backoff, RecordSink, Round, Sender
 from trackstone.client.spool import (
@@ -45,9 +45,7 @@ from trackstone.config import Settings
 from trackstone.entities import Metric, Param, RunStatus, RunTag
 from trackstone.errors import InvalidState
 from trackstone.store.base import BulkMetricStore
-
-if TYPE_CHECKING:
-    from trackstone.store.sql.ingest_process import IngestProcess
+from trackstone.store.sql.ingest_process import ingest_process_for
 
 __all__ = ["DurableLogger", "PointLogger"]
 
@@ -67,14 +65,6 @@ _JOIN_TIMEOUT_S = 2.0
 # one; the old one is deleted as soon as it is shipped. Without it a long run's spool would grow
 # for as long as the run (at 1,000 points a second, about 4 GB a day) though all is stored.
 ROTATE_SPOOL_BYTES = 64 * 1024 * 1024
-
-
-def _ingest_process_for(store: RecordSink, settings: Settings) -> IngestProcess | None:
-    if not settings.ingest_process or getattr(store, "uri", "").startswith("http"):
-        return None  # without loading the SQL store's modules
-    from trackstone.store.sql.ingest_process import ingest_process_for
-
-    return ingest_process_for(store, enabled=True)
 
 
 class DurableLogger:
@@ -120,7 +110,7 @@ class DurableLogger:
         self._stop = threading.Event()
         # Big runs of points go to a helper process on SQLite (see ``ingest_process``): the
         # training loop then keeps the GIL.
-        self._ingest = _ingest_process_for(store, settings)
+        self._ingest = ingest_process_for(store, enabled=settings.ingest_process)
         self._sender = Sender(store, bulk=self._ingest)
         # A store with bulk ingestion gets the records in memory too (no reading back).
         self._bulk = isinstance(store, BulkMetricStore)
