@@ -4,8 +4,10 @@ Usage: ``.venv/bin/python bench/server.py [--quick] [--workers N] [--skip-mlflow
 (``make bench-server``). Each server starts on a loopback port with a fresh SQLite file and
 artifact folder in a temporary directory, one server at a time; the same plain HTTP client
 (``server_workload.py``) drives both, then each client library (``server_client_driver.py``)
-drives its own server, and MLflow's drives Trackstone's too. Two tables print figures, ratios
-and the issue's targets; the raw figures go to ``bench/results/server-<time>.json``.
+drives its own server, and MLflow's drives Trackstone's too. Last, the floor server
+(``floor_server.py``: the least any server could do for those requests) is timed with the
+same clients, which shows the ceiling of this machine. Three tables print figures, ratios, the
+issue's targets and the floor; the raw figures go to ``bench/results/server-<time>.json``.
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ from rich.text import Text
 from run import DriverFailed, ensure_mlflow_venv
 from server_artifacts import ArtifactFailed, measure_artifacts
 from server_client_report import client_verdicts, print_client_report
+from server_floor_report import FLOOR, floor_verdicts, print_floor_report
 from server_processes import (
     RunningServer,
     ServerFailed,
+    floor_command,
     free_port,
     mlflow_command,
     restart,
     run_client_driver,
+    run_driver_script,
     start,
     trackstone_command,
 )
@@ -107,11 +112,40 @@ def bench_server(
     }
 
 
+def bench_floor(
+    console: Console, folder: Path, sizes: ServerSizes, mlflow_python: Path | None
+) -> dict[str, Any]:
+    """Time the floor server with the plain client's artifact workload and, if MLflow is
+    installed, MLflow's client's per-call workload (``floor_client_driver.py``)."""
+    with console.status("Timing the floor server..."):
+        server = start(FLOOR, floor_command(folder, free_port()), folder, {})
+        try:
+            workloads = {
+                "artifacts": measure_artifacts(
+                    server.url, folder / "scratch", sizes.artifact_mib, sizes.small_files
+                )
+            }
+            if mlflow_python is not None:
+                options = json.dumps(sizes.client_options("mlflow"))
+                workloads["mlflow_client"] = run_driver_script(
+                    mlflow_python,
+                    "floor_client_driver.py",
+                    [options],
+                    server.url,
+                    folder / "mlflow_client",
+                    _MLFLOW_ENV,
+                )
+        finally:
+            server.stop()
+    return {"load_average_at_start": os.getloadavg(), "workloads": workloads}
+
+
 def consistency_warnings(results: dict[str, dict[str, Any]], sizes: ServerSizes) -> list[str]:
     """Return what the servers disagree on, or got wrong, in what they answered."""
     warnings = []
     expected_history = sizes.log_batches * BATCH_SIZE
-    for name, result in results.items():
+    servers = {name: result for name, result in results.items() if name != FLOOR}
+    for name, result in servers.items():
         work = result["workloads"]
         if work["get_history"]["points"] != expected_history:
             warnings.append(
@@ -138,7 +172,7 @@ def consistency_warnings(results: dict[str, dict[str, Any]], sizes: ServerSizes)
                         f"{figures['points']} points"
                     )
             warnings += [f"{who}: {problem}" for problem in driver["problems"]]
-    searches = {name: r["workloads"]["search_runs"] for name, r in results.items()}
+    searches = {name: r["workloads"]["search_runs"] for name, r in servers.items()}
     answers = {(s["results"], tuple(s["first_names"])) for s in searches.values()}
     if len(answers) > 1:
         warnings.append(f"search results differ: {searches}")
@@ -166,6 +200,7 @@ def write_results(
         "results": results,
         "targets": verdicts(results),
         "client_targets": client_verdicts(results),
+        "floor": floor_verdicts(results),
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
@@ -190,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         saved = json.loads(args.show.read_text())["results"]
         print_report(saved, console)
         print_client_report(saved, console)
+        print_floor_report(saved, console)
         return 0
     sizes = QUICK if args.quick else FULL
     results: dict[str, dict[str, Any]] = {}
@@ -226,11 +262,13 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = bench_server(
                     console, name, command_for(folder), folder, env, sizes, clients
                 )
+            results[FLOOR] = bench_floor(console, Path(scratch) / FLOOR, sizes, mlflow_python)
     except (DriverFailed, ServerFailed, RequestFailed, ArtifactFailed) as error:
         console.print(Text.assemble(("server bench failed: ", "red"), str(error)))
         return 1
     print_report(results, console)
     print_client_report(results, console)
+    print_floor_report(results, console)
     for warning in consistency_warnings(results, sizes):
         console.print(Text.assemble(("warning: ", "yellow"), warning))
     path = write_results(results, sizes, args.quick, args.workers, args.results_dir)

@@ -63,6 +63,12 @@ def trackstone_command(folder: Path, port: int, workers: int) -> list[str]:
     ]
 
 
+def floor_command(folder: Path, port: int) -> list[str]:
+    """Return the command line of the floor server (``floor_server.py``) on ``folder``."""
+    script = Path(__file__).resolve().with_name("floor_server.py")
+    return [sys.executable, str(script), "--port", str(port), "--folder", str(folder / "files")]
+
+
 def mlflow_command(python: Path, folder: Path, port: int, workers: int) -> list[str]:
     """Return the command line of ``mlflow server`` (from its venv) on a SQLite file."""
     return [
@@ -180,11 +186,25 @@ def run_client_driver(
     env: dict[str, str],
     options: dict[str, Any],
 ) -> dict[str, Any]:
-    """Run ``server_client_driver.py`` with ``module``'s client against ``url``; parse its JSON.
+    """Run ``server_client_driver.py`` with ``module``'s client against ``url``; parse its JSON."""
+    arguments = [module, json.dumps(options)]
+    return run_driver_script(python, "server_client_driver.py", arguments, url, folder, env)
 
-    The driver runs in ``python`` (the venv holding ``module``) with ``bench/`` on its path, the
-    tracking URI of both spellings set, in ``folder`` (which also holds Trackstone's spool),
-    with ``options`` (sizes, ids) as its JSON argument. Raises ServerFailed if it fails.
+
+def run_driver_script(
+    python: Path,
+    script: str,
+    arguments: list[str],
+    url: str,
+    folder: Path,
+    env: dict[str, str],
+) -> dict[str, Any]:
+    """Run the bench script ``script`` against the server at ``url``; parse its JSON line.
+
+    The script runs in ``python`` (the venv holding its client library) with ``bench/`` on its
+    path, the tracking URI of both spellings set, in ``folder`` (which also holds Trackstone's
+    spool), with ``arguments``; its last line of output is its figures, as JSON. Raises
+    ServerFailed if it fails.
     """
     bench = Path(__file__).resolve().parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -196,7 +216,7 @@ def run_client_driver(
         "TRACKSTONE_SPOOL_DIR": str(folder / "spool"),
     }
     done = subprocess.run(
-        [str(python), str(bench / "server_client_driver.py"), module, json.dumps(options)],
+        [str(python), str(bench / script), *arguments],
         cwd=folder,
         env=_clean_env(extra),
         capture_output=True,
@@ -206,7 +226,7 @@ def run_client_driver(
     )
     if done.returncode != 0:
         tail = "\n".join(done.stderr.splitlines()[-20:])
-        raise ServerFailed(f"{module} client driver exited with {done.returncode}:\n{tail}")
+        raise ServerFailed(f"{script} {arguments[:1]} exited with {done.returncode}:\n{tail}")
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return result
 
