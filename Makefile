@@ -64,6 +64,12 @@ bench: setup
 bench-server: setup
 	$(BIN)/python bench/server.py
 
+# One 2 GiB file up (twice) and down through a real server's artifact proxy: MiB/s and the
+# server's peak memory (bench/README.md, "Artifact proxy").
+.PHONY: bench-proxy
+bench-proxy: setup
+	$(BIN)/python bench/artifact_proxy.py
+
 .PHONY: bench-registry
 bench-registry: setup
 	$(BIN)/python bench/registry.py

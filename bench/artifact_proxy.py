@@ -1,6 +1,7 @@
 """Measure the artifact proxy: a large file up and down through a real ``trackstone server``.
 
-Usage: ``.venv/bin/python bench/artifact_proxy.py [--size-mib 1024] [--keep]``
+Usage: ``.venv/bin/python bench/artifact_proxy.py [--size-mib 2048] [--keep]`` (``make
+bench-proxy``)
 
 Starts a server (SQLite, local artifacts destination) in a temporary folder, uploads one file
 through ``ProxiedArtifactRepository`` twice (a file body with Content-Length, then a chunked
@@ -100,7 +101,7 @@ def _timed(label: str, size_mib: int, pid: int, action: Callable[[], object]) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mib", type=int, default=1024, help="file size (default 1024)")
+    parser.add_argument("--size-mib", type=int, default=2048, help="file size (default 2048)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     arguments = parser.parse_args()
     size_mib: int = arguments.size_mib
