@@ -1,9 +1,10 @@
 """Turn request bodies and query strings into request structs, or InvalidParameter naming why.
 
 ``decode_request`` is the only way the server reads a request: whatever arrives (malformed
-JSON, a top-level array, wrong types, missing fields, deep nesting) it returns a struct or
-raises ``InvalidParameter`` with a message such as ``metrics[3].value: must be a number, got
-'abc'``, never another exception. Decoders are built once per struct type and cached.
+JSON, bytes that are not UTF-8, a top-level array, wrong types, missing fields, deep nesting)
+it returns a struct or raises ``InvalidParameter`` with a message such as ``metrics[3].value:
+must be a number, got 'abc'``, never another exception. Decoders are built once per struct
+type and cached.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def decode_response(struct_type: type[T], body: bytes) -> T:
     except msgspec.ValidationError as error:
         detail = _describe(struct_type, str(error), _raw_json(body))
         raise InternalError(f"unexpected response from server: {detail}") from None
-    except (msgspec.DecodeError, RecursionError) as error:
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as error:
         raise InternalError(f"malformed response from server: {error}") from None
 
 
@@ -91,6 +92,10 @@ def _decode_body(struct_type: type[T], body: bytes) -> T:
         raise InvalidParameter(f"request body: malformed JSON ({detail})") from None
     except RecursionError:
         raise InvalidParameter("request body: nested too deeply") from None
+    except UnicodeDecodeError as error:
+        raise InvalidParameter(
+            f"request body: must be UTF-8 (invalid byte at position {error.start})"
+        ) from None
 
 
 def _decoder(struct_type: type[T]) -> msgspec.json.Decoder[T]:

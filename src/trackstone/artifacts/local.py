@@ -15,7 +15,8 @@ still being written (``writeback.RangeWriteback``), so the final flush has littl
 The folder is not fsynced after the rename: that second flush cost more than the whole rest
 of a small upload, and without it a machine crash (not a process crash) may forget the newest
 names, as SQLite in WAL mode with ``synchronous=NORMAL`` may forget the newest commits. Files
-are copied in chunks, never read whole into memory.
+are copied in chunks, never read whole into memory. Names starting ``TEMP_PREFIX`` are
+reserved for those temporary files: listings hide them and every operation refuses them.
 """
 
 from __future__ import annotations
@@ -34,11 +35,22 @@ from urllib.parse import unquote, urlsplit
 
 from trackstone.artifacts.base import FileInfo
 from trackstone.artifacts.local_files import file_target, join_artifact_path, walk_local_folder
-from trackstone.artifacts.paths import confined_path, is_inside, safe_relative_path
+from trackstone.artifacts.paths import (
+    check_path_length,
+    confined_path,
+    is_inside,
+    safe_relative_path,
+)
 from trackstone.artifacts.writeback import RangeWriteback
 from trackstone.errors import InvalidParameter, NotFound
 
-__all__ = ["CHUNK_BYTES", "TEMP_PREFIX", "LocalArtifactRepository", "local_path_for_uri"]
+__all__ = [
+    "CHUNK_BYTES",
+    "TEMP_PREFIX",
+    "LocalArtifactRepository",
+    "local_path_for_uri",
+    "unreserved_path",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +68,14 @@ def local_path_for_uri(uri: str | os.PathLike[str]) -> Path:
     """Turn a plain path or a ``file://`` URI into an absolute local path.
 
     Raises:
-        InvalidParameter: the URI is empty, names another host, or is not a file URI.
+        InvalidParameter: the URI is empty, names another host, is not a file URI, or its
+            path holds a NUL byte (which no file name can).
     """
     text = os.fspath(uri)
     if not text:
         raise InvalidParameter("artifact root: must not be empty")
     if not text.lower().startswith("file:"):
+        _refuse_nul(text, text)
         return Path(os.path.abspath(os.path.expanduser(text)))
     parts = urlsplit(text)
     if parts.netloc not in ("", "localhost"):
@@ -69,9 +83,32 @@ def local_path_for_uri(uri: str | os.PathLike[str]) -> Path:
     if parts.query or parts.fragment:
         raise InvalidParameter(f"artifact root {text!r}: percent-encode '?' and '#' in file URIs")
     path = unquote(parts.path)
+    _refuse_nul(text, path)
     if not path.startswith("/"):
         raise InvalidParameter(f"artifact root {text!r}: file URIs must hold an absolute path")
     return Path(os.path.normpath(path))
+
+
+def unreserved_path(artifact_path: str | None) -> str:
+    """Return the normal form of an artifact path (``safe_relative_path``), refusing the
+    reserved names of in-flight writes: naming one would read or clobber a half-written file.
+
+    Raises:
+        InvalidParameter: the path is unsafe or uses a reserved name.
+    """
+    relative = safe_relative_path(artifact_path)
+    if TEMP_PREFIX in relative and any(
+        segment.startswith(TEMP_PREFIX) for segment in relative.split("/")
+    ):
+        raise InvalidParameter(
+            f"artifact path {relative!r}: names starting {TEMP_PREFIX!r} are reserved"
+        )
+    return relative
+
+
+def _refuse_nul(text: str, path: str) -> None:
+    if "\x00" in path:
+        raise InvalidParameter(f"artifact root {text!r}: must not contain NUL bytes")
 
 
 def _copy_stream(source: BinaryIO, target_fd: int, writeback: RangeWriteback | None = None) -> None:
@@ -172,9 +209,11 @@ class LocalArtifactRepository:
 
     def write_artifact(self, artifact_path: str, stream: BinaryIO) -> None:
         """Write a file at ``artifact_path`` from a binary stream, replacing it atomically."""
-        relative = safe_relative_path(artifact_path)
+        relative = unreserved_path(artifact_path)
         if not relative:
             raise InvalidParameter("artifact path '': must name a file, not the root")
+        # Before any folder is made: a path too long to write would leave them behind.
+        check_path_length(relative, os.path.join(self._root, *relative.split("/")))
         parent_relative, _, name = relative.rpartition("/")
         parent = self._make_folder(parent_relative)
         # Renaming onto the name itself replaces a symlink there instead of writing through it.
@@ -219,7 +258,7 @@ class LocalArtifactRepository:
 
         Returns [] for a missing folder and for a path that names a file.
         """
-        relative = safe_relative_path(path)
+        relative = unreserved_path(path)
         folder = confined_path(self._root, relative)
         if not os.path.isdir(folder):
             return []
@@ -256,7 +295,7 @@ class LocalArtifactRepository:
             NotFound: nothing exists at ``artifact_path``.
             InvalidParameter: the path is unsafe or names a folder.
         """
-        relative = safe_relative_path(artifact_path)
+        relative = unreserved_path(artifact_path)
         real = confined_path(self._root, relative)
         if os.path.isdir(real):
             raise InvalidParameter(f"artifact path {relative!r}: is a folder, not a file")
@@ -286,7 +325,7 @@ class LocalArtifactRepository:
         Raises:
             NotFound: nothing exists at ``artifact_path``.
         """
-        relative = safe_relative_path(artifact_path)
+        relative = unreserved_path(artifact_path)
         real = confined_path(self._root, relative)
         local = Path(os.path.abspath(dst_path)).joinpath(*relative.split("/") if relative else ())
         if os.path.isdir(real):
@@ -336,7 +375,7 @@ class LocalArtifactRepository:
         Symlinks inside a deleted folder are removed, never followed. A root that is the
         file-system root itself is never deleted (InvalidParameter).
         """
-        relative = safe_relative_path(artifact_path)
+        relative = unreserved_path(artifact_path)
         real = confined_path(self._root, relative)
         if not relative and os.path.dirname(real) == real:
             raise InvalidParameter(f"artifact root {real!r}: refusing to delete a file-system root")

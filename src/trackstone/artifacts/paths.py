@@ -20,10 +20,15 @@ refused this way.
 that the result stays inside the root's real path, so a symlink planted inside the root that
 points outside (as a parent folder or as the final name) is refused. The check runs just before
 each operation; a process that can rewrite the root folder while we work can still race it.
+
+``check_path_length`` refuses a path whose whole file-system form would be too long for the
+operating system (``PATH_MAX``, keeping room for a temporary name beside it), so that writers can
+refuse it before creating any folder instead of failing halfway; ``confined_path`` applies it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -31,9 +36,19 @@ from urllib.parse import unquote
 
 from trackstone.errors import InvalidParameter
 
-__all__ = ["MAX_SEGMENT_BYTES", "confined_path", "is_inside", "safe_relative_path"]
+__all__ = [
+    "MAX_SEGMENT_BYTES",
+    "check_path_length",
+    "confined_path",
+    "is_inside",
+    "safe_relative_path",
+]
 
 MAX_SEGMENT_BYTES = 255
+# Linux's PATH_MAX, where the operating system does not say.
+_DEFAULT_MAX_PATH_BYTES = 4096
+# Kept free for the name of a temporary file written beside a path (``.trackstone-tmp-`` + hex).
+_TEMP_NAME_ROOM_BYTES = 64
 # Enough for any honest path; a path still changing after this many decodings is hostile.
 _MAX_DECODE_ROUNDS = 4
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -109,6 +124,28 @@ def safe_relative_path(path: str | None) -> str:
     return normal
 
 
+@functools.cache
+def _max_path_bytes() -> int:
+    try:
+        return int(os.pathconf("/", "PC_PATH_MAX"))
+    except (AttributeError, OSError, ValueError):
+        return _DEFAULT_MAX_PATH_BYTES
+
+
+def check_path_length(relative: str, full_path: str) -> None:
+    """Refuse ``relative`` when ``full_path`` (it joined to its root) is too long for the OS.
+
+    Raises:
+        InvalidParameter: naming ``relative`` and the limit, never the server's own path.
+    """
+    limit = _max_path_bytes() - _TEMP_NAME_ROOM_BYTES
+    if len(os.fsencode(full_path)) > limit:
+        raise InvalidParameter(
+            f"artifact path {relative!r}: too long: joined to the artifact root it must take "
+            f"at most {limit} bytes"
+        )
+
+
 def is_inside(root_real: str, candidate_real: str) -> bool:
     """Tell whether a real path is ``root_real`` itself or lies below it."""
     if candidate_real == root_real:
@@ -124,13 +161,16 @@ def confined_path(root: str | os.PathLike[str], path: str | None) -> str:
     result is where an operation would really land. Symlinks that stay inside the root work.
 
     Raises:
-        InvalidParameter: the path is unsafe, or it resolves outside the root's real path.
+        InvalidParameter: the path is unsafe, too long (``check_path_length``), or it resolves
+            outside the root's real path.
     """
     relative = safe_relative_path(path)
     root_real = os.path.realpath(root)
     if not relative:
         return root_real
-    candidate_real = os.path.realpath(os.path.join(root_real, *relative.split("/")))
+    joined = os.path.join(root_real, *relative.split("/"))
+    check_path_length(relative, joined)
+    candidate_real = os.path.realpath(joined)
     if not is_inside(root_real, candidate_real):
         raise InvalidParameter(
             f"artifact path {relative!r}: resolves outside the artifact root through a symlink"

@@ -44,9 +44,13 @@ from trackstone.api.artifacts import BATCH_TAR_PATH
 from trackstone.api.messages import EmptyResponse
 from trackstone.api.routes import AJAX_API_PREFIX, API_PREFIX
 from trackstone.artifacts.base import ArtifactRepository
-from trackstone.artifacts.local import TEMP_PREFIX, LocalArtifactRepository
+from trackstone.artifacts.local import TEMP_PREFIX, LocalArtifactRepository, unreserved_path
 from trackstone.artifacts.local_files import join_normal_paths
-from trackstone.artifacts.paths import confined_path, is_inside, safe_relative_path
+from trackstone.artifacts.paths import (
+    check_path_length,
+    confined_path,
+    is_inside,
+)
 from trackstone.artifacts.tar_stream import (
     TAR_MEDIA_TYPE,
     TarEntry,
@@ -166,7 +170,8 @@ class _LocalStaging:
         return real
 
     def _check_target(self, relative: str, target: str) -> None:
-        """Refuse a target that is a folder or a symlink leading out of the root."""
+        """Refuse a target that is too long, a folder or a symlink leading out of the root."""
+        check_path_length(relative, target)
         try:
             mode = os.lstat(target).st_mode
         except (FileNotFoundError, NotADirectoryError):
@@ -400,7 +405,7 @@ async def _download(scope: Scope, receive: Receive, folder: str) -> Response:
 
 async def folder_tar(scope: Scope, receive: Receive, send: Send) -> None:
     """Download (GET) or upload (PUT) a folder of the destination as a tar stream."""
-    folder = safe_relative_path(str(scope.get("path_params", {}).get("artifact_path", "")))
+    folder = unreserved_path(str(scope.get("path_params", {}).get("artifact_path", "")))
     endpoint = _upload if scope["method"] == "PUT" else _download
     response = await endpoint(scope, receive, folder)
     await response(scope, receive, send)

@@ -2,9 +2,10 @@
 
 Clients never choose where the server touches files. The configured roots are the default
 artifact root and the artifacts destination (``ServerSettings``); ``check_location`` refuses
-an experiment ``artifact_location`` outside them, and ``repository_for_run`` serves a run's
-artifact URI only when it lies inside them. ``mlflow-artifacts:/<path>`` URIs name a path
-under the artifacts destination (only while the server serves artifacts).
+an experiment ``artifact_location`` outside them (or a ``mlflow-artifacts://`` one naming a
+host, to which clients would send artifacts and credentials), and ``repository_for_run``
+serves a run's artifact URI only when it lies inside them. ``mlflow-artifacts:/<path>`` URIs
+name a path under the artifacts destination (only while the server serves artifacts).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ class ArtifactRoots:
                     "(--no-serve-artifacts)"
                 )
             proxied_relative_path(uri)
+            self._check_proxy_host(uri)
             return
         try:
             inside = any(_inside(root, uri) for root in self._roots())
@@ -120,6 +122,23 @@ class ArtifactRoots:
                 f"artifact_location {uri!r}: must lie under the server's artifact roots "
                 "(its default artifact root or artifacts destination)"
             )
+
+    def _check_proxy_host(self, uri: str) -> None:
+        """Refuse a ``mlflow-artifacts://host/...`` location naming a host the operator did not.
+
+        Clients send a run's artifacts, with their credentials, to the host the URI names;
+        only the host of a configured ``mlflow-artifacts://`` default root may be named.
+        """
+        host = urlsplit(uri).netloc.lower()
+        default = self.settings.default_artifact_root
+        if not host or (
+            uri_scheme(default) == PROXY_SCHEME and urlsplit(default).netloc.lower() == host
+        ):
+            return
+        raise InvalidParameter(
+            f"artifact_location {uri!r}: must not name a host (clients would send artifacts "
+            "and credentials there); write mlflow-artifacts:/<path>"
+        )
 
     def destination(self) -> ArtifactRepository:
         """Return the repository of the whole artifacts destination (the proxy's root).

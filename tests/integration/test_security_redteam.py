@@ -1,0 +1,151 @@
+"""Hostile requests found by red-teaming a real server: each answered with a clean 4xx, nothing
+written where it should not be, no credentials handed to another host."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.server_process import ServerProcess, start_server
+from support.tar_archives import archive, member
+
+PROXY = "/api/2.0/mlflow-artifacts/artifacts"
+TAR = "/api/2.0/trackstone-artifacts/tar"
+# 20 folders of 250 bytes: each name is legal, the whole path is longer than PATH_MAX (4096).
+OVERLONG = "/".join([f"{index:02d}" + "y" * 248 for index in range(20)]) + "/f.txt"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = start_server(tmp_path_factory.mktemp("redteam"))
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def _root(server: ServerProcess) -> Path:
+    return server.log_path.parent / "artifacts"
+
+
+def _request(
+    server: ServerProcess,
+    method: str,
+    target: str,
+    body: bytes | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, bytes]:
+    connection = server.connection()
+    try:
+        headers = {"Host": server.host_header}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        connection.request(method, target, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _assert_clean_400(
+    status: int, body: bytes, server: ServerProcess, *, echoes_path: bool = False
+) -> None:
+    """A JSON 400 without a traceback; without the server's paths unless the request sent one."""
+    assert status == 400, body
+    assert json.loads(body)["error_code"] == "INVALID_PARAMETER_VALUE"
+    text = body.decode()
+    assert "Traceback" not in text
+    assert echoes_path or str(server.log_path.parent) not in text
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "mlflow-artifacts://attacker.example/team",
+        "mlflow-artifacts://attacker.example:443/team",
+        "mlflow-artifacts://user:pw@127.0.0.2:80/team",
+    ],
+)
+def test_experiment_location_naming_another_host_is_refused(
+    server: ServerProcess, location: str
+) -> None:
+    # Clients send a run's artifacts, and their credentials, to the host its URI names.
+    body = json.dumps({"name": f"e-{location}", "artifact_location": location}).encode()
+    status, answer = _request(server, "POST", "/api/2.0/mlflow/experiments/create", body)
+    _assert_clean_400(status, answer, server)
+    assert b"host" in answer
+
+
+def test_experiment_location_through_this_server_is_accepted(server: ServerProcess) -> None:
+    body = json.dumps({"name": "proxied", "artifact_location": "mlflow-artifacts:/team"}).encode()
+    status, answer = _request(server, "POST", "/api/2.0/mlflow/experiments/create", body)
+    assert status == 200, answer
+
+
+@pytest.mark.parametrize(
+    "location", ["{root}/a\x00b", "file://{root}/a%00b", "mlflow-artifacts:/a%00b"]
+)
+def test_experiment_location_with_a_nul_byte_is_a_clean_400(
+    server: ServerProcess, location: str
+) -> None:
+    filled = location.format(root=_root(server))
+    body = json.dumps({"name": f"nul-{location}", "artifact_location": filled}).encode()
+    status, answer = _request(server, "POST", "/api/2.0/mlflow/experiments/create", body)
+    _assert_clean_400(status, answer, server, echoes_path=True)
+
+
+@pytest.mark.parametrize(
+    ("target", "field"),
+    [
+        ("/api/2.0/mlflow/experiments/create", "name"),
+        ("/api/2.0/mlflow/runs/search", "filter"),
+        ("/api/2.0/mlflow/runs/log-batch", "run_id"),
+        ("/api/2.0/mlflow/registered-models/create", "name"),
+        ("/api/2.0/mlflow-artifacts/mpu/create/x", "path"),
+    ],
+)
+def test_body_that_is_not_utf8_is_a_clean_400(
+    server: ServerProcess, target: str, field: str
+) -> None:
+    body = b'{"' + field.encode() + b'": "\xff\xfe"}'
+    status, answer = _request(server, "POST", target, body)
+    _assert_clean_400(status, answer, server)
+    assert b"UTF-8" in answer
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "body", "content_type"),
+    [
+        ("PUT", f"{PROXY}/long/{OVERLONG}", b"data", "application/octet-stream"),
+        (
+            "PUT",
+            f"{TAR}/long-tar",
+            archive((member("ok.txt"), b"a"), (member(OVERLONG), b"b")),
+            "application/x-tar",
+        ),
+    ],
+    ids=["proxy", "tar"],
+)
+def test_overlong_path_is_a_clean_400_that_writes_nothing(
+    server: ServerProcess, method: str, target: str, body: bytes, content_type: str
+) -> None:
+    status, answer = _request(server, method, target, body, content_type)
+    _assert_clean_400(status, answer, server)
+    assert not list(_root(server).glob("long*"))
+
+
+@pytest.mark.parametrize("method", ["PUT", "GET", "DELETE"])
+def test_reserved_temporary_names_cannot_be_reached(server: ServerProcess, method: str) -> None:
+    # The names of in-flight writes: listings hide them, a tar upload may not use them.
+    in_flight = _root(server) / "busy" / ".trackstone-tmp-0123456789abcdef"
+    in_flight.parent.mkdir(parents=True, exist_ok=True)
+    in_flight.write_bytes(b"half-written")
+    body = b"replaced" if method == "PUT" else None
+    target = f"{PROXY}/busy/.trackstone-tmp-0123456789abcdef"
+    status, answer = _request(server, method, target, body, "application/octet-stream")
+    assert status in (400, 404), answer
+    assert b"half-written" not in answer
+    assert in_flight.read_bytes() == b"half-written"
