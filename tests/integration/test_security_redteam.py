@@ -3,7 +3,9 @@ written where it should not be, no credentials handed to another host."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from support.server_process import ServerProcess, start_server
 from support.tar_archives import archive, member
+from trackstone.errors import TrackstoneError
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 TAR = "/api/2.0/trackstone-artifacts/tar"
@@ -149,3 +152,74 @@ def test_reserved_temporary_names_cannot_be_reached(server: ServerProcess, metho
     assert status in (400, 404), answer
     assert b"half-written" not in answer
     assert in_flight.read_bytes() == b"half-written"
+
+
+class _Listener:
+    """Another host on the network: records the headers of each request it gets, answers 404."""
+
+    def __init__(self) -> None:
+        self.headers: list[dict[str, str]] = []
+        recorded = self.headers
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                recorded.append({name.lower(): value for name, value in self.headers.items()})
+                body = b'{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no"}'
+                self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener() -> Iterator[_Listener]:
+    other = _Listener()
+    yield other
+    other.close()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "mlflow-artifacts://127.0.0.1:{port}/stolen",
+        "http://127.0.0.1:{port}/api/2.0/mlflow-artifacts/artifacts/stolen",
+    ],
+)
+def test_client_never_sends_its_credentials_to_another_host(
+    server: ServerProcess,
+    listener: _Listener,
+    source: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Anyone may register a version whose files live elsewhere; downloading it must not hand
+    # that host the token that opens this server.
+    name = f"leak-{len(source)}"
+    filled = source.format(port=listener.port)
+    for endpoint, fields in [
+        ("registered-models/create", {"name": name}),
+        ("model-versions/create", {"name": name, "source": filled}),
+    ]:
+        body = json.dumps(fields).encode()
+        status, answer = _request(server, "POST", f"/api/2.0/mlflow/{endpoint}", body)
+        assert status == 200, answer
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "secret-token-of-this-server")
+    from trackstone.artifacts import download_artifacts
+
+    with pytest.raises(TrackstoneError):
+        download_artifacts(f"models:/{name}/1", dst_path=str(tmp_path), tracking_uri=server.url)
+    assert listener.headers, "the download never reached the other host"
+    assert all("authorization" not in headers for headers in listener.headers)

@@ -68,11 +68,37 @@ def _authorization(settings: Settings) -> str | None:
     return None
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _credentials_for(base_url: str, options: _Options) -> str | None:
+    """Return the tracking server's credentials if ``base_url`` is that server, else None.
+
+    An artifact URI is data anyone who can write to the server chose (a model version's
+    source, an experiment's location): another host it names never gets the credentials.
+    """
+    if options.tracking_uri and _origin(base_url) == _origin(options.tracking_uri):
+        return options.authorization
+    return None
+
+
 def _proxied_url(uri: str, options: _Options) -> ArtifactRepository:
     from trackstone.artifacts.proxied import ProxiedArtifactRepository, split_proxy_url
 
     base_url, prefix = split_proxy_url(uri)
-    return ProxiedArtifactRepository(base_url, prefix, authorization=options.authorization)
+    return ProxiedArtifactRepository(
+        base_url, prefix, authorization=_credentials_for(base_url, options)
+    )
 
 
 def _proxied(uri: str, options: _Options) -> ArtifactRepository:
@@ -92,7 +118,7 @@ def _proxied(uri: str, options: _Options) -> ArtifactRepository:
             "tracking URI is not an http(s):// server"
         )
     return ProxiedArtifactRepository(
-        base_url, parts.path.lstrip("/"), authorization=options.authorization
+        base_url, parts.path.lstrip("/"), authorization=_credentials_for(base_url, options)
     )
 
 
@@ -118,7 +144,8 @@ def repository_for_uri(
         s3_endpoint_url: the endpoint of an S3-compatible store (``Settings.s3_endpoint_url``);
             None for AWS.
         settings: the client's settings: the S3 endpoint (unless given), the tracking server
-            that ``mlflow-artifacts:/`` URIs name, and its credentials.
+            that ``mlflow-artifacts:/`` URIs name, and its credentials (sent to that server
+            only, never to another host an artifact URI names).
 
     Raises:
         InvalidParameter: the URI is empty or its scheme is not supported.
