@@ -16,8 +16,8 @@ does only what the promise behind the request needs:
   MLflow's client timed against these shows what the client itself costs per call.
 - ``GET /health``: 200.
 
-Anything else gets 404, and so does a path with a ``..`` part. One thread per connection; each connection is kept alive. Standard
-library only, Linux only (``sendfile``, ``fdatasync``).
+Anything else gets 404, and so does a path with a ``..`` part. One thread per connection; each
+connection is kept alive. Standard library only, Linux only (``sendfile``, ``fdatasync``).
 """
 
 from __future__ import annotations
