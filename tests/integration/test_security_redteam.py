@@ -101,6 +101,24 @@ def test_experiment_location_with_a_nul_byte_is_a_clean_400(
 
 
 @pytest.mark.parametrize(
+    ("target", "body", "field"),
+    [
+        ("/api/2.0/mlflow/experiments/create", {"name": "a\x00b"}, "experiment name"),
+        ("/api/2.0/mlflow/runs/create", {"experiment_id": "0", "run_name": "a\x00b"}, "run_name"),
+        ("/api/2.0/mlflow/registered-models/create", {"name": "m\x00"}, "name"),
+    ],
+)
+def test_text_with_a_nul_character_is_a_clean_400_on_sqlite_too(
+    server: ServerProcess, target: str, body: dict[str, str], field: str
+) -> None:
+    # PostgreSQL cannot store NUL in text; SQLite could, but the answer must not depend on it.
+    status, answer = _request(server, "POST", target, json.dumps(body).encode())
+    _assert_clean_400(status, answer, server)
+    assert json.loads(answer)["message"].startswith(field), answer
+    assert b"NUL" in answer
+
+
+@pytest.mark.parametrize(
     ("target", "field"),
     [
         ("/api/2.0/mlflow/experiments/create", "name"),

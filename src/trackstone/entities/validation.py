@@ -100,13 +100,19 @@ def _check_key_slowly(field: str, key: object) -> str:
 
 
 def check_length(field: str, value: object, max_length: int) -> str:
-    """Return ``value`` if it is a string of at most ``max_length`` characters."""
+    """Return ``value`` if it is a string of at most ``max_length`` characters, without NUL.
+
+    NUL is refused everywhere because PostgreSQL cannot store it in text: the same value
+    must get the same answer on either backend.
+    """
     if not isinstance(value, str):
         raise InvalidParameter(f"{field}: must be a string, got {value!r}")
     if len(value) > max_length:
         raise InvalidParameter(
             f"{field}: must be at most {max_length} characters, got {len(value)}"
         )
+    if "\x00" in value:
+        raise InvalidParameter(f"{field}: must not contain NUL characters (\\x00)")
     return value
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
 import pytest
 
@@ -119,6 +121,20 @@ def test_steps_refuse_non_int64(value: object, fragment: str) -> None:
 def test_param_and_tag_values_are_stringified() -> None:
     assert Param("lr", 0.01).value == "0.01"  # type: ignore[arg-type]
     assert RunTag("n", 3).value == "3"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: Param("p", "a\x00b"), "param 'p' value"),
+        (lambda: RunTag("t", "\x00"), "tag 't' value"),
+        (lambda: check_experiment_name("exp\x00"), "experiment name"),
+    ],
+)
+def test_text_with_nul_is_refused_on_every_backend(build: Any, field: str) -> None:
+    """PostgreSQL cannot store NUL in text, so no backend accepts it."""
+    with pytest.raises(InvalidParameter, match=rf"^{re.escape(field)}: must not contain NUL"):
+        build()
 
 
 @pytest.mark.parametrize(("name", "ok"), [("exp", True), ("", False), ("  ", False), (5, False)])

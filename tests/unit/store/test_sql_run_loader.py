@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,13 +83,16 @@ def test_param_and_tag_values_come_back_exactly(store: SqlStore, value: str) -> 
     assert store.get_run(run_id) == run  # read_run: the same rows narrowed to one key
 
 
-def test_nul_inside_a_value_comes_back_on_sqlite(tmp_path: Path) -> None:
-    sqlite_store = SqlStore(f"sqlite:///{tmp_path / 'nul.db'}", str(tmp_path / "artifacts"))
+def test_nul_written_before_it_was_refused_still_loads_on_sqlite(tmp_path: Path) -> None:
+    """NUL is refused in new values now; a database written before that still loads whole."""
+    path = tmp_path / "nul.db"
+    sqlite_store = SqlStore(f"sqlite:///{path}", str(tmp_path / "artifacts"))
     try:
         run_id = sqlite_store.create_run("0", run_name="nul").info.run_id
-        sqlite_store.log_batch(
-            run_id, params=[Param("p", NUL_VALUE)], tags=[RunTag("t", NUL_VALUE)]
-        )
+        sqlite_store.log_batch(run_id, params=[Param("p", "x")], tags=[RunTag("t", "x")])
+        with sqlite3.connect(path) as raw:
+            raw.execute("UPDATE params SET value = ?", (NUL_VALUE,))
+            raw.execute("UPDATE tags SET value = ? WHERE key = 't'", (NUL_VALUE,))
         (run,) = _load(sqlite_store, [run_id])
     finally:
         sqlite_store.close()
@@ -97,14 +101,17 @@ def test_nul_inside_a_value_comes_back_on_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_nul_inside_a_value_is_refused_on_postgres_and_nothing_is_written(
+def test_postgres_refuses_nul_that_gets_past_the_entities_and_writes_nothing(
     tmp_path: Path, postgres_uri: str
 ) -> None:
+    """The entities refuse NUL; should one get past them, PostgreSQL's refusal is a clean 400."""
+    smuggled = Param("p", "x")
+    object.__setattr__(smuggled, "value", NUL_VALUE)
     pg_store = SqlStore(postgres_uri, str(tmp_path / "artifacts"))
     try:
         run_id = pg_store.create_run("0", run_name="nul").info.run_id
         with pytest.raises(InvalidParameter):
-            pg_store.log_batch(run_id, params=[Param("p", NUL_VALUE), Param("ok", "1")])
+            pg_store.log_batch(run_id, params=[smuggled, Param("ok", "1")])
         (run,) = _load(pg_store, [run_id])
     finally:
         pg_store.close()
