@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from support.tracking import all_history, float_bits
-from trackstone.entities import Metric, Param, RunTag
+from trackstone.entities import ExperimentTag, Metric, Param, RunTag
 from trackstone.errors import InvalidParameter, InvalidState, NotFound
 from trackstone.store.base import TrackingStore
 
@@ -176,8 +176,7 @@ def test_batch_at_the_limits_is_stored_whole(
 @pytest.mark.parametrize(
     ("build", "field"),
     [
-        (lambda: Param("k", "x" * 6001), "param 'k' value"),
-        (lambda: RunTag("k", "x" * 8001), "tag 'k' value"),
+        (lambda: ExperimentTag("k", "x" * 20001), "experiment tag 'k' value"),
         (lambda: Param("k" * 251, "v"), "param key"),
         (lambda: RunTag("k" * 251, "v"), "tag key"),
         (lambda: Metric("k" * 251, 1.0, 0), "metric key"),

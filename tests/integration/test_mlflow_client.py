@@ -88,6 +88,8 @@ def test_experiments(script_results: Callable[[str], Any], key: str, expected: o
         ("delete.deleted_only", ["batched"]),
         ("restore.lifecycle_stage", "active"),
         ("update_run.name", "renamed"),
+        ("long.param_length", 6000),
+        ("long.tag_length", 8000),
     ],
 )
 def test_runs(script_results: Callable[[str], Any], key: str, expected: object) -> None:

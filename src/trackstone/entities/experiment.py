@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from trackstone.entities.lifecycle import LifecycleStage
 from trackstone.entities.validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
-    MAX_TAG_VALUE_LENGTH,
+    MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     check_key,
     check_length,
 )
@@ -38,7 +38,9 @@ class ExperimentTag:
         check_key("experiment tag key", self.key)
         if not isinstance(self.value, str):
             object.__setattr__(self, "value", str(self.value))
-        check_length(f"experiment tag {self.key!r} value", self.value, MAX_TAG_VALUE_LENGTH)
+        check_length(
+            f"experiment tag {self.key!r} value", self.value, MAX_EXPERIMENT_TAG_VALUE_LENGTH
+        )
 
 
 @dataclass(frozen=True)

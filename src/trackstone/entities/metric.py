@@ -13,9 +13,9 @@ from trackstone.entities.validation import (
     MAX_TAG_VALUE_LENGTH,
     check_int64,
     check_key,
-    check_length,
     check_metric_value,
     is_known_good_key,
+    truncated_text,
 )
 
 __all__ = ["Metric", "Param", "RunTag"]
@@ -103,7 +103,10 @@ class Metric:
 
 @dataclass(frozen=True)
 class Param:
-    """A write-once hyperparameter of a run; values are strings of at most 6000 characters."""
+    """A write-once hyperparameter of a run; values are strings of at most 6000 characters.
+
+    A longer value is cut to its first 6000 characters, with a warning, as MLflow does.
+    """
 
     key: str
     value: str
@@ -112,12 +115,17 @@ class Param:
         check_key("param key", self.key)
         if not isinstance(self.value, str):
             object.__setattr__(self, "value", str(self.value))
-        check_length(f"param {self.key!r} value", self.value, MAX_PARAM_VALUE_LENGTH)
+        value = truncated_text(f"param {self.key!r} value", self.value, MAX_PARAM_VALUE_LENGTH)
+        if value is not self.value:
+            object.__setattr__(self, "value", value)
 
 
 @dataclass(frozen=True)
 class RunTag:
-    """A mutable label on a run; values are strings of at most 8000 characters."""
+    """A mutable label on a run; values are strings of at most 8000 characters.
+
+    A longer value is cut to its first 8000 characters, with a warning, as MLflow does.
+    """
 
     key: str
     value: str
@@ -126,4 +134,6 @@ class RunTag:
         check_key("tag key", self.key)
         if not isinstance(self.value, str):
             object.__setattr__(self, "value", str(self.value))
-        check_length(f"tag {self.key!r} value", self.value, MAX_TAG_VALUE_LENGTH)
+        value = truncated_text(f"tag {self.key!r} value", self.value, MAX_TAG_VALUE_LENGTH)
+        if value is not self.value:
+            object.__setattr__(self, "value", value)

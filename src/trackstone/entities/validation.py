@@ -5,6 +5,7 @@ Messages name the field and the value, e.g. ``metric key: must be at most 250 ch
 
 from __future__ import annotations
 
+import logging
 import math
 import posixpath
 import re
@@ -17,6 +18,7 @@ __all__ = [
     "KNOWN_GOOD_KEYS",
     "MAX_ENTITY_KEY_LENGTH",
     "MAX_EXPERIMENT_NAME_LENGTH",
+    "MAX_EXPERIMENT_TAG_VALUE_LENGTH",
     "MAX_METRICS_PER_BATCH",
     "MAX_PARAMS_PER_BATCH",
     "MAX_PARAM_VALUE_LENGTH",
@@ -30,11 +32,15 @@ __all__ = [
     "check_max_results",
     "check_metric_value",
     "is_known_good_key",
+    "truncated_text",
 ]
+
+logger = logging.getLogger(__name__)
 
 MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
+MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20000
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_RUN_NAME_LENGTH = 250
 MAX_METRICS_PER_BATCH = 1000
@@ -114,6 +120,19 @@ def check_length(field: str, value: object, max_length: int) -> str:
     if "\x00" in value:
         raise InvalidParameter(f"{field}: must not contain NUL characters (\\x00)")
     return value
+
+
+def truncated_text(field: str, value: object, max_length: int) -> str:
+    """Return ``value`` cut to ``max_length`` characters, with a warning if it was longer.
+
+    MLflow keeps the first ``max_length`` characters of a param or run tag value that is too
+    long instead of refusing it, so scripts written for it log such values without an error;
+    Trackstone does the same, and says so. Otherwise as ``check_length``.
+    """
+    if isinstance(value, str) and len(value) > max_length:
+        logger.warning("%s: %d characters, cut to the first %d", field, len(value), max_length)
+        value = value[:max_length]
+    return check_length(field, value, max_length)
 
 
 def check_metric_value(field: str, value: object) -> float:

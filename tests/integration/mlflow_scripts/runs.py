@@ -117,4 +117,12 @@ client.restore_run(batch_id)
 results["restore.lifecycle_stage"] = client.get_run(batch_id).info.lifecycle_stage
 client.update_run(batch_id, name="renamed")
 results["update_run.name"] = client.get_run(batch_id).info.run_name
+
+# Values over the limits are cut to them, not refused (MLflow's default).
+with mlflow.start_run(run_name="long-values") as long_run:
+    mlflow.log_param("long", "p" * 6005)
+    mlflow.set_tag("long", "t" * 8005)
+long_data = client.get_run(long_run.info.run_id).data
+results["long.param_length"] = len(long_data.params["long"])
+results["long.tag_length"] = len(long_data.tags["long"])
 emit(results)

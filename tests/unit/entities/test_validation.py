@@ -50,23 +50,27 @@ def test_invalid_keys_are_refused_with_the_reason(entity: type, key: str, fragme
         entity(key, "v")
 
 
-@pytest.mark.parametrize(
-    ("entity", "length", "ok"),
-    [
-        (Param, 6000, True),
-        (Param, 6001, False),
-        (RunTag, 8000, True),
-        (RunTag, 8001, False),
-        (ExperimentTag, 8001, False),
-    ],
-)
-def test_value_limits_error_instead_of_truncating(entity: type, length: int, ok: bool) -> None:
+@pytest.mark.parametrize(("entity", "limit"), [(Param, 6000), (RunTag, 8000)])
+def test_long_param_and_tag_values_are_cut_with_a_warning_as_mlflow_does(
+    entity: type, limit: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert entity("k", "v" * limit).value == "v" * limit
+    assert not caplog.records
+    value = "".join(str(index % 10) for index in range(limit + 5))
+    assert entity("k", value).value == value[:limit]
+    [warning] = caplog.records
+    assert warning.levelname == "WARNING"
+    assert f"'k' value: {limit + 5} characters, cut to the first {limit}" in warning.getMessage()
+
+
+@pytest.mark.parametrize(("length", "ok"), [(20000, True), (20001, False)])
+def test_experiment_tag_values_are_refused_over_mlflows_limit(length: int, ok: bool) -> None:
     value = "v" * length
     if ok:
-        assert entity("k", value).value == value
+        assert ExperimentTag("k", value).value == value
     else:
         with pytest.raises(InvalidParameter, match=rf"'k' value: must be at most .* got {length}"):
-            entity("k", value)
+            ExperimentTag("k", value)
 
 
 @pytest.mark.parametrize(

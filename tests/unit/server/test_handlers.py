@@ -125,6 +125,21 @@ def test_run_lifecycle_and_logging(client: TestClient) -> None:
     assert len(post(client, "/runs/search", {"experiment_ids": [experiment_id]})["runs"]) == 1
 
 
+def test_long_param_and_tag_values_are_cut_to_mlflows_limits(client: TestClient) -> None:
+    _, run_id = new_run(client)
+    post(client, "/runs/log-parameter", {"run_id": run_id, "key": "p", "value": "a" * 6001})
+    post(client, "/runs/set-tag", {"run_id": run_id, "key": "t", "value": "b" * 8001})
+    post(
+        client,
+        "/runs/log-batch",
+        {"run_id": run_id, "params": [{"key": "q", "value": "c" * 7000}]},
+    )
+    data = get(client, "/runs/get", {"run_id": run_id})["run"]["data"]
+    params = {p["key"]: p["value"] for p in data["params"]}
+    assert params == {"p": "a" * 6000, "q": "c" * 6000}
+    assert {t["key"]: t["value"] for t in data["tags"]}["t"] == "b" * 8000
+
+
 def test_metric_history_pages(client: TestClient) -> None:
     _, run_id = new_run(client)
     points = [{"key": "m", "value": step, "timestamp": 1, "step": step} for step in range(5)]
