@@ -6,14 +6,10 @@ ones computed from the population; it never asserts on how fast anything was.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "registry.py"
+from support.bench_runs import run_quick_bench
+
 QUICK_MODELS = 10
 QUICK_VERSIONS = 200  # 10 models x 20 versions
 QUICK_TIMED_CREATES = 50  # the last 5 versions of each model
@@ -32,18 +28,11 @@ EXPECTED_SEARCHES = {
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    results_dir = tmp_path_factory.mktemp("registry-bench")
-    done = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--skip-mlflow", "--results-dir", str(results_dir)],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    stdout, document = run_quick_bench(
+        "registry.py", "registry", tmp_path_factory.mktemp("registry-bench")
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "model registry: trackstone server vs mlflow server" in done.stdout
-    assert "warning" not in done.stdout, done.stdout
-    [written] = list(results_dir.glob("registry-*-quick.json"))
-    document: dict[str, object] = json.loads(written.read_text())
+    assert "model registry: trackstone server vs mlflow server" in stdout
+    assert "warning" not in stdout, stdout
     return document
 
 

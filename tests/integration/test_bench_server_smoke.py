@@ -13,25 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.bench_runs import BENCH_DIR, run_quick_bench
 from support.mlflow_env import MlflowEnv, mlflow_env  # noqa: F401  (fixture)
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "server.py"
 
 
 def test_quick_server_bench_without_mlflow(tmp_path: Path) -> None:
-    env = {**os.environ, "TRACKSTONE_SPOOL_DIR": str(tmp_path / "spool")}
-    done = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--skip-mlflow", "--results-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "warning:" not in done.stdout
-    assert "the floor: the least any server could do here" in done.stdout
-    [written] = list(tmp_path.glob("server-*-quick.json"))
-    document = json.loads(written.read_text())
+    stdout, document = run_quick_bench("server.py", "server", tmp_path)
+    assert "warning:" not in stdout
+    assert "the floor: the least any server could do here" in stdout
 
     assert set(document["results"]) == {"trackstone", "floor"}
     client = document["results"]["trackstone"]["workloads"]["client"]
@@ -73,7 +62,7 @@ def test_mlflow_client_against_the_floor_server(
         [sys.executable, "-c", FLOOR_CLIENT_PROBE, str(tmp_path), str(mlflow_env.python)],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(BENCH.parent)},
+        env={**os.environ, "PYTHONPATH": str(BENCH_DIR)},
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -6,30 +6,17 @@ how fast anything was.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+from support.bench_runs import run_quick_bench
+
 QUICK_SEARCH_RUNS = 300
 QUICK_HISTORY_POINTS = 5_000
 
 
 def test_quick_bench_without_mlflow(tmp_path: Path) -> None:
-    env = {**os.environ, "TRACKSTONE_SPOOL_DIR": str(tmp_path / "spool")}
-    done = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--skip-mlflow", "--results-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Trackstone vs MLflow vs raw sqlite3" in done.stdout
-    [written] = list(tmp_path.glob("bench-*-quick.json"))
-    document = json.loads(written.read_text())
+    stdout, document = run_quick_bench("run.py", "bench", tmp_path)
+    assert "Trackstone vs MLflow vs raw sqlite3" in stdout
 
     assert set(document["results"]) == {"trackstone", "floor"}
     ours = document["results"]["trackstone"]
