@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -10,15 +11,7 @@ from typing import Any
 import click
 
 from trackstone import __version__
-from trackstone.cli.db import db
-from trackstone.cli.experiments import experiments
-from trackstone.cli.gc import gc
-from trackstone.cli.models import models
-from trackstone.cli.output import print_error
-from trackstone.cli.runs import runs
-from trackstone.cli.server import server
 from trackstone.cli.state import CliState
-from trackstone.cli.sync import sync
 from trackstone.errors import TrackstoneError
 
 __all__ = ["main"]
@@ -27,6 +20,25 @@ logger = logging.getLogger(__name__)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+
+# Sub-commands by name, as "module:attribute", imported only when used: `trackstone server`
+# then starts without loading the table printing and store commands of the others.
+SUBCOMMANDS = {
+    "db": "trackstone.cli.db:db",
+    "experiments": "trackstone.cli.experiments:experiments",
+    "gc": "trackstone.cli.gc:gc",
+    "models": "trackstone.cli.models:models",
+    "runs": "trackstone.cli.runs:runs",
+    "server": "trackstone.cli.server:server",
+    "sync": "trackstone.cli.sync:sync",
+}
+
+
+def print_error(message: str) -> None:
+    """Print one red error line (the output module loads only when there is one)."""
+    from trackstone.cli.output import print_error as print_red
+
+    print_red(message)
 
 
 class _Group(click.Group):
@@ -37,6 +49,17 @@ class _Group(click.Group):
     """
 
     debug: bool = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
 
     def main(  # type: ignore[override]
         self,
@@ -100,12 +123,3 @@ def main(ctx: click.Context, tracking_uri: str | None, debug: bool) -> None:
     state = CliState(tracking_uri=tracking_uri, debug=debug)
     ctx.obj = state
     ctx.call_on_close(state.close)
-
-
-main.add_command(experiments)
-main.add_command(runs)
-main.add_command(models)
-main.add_command(gc)
-main.add_command(db)
-main.add_command(sync)
-main.add_command(server)
