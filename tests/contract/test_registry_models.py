@@ -160,17 +160,18 @@ def test_tags_are_set_overwritten_and_deleted(registry: RegistryStore) -> None:
     assert dict(registry.get_registered_model("churn").tags) == {"a": "3"}
 
 
-@pytest.mark.parametrize(
-    ("name", "key", "message"),
-    [("churn", "absent", "absent"), ("nope", "a", "nope")],
-)
-def test_deleting_a_missing_tag_or_from_a_missing_model_is_not_found(
-    registry: RegistryStore, name: str, key: str, message: str
-) -> None:
+def test_deleting_a_tag_the_model_does_not_have_is_a_no_op(registry: RegistryStore) -> None:
+    # MLflow answers success here; only the model has to exist.
     registry.create_registered_model("churn", tags=[RegisteredModelTag("a", "1")])
 
-    with pytest.raises(NotFound, match=message):
-        registry.delete_registered_model_tag(name, key)
+    registry.delete_registered_model_tag("churn", "absent")
+
+    assert dict(registry.get_registered_model("churn").tags) == {"a": "1"}
+
+
+def test_deleting_a_tag_of_a_missing_model_is_not_found(registry: RegistryStore) -> None:
+    with pytest.raises(NotFound, match="nope"):
+        registry.delete_registered_model_tag("nope", "a")
 
 
 def test_a_tag_on_a_missing_model_is_not_found(registry: RegistryStore) -> None:
@@ -293,10 +294,44 @@ def test_deleting_an_alias(two_versions: RegistryStore) -> None:
 
     two_versions.delete_registered_model_alias("churn", "champion")
 
-    with pytest.raises(NotFound, match="champion"):
+    assert two_versions.get_registered_model("churn").aliases == ()
+    # An unknown alias is INVALID_PARAMETER_VALUE in MLflow, not RESOURCE_DOES_NOT_EXIST.
+    with pytest.raises(InvalidParameter, match="champion") as caught:
         two_versions.get_model_version_by_alias("churn", "champion")
-    with pytest.raises(NotFound, match="champion"):
+    assert caught.value.code == "INVALID_PARAMETER_VALUE"
+
+
+@pytest.mark.parametrize("alias", ["champion", "Champion", "latest", "v1"])
+def test_deleting_an_alias_the_model_does_not_have_is_a_no_op(
+    two_versions: RegistryStore, alias: str
+) -> None:
+    two_versions.set_registered_model_alias("churn", "champion", 1)
+    if alias == "champion":
         two_versions.delete_registered_model_alias("churn", "champion")
+
+    two_versions.delete_registered_model_alias("churn", alias)
+
+    expected = () if alias == "champion" else (RegisteredModelAlias("champion", "1"),)
+    assert two_versions.get_registered_model("churn").aliases == expected
+
+
+@pytest.mark.parametrize("alias", ["latest", "LATEST", "Latest"])
+def test_the_latest_alias_names_the_highest_version(
+    two_versions: RegistryStore, alias: str
+) -> None:
+    two_versions.delete_model_version("churn", 1)
+    two_versions.create_model_version("churn", "s3://bucket/3")
+
+    assert two_versions.get_model_version_by_alias("churn", alias).version == "3"
+
+
+def test_the_latest_alias_of_a_model_without_versions_is_not_found(
+    registry: RegistryStore,
+) -> None:
+    registry.create_registered_model("churn")
+
+    with pytest.raises(NotFound, match="latest"):
+        registry.get_model_version_by_alias("churn", "latest")
 
 
 def test_deleting_a_version_removes_its_aliases(two_versions: RegistryStore) -> None:
@@ -308,7 +343,7 @@ def test_deleting_a_version_removes_its_aliases(two_versions: RegistryStore) -> 
     assert two_versions.get_registered_model("churn").aliases == (
         RegisteredModelAlias("challenger", "2"),
     )
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidParameter, match="champion"):
         two_versions.get_model_version_by_alias("churn", "champion")
 
 
@@ -317,6 +352,10 @@ def test_alias_calls_on_a_missing_model_are_not_found(registry: RegistryStore) -
         registry.set_registered_model_alias("nope", "champion", 1)
     with pytest.raises(NotFound, match="nope"):
         registry.get_model_version_by_alias("nope", "champion")
+    with pytest.raises(NotFound, match="nope"):
+        registry.get_model_version_by_alias("nope", "latest")
+    with pytest.raises(NotFound, match="nope"):
+        registry.delete_registered_model_alias("nope", "champion")
 
 
 def test_stage_names_parse_in_any_case(staged: RegistryStore) -> None:

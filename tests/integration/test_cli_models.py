@@ -181,7 +181,7 @@ def test_delete_a_model(uri: str, churn: str) -> None:
         (("register", "runs:/0123456789abcdef0123456789abcdef/m", "x"), 1, "0123456789abcdef"),
         (("register", "runs:/abc/m", "x", "--tag", "novalue"), 2, "expected KEY=VALUE"),
         (("stage", "churn", "1", "Prod"), 2, "'Prod' is not one of"),
-        (("alias", "delete", "churn", "nobody"), 1, "nobody"),
+        (("alias", "delete", "nobody", "champion"), 1, "nobody"),
         (("delete", "nobody", "--yes"), 1, "nobody"),
         (("delete", "churn", "9", "--yes"), 1, "version 9"),
     ],

@@ -21,6 +21,7 @@ from support.mlflow_scripts import (
 )
 
 pytestmark = pytest.mark.slow
+NO_ERROR = "no error"  # what outcome.error_code_of gives for a call that succeeded
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,8 @@ pytestmark = pytest.mark.slow
         ("update.description", "second"),
         ("update.get_description", "second"),
         ("tags.after_set_and_delete", {"team": "retention"}),
+        ("tags.delete_missing", NO_ERROR),
+        ("tags.delete_on_missing_model", DOES_NOT_EXIST),
         ("rename.name", "scratch-renamed"),
         ("rename.old_missing", DOES_NOT_EXIST),
         ("delete.missing_after", DOES_NOT_EXIST),
@@ -44,11 +47,16 @@ pytestmark = pytest.mark.slow
         ("versions.stage", "None"),
         ("update_version.description", "v2 tuned"),
         ("version_tags.after", {"validated": "yes"}),
+        ("version_tags.delete_missing", NO_ERROR),
+        ("version_tags.delete_on_missing_version", DOES_NOT_EXIST),
         ("download_uri.under_run", True),
         ("alias.moves_to", "2"),
         ("alias.on_version", ["champion"]),
         ("alias.on_model", {"champion": "2", "challenger": "3"}),
-        ("alias.deleted", DOES_NOT_EXIST),
+        ("alias.deleted", INVALID),
+        ("alias.delete_missing", NO_ERROR),
+        ("alias.delete_on_missing_model", DOES_NOT_EXIST),
+        ("alias.latest", "3"),
         ("stage.moved", "Production"),
         ("stage.all", ["Archived", "Staging", "Production"]),
         ("latest.production", ["3"]),
@@ -106,7 +114,9 @@ def test_registry_error_codes(
         ("load.by_stage", True),
         ("download_uri.scheme", "mlflow-artifacts"),
         ("error.load_missing_version", DOES_NOT_EXIST),
-        ("error.load_missing_alias", DOES_NOT_EXIST),
+        # MLflow answers INVALID_PARAMETER_VALUE for an alias the model lacks.
+        ("error.load_missing_alias", INVALID),
+        ("error.load_alias_of_missing_model", DOES_NOT_EXIST),
     ],
 )
 def test_register_and_load_models(

@@ -264,7 +264,7 @@ def test_observations_are_logged_at_the_clock_time_or_the_given_one(
         ),
         (
             lambda c: c.log_production_metrics("churn", "challenger", {"accuracy": 1.0}),
-            NotFound,
+            InvalidParameter,  # MLflow's code for an unknown alias
             "challenger",
         ),
         (

@@ -11,7 +11,8 @@ The forms (as MLflow writes them; a trailing ``/<path>`` names a file or folder 
 
 Parsing is pure (``parse_model_uri``, ``parse_runs_uri``); resolving asks the tracking
 store's registry, logged models or runs (``resolve_artifact_location``). Malformed URIs raise
-InvalidParameter naming the URI; unknown models, versions, aliases and runs raise NotFound.
+InvalidParameter naming the URI; unknown models, versions and runs raise NotFound, and an
+alias the model lacks raises InvalidParameter (MLflow's INVALID_PARAMETER_VALUE).
 """
 
 from __future__ import annotations
@@ -219,7 +220,8 @@ def resolve_model_version(registry: RegistryStore, parsed: ModelUri) -> ModelVer
 
     Raises:
         InvalidParameter: ``parsed`` names a logged model, not a registered version.
-        NotFound: the model, version or alias does not exist, or no version is in the stage.
+        InvalidParameter: the model has no such alias (MLflow's code for it).
+        NotFound: the model or version does not exist, or no version is in the stage.
     """
     if parsed.kind is ModelUriKind.LOGGED_MODEL:
         raise InvalidParameter(

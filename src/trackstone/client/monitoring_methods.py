@@ -45,7 +45,8 @@ def resolve_version(
 
     Raises:
         InvalidParameter: ``version_or_alias`` is empty or not a string or int.
-        NotFound: the alias (or the model) does not exist.
+        InvalidParameter: the model has no such alias (MLflow's code for it).
+        NotFound: the model does not exist.
     """
     if isinstance(version_or_alias, int) and not isinstance(version_or_alias, bool):
         return str(version_or_alias)

@@ -159,7 +159,7 @@ class RegisteredModelMethods:
         self.registry.set_registered_model_tag(name, RegisteredModelTag(key, _text(value)))
 
     def delete_registered_model_tag(self: _Client, name: str, key: str) -> None:
-        """Remove a tag from a model. Raises NotFound if it has no such tag."""
+        """Remove a tag from a model (a no-op if it has none). Raises NotFound for no model."""
         self.registry.delete_registered_model_tag(name, key)
 
     def set_registered_model_alias(
@@ -169,11 +169,11 @@ class RegisteredModelMethods:
         self.registry.set_registered_model_alias(name, alias, version)
 
     def delete_registered_model_alias(self: _Client, name: str, alias: str) -> None:
-        """Remove an alias. Raises NotFound if the model has no such alias."""
+        """Remove an alias (a no-op if the model has none). Raises NotFound for no model."""
         self.registry.delete_registered_model_alias(name, alias)
 
     def get_model_version_by_alias(self: _Client, name: str, alias: str) -> ModelVersion:
-        """Return the version an alias points at. Raises NotFound."""
+        """Return the version an alias (or ``latest``) names; InvalidParameter if no such alias."""
         return self.registry.get_model_version_by_alias(name, alias)
 
 

@@ -110,7 +110,7 @@ class RegistryStore(Protocol):
         ...
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
-        """Remove a tag from a model. Raises NotFound if it has no such tag."""
+        """Remove a tag from a model; a key it lacks is a no-op (MLflow). NotFound: no model."""
         ...
 
     # -- aliases -------------------------------------------------------------------------
@@ -120,11 +120,15 @@ class RegistryStore(Protocol):
         ...
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        """Remove an alias. Raises NotFound if the model has no such alias."""
+        """Remove an alias; one the model lacks is a no-op (MLflow). NotFound: no model."""
         ...
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        """Return the version an alias points at. Raises NotFound for an unknown alias."""
+        """Return the version an alias points at; ``latest`` (any case) is the highest version.
+
+        An alias the model lacks is InvalidParameter (MLflow's ``INVALID_PARAMETER_VALUE``);
+        a missing model, or ``latest`` of a model without versions, is NotFound.
+        """
         ...
 
     # -- model versions ------------------------------------------------------------------
@@ -197,7 +201,7 @@ class RegistryStore(Protocol):
         ...
 
     def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
-        """Remove a tag from a version. Raises NotFound if it has no such tag."""
+        """Remove a tag from a version; a key it lacks is a no-op. NotFound: no version."""
         ...
 
     def get_model_version_lineage(self, name: str, version: str | int) -> ModelVersionLineage:

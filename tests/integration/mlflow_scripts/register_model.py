@@ -68,5 +68,8 @@ emit(
         "error.load_missing_alias": error_code_of(
             lambda: mlflow.pyfunc.load_model("models:/iris@nobody")
         ),
+        "error.load_alias_of_missing_model": error_code_of(
+            lambda: mlflow.pyfunc.load_model("models:/nope@champion")
+        ),
     }
 )

@@ -33,6 +33,13 @@ client.set_registered_model_tag("churn", "owner", "alice")
 client.set_registered_model_tag("churn", "team", "retention")
 client.delete_registered_model_tag("churn", "owner")
 results["tags.after_set_and_delete"] = client.get_registered_model("churn").tags
+# Deleting a tag the model lacks succeeds (MLflow); the model itself has to exist.
+results["tags.delete_missing"] = error_code_of(
+    lambda: client.delete_registered_model_tag("churn", "owner")
+)
+results["tags.delete_on_missing_model"] = error_code_of(
+    lambda: client.delete_registered_model_tag("nope", "owner")
+)
 
 client.create_registered_model("scratch")
 client.rename_registered_model("scratch", "scratch-renamed")
@@ -69,6 +76,12 @@ results["update_version.description"] = client.update_model_version(
 client.set_model_version_tag("churn", "2", "validated", "yes")
 client.set_model_version_tag("churn", "2", "scratch", "x")
 client.delete_model_version_tag("churn", "2", "scratch")
+results["version_tags.delete_missing"] = error_code_of(
+    lambda: client.delete_model_version_tag("churn", "2", "scratch")
+)
+results["version_tags.delete_on_missing_version"] = error_code_of(
+    lambda: client.delete_model_version_tag("churn", "9", "scratch")
+)
 results["version_tags.after"] = client.get_model_version("churn", "2").tags
 
 download_uri = client.get_model_version_download_uri("churn", "1")
@@ -86,6 +99,13 @@ client.delete_registered_model_alias("churn", "challenger")
 results["alias.deleted"] = error_code_of(
     lambda: client.get_model_version_by_alias("churn", "challenger")
 )
+results["alias.delete_missing"] = error_code_of(
+    lambda: client.delete_registered_model_alias("churn", "challenger")
+)
+results["alias.delete_on_missing_model"] = error_code_of(
+    lambda: client.delete_registered_model_alias("nope", "challenger")
+)
+results["alias.latest"] = client.get_model_version_by_alias("churn", "latest").version
 
 # -- stages ------------------------------------------------------------------------------
 client.transition_model_version_stage("churn", "1", "Production")

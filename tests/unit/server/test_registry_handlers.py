@@ -188,8 +188,10 @@ def test_get_latest_versions_answers_both_methods(client: TestClient, method: st
          "RESOURCE_DOES_NOT_EXIST", "9"),
         ("/model-versions/get", {"name": "churn", "version": "x"}, 400,
          "INVALID_PARAMETER_VALUE", "version"),
-        ("/registered-models/alias", {"name": "churn", "alias": "nobody"}, 404,
-         "RESOURCE_DOES_NOT_EXIST", "nobody"),
+        ("/registered-models/alias", {"name": "churn", "alias": "nobody"}, 400,
+         "INVALID_PARAMETER_VALUE", "nobody"),
+        ("/registered-models/alias", {"name": "nope", "alias": "nobody"}, 404,
+         "RESOURCE_DOES_NOT_EXIST", "nope"),
     ],
 )  # fmt: skip
 def test_bad_reads_answer_the_mlflow_error(

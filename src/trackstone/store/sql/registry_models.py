@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from trackstone.clock import Clock
 from trackstone.entities.registry import (
@@ -17,7 +17,7 @@ from trackstone.entities.registry import (
     RegisteredModel,
     RegisteredModelTag,
 )
-from trackstone.errors import AlreadyExists, NotFound
+from trackstone.errors import AlreadyExists, InvalidParameter, NotFound
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.registry_checks import (
     MAX_USER_ID_LENGTH,
@@ -30,6 +30,7 @@ from trackstone.store.sql.registry_checks import (
 from trackstone.store.sql.registry_rows import (
     MODEL_COLUMNS,
     VERSION_COLUMNS,
+    ModelRow,
     find_model,
     models_from_rows,
     version_not_found,
@@ -46,12 +47,13 @@ from trackstone.store.sql.registry_tables import (
 )
 from trackstone.store.sql.upserts import dialect_insert
 
-__all__ = ["SqlRegisteredModels", "load_model"]
+__all__ = ["LATEST_ALIAS", "SqlRegisteredModels", "alias_target", "load_model"]
 
 M = registered_models
 MT = registered_model_tags
 V = model_versions
 A = model_aliases
+LATEST_ALIAS = "latest"
 # Children first, so that no foreign key is ever left dangling mid-transaction.
 _MODEL_CHILDREN = (
     production_metrics,
@@ -69,6 +71,28 @@ def load_model(connection: Connection, name: str) -> RegisteredModel:
     if not rows:
         raise NotFound(f"registered model {name!r} does not exist")
     return models_from_rows(connection, rows)[0]
+
+
+def alias_target(connection: Connection, model: ModelRow, alias: str) -> int:
+    """Return the version number ``alias`` points at.
+
+    ``latest`` (any letter case; it cannot be set as an alias) names the highest version, and
+    NotFound if the model has none. An alias the model does not have is InvalidParameter,
+    MLflow's code for it (``INVALID_PARAMETER_VALUE``), not NotFound.
+    """
+    if alias.lower() == LATEST_ALIAS:
+        number = connection.execute(
+            select(func.max(V.c.version)).where(V.c.model_pk == model.model_pk)
+        ).scalar()
+        if number is None:
+            raise NotFound(f"registered model {model.name!r} has no version for 'latest'")
+        return int(number)
+    number = connection.execute(
+        select(A.c.version).where(A.c.model_pk == model.model_pk, A.c.alias == alias)
+    ).scalar()
+    if number is None:
+        raise InvalidParameter(f"alias: registered model {model.name!r} has no alias {alias!r}")
+    return int(number)
 
 
 def _name_taken(connection: Connection, name: str) -> bool:
@@ -187,14 +211,10 @@ class SqlRegisteredModels:
             )
 
     def delete_tag(self, name: str, key: str) -> None:
-        """Remove one tag; NotFound naming the key if the model has no such tag."""
+        """Remove one tag; a key the model does not have is a no-op, as in MLflow."""
         with self._db.write() as connection:
             model = find_model(connection, name, lock=True)
-            result = connection.execute(
-                delete(MT).where(MT.c.model_pk == model.model_pk, MT.c.key == key)
-            )
-            if result.rowcount == 0:
-                raise NotFound(f"registered model {name!r} has no tag {key!r}")
+            connection.execute(delete(MT).where(MT.c.model_pk == model.model_pk, MT.c.key == key))
 
     def set_alias(self, name: str, alias: str, version: str | int) -> None:
         """Point ``alias`` at ``version``; one upsert, so it moves atomically."""
@@ -213,32 +233,23 @@ class SqlRegisteredModels:
             )
 
     def delete_alias(self, name: str, alias: str) -> None:
-        """Remove an alias; NotFound if the model has no such alias."""
+        """Remove an alias; an alias the model does not have is a no-op, as in MLflow."""
         alias = check_alias(alias, reserved_too=False)
         with self._db.write() as connection:
             model = find_model(connection, name, lock=True)
-            result = connection.execute(
-                delete(A).where(A.c.model_pk == model.model_pk, A.c.alias == alias)
-            )
-            if result.rowcount == 0:
-                raise NotFound(f"registered model {name!r} has no alias {alias!r}")
+            connection.execute(delete(A).where(A.c.model_pk == model.model_pk, A.c.alias == alias))
 
     def version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        """Return the version an alias points at; NotFound for an unknown alias."""
+        """Return the version an alias (or ``latest``) names; see ``alias_target``."""
         alias = check_alias(alias, reserved_too=False)
         with self._db.read() as connection:
             model = find_model(connection, name)
+            number = alias_target(connection, model, alias)
             rows = connection.execute(
                 select(*VERSION_COLUMNS)
-                .select_from(
-                    A.join(V, (V.c.model_pk == A.c.model_pk) & (V.c.version == A.c.version)).join(
-                        M, M.c.model_pk == V.c.model_pk
-                    )
-                )
-                .where(A.c.model_pk == model.model_pk, A.c.alias == alias)
+                .select_from(V.join(M, M.c.model_pk == V.c.model_pk))
+                .where(V.c.model_pk == model.model_pk, V.c.version == number)
             ).all()
-            if not rows:
-                raise NotFound(f"registered model {name!r} has no alias {alias!r}")
             return versions_from_rows(connection, rows)[0]
 
     def _touch(self, connection: Connection, model_name: str, **values: object) -> None:

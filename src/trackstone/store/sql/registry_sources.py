@@ -4,6 +4,7 @@
 ``models:/m-<id>``              the logged model's ``artifact_location``
 ``models:/<name>/<version>``    that version's storage location (also ``latest`` or a stage)
 ``models:/<name>@<alias>``      the storage location of the version the alias points at
+                                (``@latest``: the highest version)
 anything else                   the source itself
 
 The schemes are read in any letter case (``RUNS:/``, ``Models:/``); names and ids are not.
@@ -24,13 +25,13 @@ from trackstone.errors import InvalidParameter, NotFound
 from trackstone.store.sql import schema
 from trackstone.store.sql.logged_model_tables import logged_models
 from trackstone.store.sql.registry_checks import parse_version
+from trackstone.store.sql.registry_models import alias_target
 from trackstone.store.sql.registry_rows import find_model
-from trackstone.store.sql.registry_tables import model_aliases, model_versions
+from trackstone.store.sql.registry_tables import model_versions
 
 __all__ = ["ResolvedSource", "resolve_source", "run_artifact_uri"]
 
 V = model_versions
-A = model_aliases
 R = schema.runs
 # URI schemes are case-insensitive (RFC 3986): RUNS:/ and Models:/ are these too.
 _RUNS_PREFIX = "runs:/"
@@ -99,12 +100,11 @@ def _resolve_model_uri(connection: Connection, source: str, rest: str) -> Resolv
     if "@" in rest and "/" not in rest:
         name, _, alias = rest.partition("@")
         model = find_model(connection, name)
-        number = connection.execute(
-            select(A.c.version).where(A.c.model_pk == model.model_pk, A.c.alias == alias)
-        ).scalar()
-        if number is None:
-            raise NotFound(f"source: registered model {name!r} has no alias {alias!r}")
-        return ResolvedSource(_location(connection, model.model_pk, name, int(number)))
+        try:
+            number = alias_target(connection, model, alias)
+        except (InvalidParameter, NotFound) as error:
+            raise type(error)(f"source: {error}") from None
+        return ResolvedSource(_location(connection, model.model_pk, name, number))
     name, _, selector = rest.partition("/")
     if not name or not selector or "/" in selector:
         raise InvalidParameter(

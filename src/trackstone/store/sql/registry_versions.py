@@ -242,15 +242,13 @@ class SqlModelVersions:
             )
 
     def delete_tag(self, name: str, version: str | int, key: str) -> None:
-        """Remove one tag of a version; NotFound naming the key if it has no such tag."""
+        """Remove one tag of a version; a key it does not have is a no-op, as in MLflow."""
         number = parse_version(version)
         with self._db.write() as connection:
             model_pk = self._require(connection, name, number)
-            result = connection.execute(
+            connection.execute(
                 delete(VT).where(VT.c.model_pk == model_pk, VT.c.version == number, VT.c.key == key)
             )
-            if result.rowcount == 0:
-                raise NotFound(f"model version {number} of {name!r} has no tag {key!r}")
 
     @staticmethod
     def _require(connection: Connection, name: str, number: int) -> int:
