@@ -179,6 +179,32 @@ def test_model_pages_visit_every_model_once(population: Population, page_size: i
     assert names == ["delta_x", "Gamma", "beta", "alpha"]
 
 
+@pytest.mark.parametrize(
+    ("filter_string", "max_results", "has_token"),
+    [(None, 0, True), ("name = 'nope'", 0, False), (None, -1, False)],
+)
+def test_a_model_page_of_zero_or_less_is_empty(
+    population: Population, filter_string: str | None, max_results: int, has_token: bool
+) -> None:
+    # MLflow answers these with an empty list (and, for 0, a token when models match).
+    page = population.registry.search_registered_models(filter_string, max_results=max_results)
+
+    assert list(page) == []
+    assert (page.token is not None) == has_token
+
+
+def test_the_token_of_an_empty_model_page_loses_nothing(population: Population) -> None:
+    registry = population.registry
+    first = registry.search_registered_models(max_results=2)
+    assert first.token is not None
+    empty = registry.search_registered_models(max_results=0, page_token=first.token)
+    assert empty.token is not None
+
+    rest = registry.search_registered_models(max_results=10, page_token=empty.token)
+
+    assert [m.name for m in first] + [m.name for m in rest] == ["Gamma", "alpha", "beta", "delta_x"]
+
+
 # -- model versions --------------------------------------------------------------------
 
 ALL_VERSIONS = ["Gamma/1", "alpha/3", "alpha/2", "alpha/1", "beta/2", "beta/1"]
@@ -301,7 +327,6 @@ def test_version_pages_visit_every_version_once(
         ("models", {"filter_string": "run_id = 'x'"}, "run_id"),
         ("models", {"order_by": ["run_id"]}, "run_id"),
         ("models", {"order_by": ["name", "name DESC"]}, "more than once"),
-        ("models", {"max_results": 0}, "max_results"),
         ("models", {"max_results": 1001}, "max_results"),
         ("models", {"page_token": "garbage"}, "page_token"),
         ("versions", {"filter_string": "version_number = 'one'"}, "version_number"),
@@ -310,6 +335,9 @@ def test_version_pages_visit_every_version_once(
         ("versions", {"order_by": ["run_id ASC"]}, "run_id"),
         ("versions", {"order_by": ["version_number SIDEWAYS"]}, "ASC or DESC"),
         ("versions", {"max_results": 200_001}, "max_results"),
+        # MLflow refuses an empty version page but not an empty model page (below).
+        ("versions", {"max_results": 0}, "max_results"),
+        ("versions", {"max_results": -1}, "max_results"),
         ("versions", {"page_token": "garbage"}, "page_token"),
     ],
 )

@@ -65,6 +65,7 @@ NO_ERROR = "no error"  # what outcome.error_code_of gives for a call that succee
         ("search_models.like", ["fraud-a", "fraud-b", "fraud-c"]),
         ("search_models.tag", ["fraud-a", "fraud-b", "fraud-c"]),
         ("search_models.pages", [["fraud-c", "fraud-b"], ["fraud-a", "churn"]]),
+        ("search_models.max_results_0", []),
         ("search_versions.by_name", ["3", "2", "1"]),
         ("search_versions.by_run", 3),
         ("search_versions.by_tag", ["2"]),
@@ -90,6 +91,7 @@ def test_registry_calls(script_results: Callable[[str], Any], key: str, expected
         ("error.bad_stage", INVALID),
         ("error.bad_filter", INVALID),
         ("error.max_results_too_big", INVALID),
+        ("error.versions_max_results_0", INVALID),
     ],
 )
 def test_registry_error_codes(

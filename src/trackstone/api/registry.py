@@ -174,9 +174,8 @@ class SearchRegisteredModels(Request, kw_only=True, frozen=True):
     """GET registered-models/search: a page of models matching a filter, in order."""
 
     filter_string: str | None = msgspec.field(default=None, name="filter")
-    max_results: (
-        Annotated[int, msgspec.Meta(ge=1, le=REGISTERED_MODELS_MAX_RESULTS_LIMIT)] | None
-    ) = None
+    # 0 or less is an empty page, as in MLflow (the store decides).
+    max_results: Annotated[int, msgspec.Meta(le=REGISTERED_MODELS_MAX_RESULTS_LIMIT)] | None = None
     order_by: list[str] = msgspec.field(default_factory=list)
     page_token: str | None = None
 

@@ -86,8 +86,8 @@ from trackstone.store.registry import (
     MODEL_VERSIONS_MAX_RESULTS_LIMIT,
     PRODUCTION_METRICS_MAX_RESULTS_LIMIT,
     REGISTERED_MODELS_MAX_RESULTS_DEFAULT,
-    REGISTERED_MODELS_MAX_RESULTS_LIMIT,
     check_production_batch,
+    check_registered_models_max_results,
 )
 
 __all__ = ["RestRegistry"]
@@ -176,7 +176,7 @@ class RestRegistry:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
-        check_max_results(max_results, REGISTERED_MODELS_MAX_RESULTS_LIMIT)
+        check_registered_models_max_results(max_results)
         request = SearchRegisteredModels(
             filter_string=filter_string,
             max_results=max_results,

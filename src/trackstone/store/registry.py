@@ -37,6 +37,7 @@ __all__ = [
     "REGISTERED_MODELS_MAX_RESULTS_LIMIT",
     "RegistryStore",
     "check_production_batch",
+    "check_registered_models_max_results",
     "registry_of",
 ]
 
@@ -51,6 +52,21 @@ PRODUCTION_METRICS_PER_CALL = 10_000
 # the largest page any store hands out in one call.
 PRODUCTION_METRICS_MAX_RESULTS_DEFAULT = 10_000
 PRODUCTION_METRICS_MAX_RESULTS_LIMIT = 50_000
+
+
+def check_registered_models_max_results(max_results: object) -> int:
+    """Return a ``search_registered_models`` page size: any integer up to the limit.
+
+    As in MLflow, 0 or less asks for an empty page rather than being refused (model version
+    searches do refuse it, as MLflow's do).
+    """
+    if isinstance(max_results, bool) or not isinstance(max_results, int):
+        raise InvalidParameter(f"max_results: must be an integer, got {max_results!r}")
+    if max_results > REGISTERED_MODELS_MAX_RESULTS_LIMIT:
+        raise InvalidParameter(
+            f"max_results: must be at most {REGISTERED_MODELS_MAX_RESULTS_LIMIT}, got {max_results}"
+        )
+    return max_results
 
 
 @runtime_checkable
@@ -95,7 +111,8 @@ class RegistryStore(Protocol):
         """Return one page of models matching the filter (``name``, ``tags.<key>``).
 
         ``order_by`` takes ``name``, ``creation_timestamp``, ``last_updated_timestamp`` with
-        ASC/DESC; the default is ``name ASC``.
+        ASC/DESC; the default is ``name ASC``. ``max_results`` of 0 or less gives an empty page
+        (with a token for the first page when some model matches and it is 0), as in MLflow.
         """
         ...
 

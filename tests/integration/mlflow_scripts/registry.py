@@ -148,6 +148,10 @@ while True:
     if not token:
         break
 results["search_models.pages"] = pages
+results["search_models.max_results_0"] = list(client.search_registered_models(max_results=0))
+results["error.versions_max_results_0"] = error_code_of(
+    lambda: client.search_model_versions(max_results=0)
+)
 results["search_versions.by_name"] = [
     v.version for v in client.search_model_versions("name = 'churn'")
 ]

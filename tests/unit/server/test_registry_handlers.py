@@ -176,6 +176,19 @@ def test_get_latest_versions_answers_both_methods(client: TestClient, method: st
 
 
 @pytest.mark.parametrize(
+    ("params", "expected"),
+    [({"max_results": 0}, []), ({"max_results": -5}, []), ({}, ["churn"])],
+)
+def test_an_empty_model_page_is_answered_not_refused(
+    client: TestClient, params: dict[str, Any], expected: list[str]
+) -> None:
+    # MLflow's server answers max_results=0 (or less) on this search with an empty list.
+    registered(client)
+    page = call(client, "GET", f"{MLFLOW}/registered-models/search", params=params)
+    assert [model["name"] for model in page.get("registered_models", [])] == expected
+
+
+@pytest.mark.parametrize(
     ("path", "params", "status", "code", "message"),
     [
         ("/registered-models/search", {"max_results": 1001}, 400, "INVALID_PARAMETER_VALUE",

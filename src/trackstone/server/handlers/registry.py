@@ -132,7 +132,9 @@ async def search_registered_models(request: Request, store: TrackingStore) -> Re
     page = await run_in_threadpool(
         registry_of(store).search_registered_models,
         message.filter_string,
-        message.max_results or REGISTERED_MODELS_MAX_RESULTS_DEFAULT,
+        REGISTERED_MODELS_MAX_RESULTS_DEFAULT
+        if message.max_results is None
+        else message.max_results,
         message.order_by,
         message.page_token,
     )

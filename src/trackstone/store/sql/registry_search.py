@@ -30,7 +30,7 @@ from trackstone.search.registry import (
 )
 from trackstone.store.registry import (
     MODEL_VERSIONS_MAX_RESULTS_LIMIT,
-    REGISTERED_MODELS_MAX_RESULTS_LIMIT,
+    check_registered_models_max_results,
 )
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.page_token import PageToken, decode_token, encode_token, fingerprint
@@ -88,7 +88,7 @@ class RegistrySearch(SqlSearch):
         page_token: str | None,
     ) -> PagedList[RegisteredModel]:
         """Return one page of registered models (see ``RegistryStore``)."""
-        limit = check_max_results(max_results, REGISTERED_MODELS_MAX_RESULTS_LIMIT)
+        limit = check_registered_models_max_results(max_results)
         expression = parse_model_filter(filter_string)
         keys = parse_model_order_by(list(order_by) if order_by else None)
         marker = fingerprint("registered-models", filter_string or "", list(order_by or ()))
@@ -96,6 +96,8 @@ class RegistrySearch(SqlSearch):
         condition = self._condition(expression, self._model_comparison)
         terms = [self._model_sort_term(key) for key in keys]
         query = select(*MODEL_COLUMNS).where(condition)
+        if limit <= 0:
+            return self._empty_page(query, terms, after, limit, page_token, marker)
         with self._db.read() as connection:
             rows = connection.execute(_paged(query, terms, after, limit)).all()
             page = rows[:limit]
@@ -129,6 +131,29 @@ class RegistrySearch(SqlSearch):
             versions = versions_from_rows(connection, page)
         token = _next_token(marker, rows, limit, len(VERSION_COLUMNS))
         return PagedList(versions, token=token)
+
+    def _empty_page(
+        self,
+        query: Any,
+        terms: Sequence[tuple[Any, bool]],
+        after: Sequence[Any] | None,
+        limit: int,
+        page_token: str | None,
+        marker: str,
+    ) -> PagedList[RegisteredModel]:
+        """Answer ``max_results`` <= 0 as MLflow does: no rows; for 0, a token if any remain.
+
+        The token starts where this page did (the same position), so following it loses
+        nothing.
+        """
+        if limit < 0:
+            return PagedList([], token=None)
+        with self._db.read() as connection:
+            more = connection.execute(_paged(query, terms, after, 0)).first() is not None
+        if not more:
+            return PagedList([], token=None)
+        token = page_token or encode_token(PageToken(fingerprint=marker))
+        return PagedList([], token=token)
 
     # -- filters -------------------------------------------------------------------------
 
