@@ -207,7 +207,8 @@ def test_the_token_of_an_empty_model_page_loses_nothing(population: Population) 
 
 # -- model versions --------------------------------------------------------------------
 
-ALL_VERSIONS = ["Gamma/1", "alpha/3", "alpha/2", "alpha/1", "beta/2", "beta/1"]
+# MLflow's default order: last updated first (stage moves count), then name, newest version.
+ALL_VERSIONS = ["beta/1", "alpha/3", "alpha/2", "Gamma/1", "beta/2", "alpha/1"]
 
 
 @pytest.mark.parametrize(
@@ -216,22 +217,22 @@ ALL_VERSIONS = ["Gamma/1", "alpha/3", "alpha/2", "alpha/1", "beta/2", "beta/1"]
         (None, ALL_VERSIONS),
         ("name = 'alpha'", ["alpha/3", "alpha/2", "alpha/1"]),
         ("version_number > 1", ["alpha/3", "alpha/2", "beta/2"]),
-        ("version_number = 1 AND name != 'Gamma'", ["alpha/1", "beta/1"]),
-        ("run_id = '{r1}'", ["alpha/1", "beta/1"]),
-        ("run_id IN ('{r1}', '{r2}')", ["Gamma/1", "alpha/2", "alpha/1", "beta/1"]),
-        ("run_id != '{r1}'", ["Gamma/1", "alpha/2"]),
-        ("run_id NOT IN ('{r1}')", ["Gamma/1", "alpha/2"]),
+        ("version_number = 1 AND name != 'Gamma'", ["beta/1", "alpha/1"]),
+        ("run_id = '{r1}'", ["beta/1", "alpha/1"]),
+        ("run_id IN ('{r1}', '{r2}')", ["beta/1", "alpha/2", "Gamma/1", "alpha/1"]),
+        ("run_id != '{r1}'", ["alpha/2", "Gamma/1"]),
+        ("run_id NOT IN ('{r1}')", ["alpha/2", "Gamma/1"]),
         ("source_path = 's3://bucket/beta/1'", ["beta/1"]),
-        ("source_path LIKE 's3://bucket/%'", ["beta/2", "beta/1"]),
+        ("source_path LIKE 's3://bucket/%'", ["beta/1", "beta/2"]),
         ("tags.env = 'prod'", ["alpha/2"]),
         ("tags.env IS NULL AND name = 'alpha'", ["alpha/3", "alpha/1"]),
-        ("current_stage = 'production'", ["alpha/2", "beta/1"]),
-        ("current_stage IN ('Staging', 'None')", ["Gamma/1", "alpha/3", "alpha/1", "beta/2"]),
-        ("alias = 'champion'", ["alpha/2", "beta/1"]),
-        ("aliases LIKE 'ch%'", ["alpha/3", "alpha/2", "beta/1"]),
+        ("current_stage = 'production'", ["beta/1", "alpha/2"]),
+        ("current_stage IN ('Staging', 'None')", ["alpha/3", "Gamma/1", "beta/2", "alpha/1"]),
+        ("alias = 'champion'", ["beta/1", "alpha/2"]),
+        ("aliases LIKE 'ch%'", ["beta/1", "alpha/3", "alpha/2"]),
         (
             "name = 'alpha' OR current_stage = 'Production'",
-            ["alpha/3", "alpha/2", "alpha/1", "beta/1"],
+            ["beta/1", "alpha/3", "alpha/2", "alpha/1"],
         ),
         ("name = 'nope'", []),
     ],

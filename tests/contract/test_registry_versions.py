@@ -71,6 +71,45 @@ def test_version_numbers_are_never_reused(churn: RegistryStore) -> None:
     assert [v.version for v in churn.search_model_versions("name = 'churn'")] == ["5", "4", "1"]
 
 
+@pytest.mark.parametrize(
+    ("touch", "expected"),
+    [
+        (None, ["churn/3", "churn/2", "aaa/1", "churn/1"]),
+        ("describe", ["churn/1", "churn/3", "churn/2", "aaa/1"]),
+        ("stage", ["churn/1", "churn/3", "churn/2", "aaa/1"]),
+        ("tag", ["churn/3", "churn/2", "aaa/1", "churn/1"]),
+    ],
+)
+def test_versions_come_last_updated_first_by_default(
+    churn: RegistryStore, clock: ManualClock, touch: str | None, expected: list[str]
+) -> None:
+    # MLflow's default: last_updated_timestamp DESC, then name ASC, version_number DESC.
+    churn.create_registered_model("aaa")
+    churn.create_model_version("aaa", "s3://bucket/a1")  # same time as churn/1: name breaks it
+    for number in range(1, 4):
+        churn.create_model_version("churn", f"s3://bucket/{number}")
+        clock.advance(1_000)
+    if touch == "describe":
+        churn.update_model_version("churn", 1, "tuned")
+    elif touch == "stage":
+        churn.transition_model_version_stage("churn", 1, "Staging")
+    elif touch == "tag":  # tags do not change a version's last_updated_timestamp
+        churn.set_model_version_tag("churn", 1, ModelVersionTag("k", "v"))
+
+    found = churn.search_model_versions()
+    paged = []
+    token = None
+    while True:
+        page = churn.search_model_versions(max_results=1, page_token=token)
+        paged += [f"{v.name}/{v.version}" for v in page]
+        token = page.token
+        if token is None:
+            break
+
+    assert [f"{v.name}/{v.version}" for v in found] == expected
+    assert paged == expected
+
+
 def test_versions_count_per_model(registry: RegistryStore) -> None:
     registry.create_registered_model("a")
     registry.create_registered_model("b")

@@ -67,6 +67,8 @@ NO_ERROR = "no error"  # what outcome.error_code_of gives for a call that succee
         ("search_models.pages", [["fraud-c", "fraud-b"], ["fraud-a", "churn"]]),
         ("search_models.max_results_0", []),
         ("search_versions.by_name", ["3", "2", "1"]),
+        ("search_versions.default_order", ["1", "3", "2"]),
+        ("search_versions.default_order_pages", ["1", "3", "2"]),
         ("search_versions.by_run", 3),
         ("search_versions.by_tag", ["2"]),
         ("search_versions.pages", [["1", "2"], ["3"]]),

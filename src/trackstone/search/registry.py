@@ -7,15 +7,16 @@ Model versions: ``name`` (of the model), ``version_number`` (an integer), ``run_
 (absent when the version names no run), ``source_path`` (the registered ``source``),
 ``current_stage`` (``None``, ``Staging``, ``Production``, ``Archived``; any letter case),
 ``alias`` (holds when any alias of the version satisfies it), ``creation_timestamp``,
-``last_updated_timestamp`` and ``tags.<key>``; default order ``name ASC, version_number
-DESC``.
+``last_updated_timestamp`` and ``tags.<key>``; default order (MLflow's)
+``last_updated_timestamp DESC, name ASC, version_number DESC``.
 
 Matching follows ``trackstone.search.evaluate`` with one exception taken from MLflow: the tag
 ``mlflow.prompt.is_prompt`` reads ``'false'`` when absent, so the filter
 ``tags.`mlflow.prompt.is_prompt` != 'true'`` that MLflow clients add to every model search
 keeps ordinary models. Orderings may name each key once; ``name ASC`` (models) and ``name
 ASC, version_number DESC`` (versions) are appended when missing, which makes every order
-total (names are unique, versions unique per name).
+total (names are unique, versions unique per name). A version search that names no order
+sorts on ``last_updated_timestamp DESC`` first, as MLflow's does.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = [
     "MODEL_TIE_BREAKERS",
     "PROMPT_TAG",
     "PROMPT_TAG_DEFAULT",
+    "VERSION_DEFAULT_ORDER",
     "VERSION_SCHEMA",
     "VERSION_TIE_BREAKERS",
     "model_version_matches",
@@ -133,6 +135,10 @@ _NAME = Identifier(IdentifierKind.ATTRIBUTE, "name")
 _VERSION_NUMBER = Identifier(IdentifierKind.ATTRIBUTE, "version_number")
 MODEL_TIE_BREAKERS = (OrderKey(_NAME, ascending=True),)
 VERSION_TIE_BREAKERS = (OrderKey(_NAME, ascending=True), OrderKey(_VERSION_NUMBER, ascending=False))
+# MLflow's order when a version search names none: the most recently updated first.
+VERSION_DEFAULT_ORDER = (
+    OrderKey(Identifier(IdentifierKind.ATTRIBUTE, "last_updated_timestamp"), ascending=False),
+)
 
 
 def parse_model_filter(text: str | None) -> Expression | None:
@@ -151,7 +157,9 @@ def parse_model_order_by(items: Sequence[str] | None) -> list[OrderKey]:
 
 
 def parse_version_order_by(items: Sequence[str] | None) -> list[OrderKey]:
-    """Parse model version ``order_by`` items and complete them with the tie-breakers."""
+    """Parse model version ``order_by`` items (none: MLflow's default, last updated first)."""
+    if not items:
+        return [*VERSION_DEFAULT_ORDER, *VERSION_TIE_BREAKERS]
     return _complete(parse_order_by(items, VERSION_SCHEMA), VERSION_TIE_BREAKERS)
 
 

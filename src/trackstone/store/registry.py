@@ -209,7 +209,7 @@ class RegistryStore(Protocol):
         Filter fields: ``name``, ``version_number``, ``run_id`` (also ``IN``), ``source_path``,
         ``tags.<key>``, ``alias``/``aliases``, ``current_stage``. ``order_by`` takes ``name``,
         ``version_number``, ``creation_timestamp``, ``last_updated_timestamp``; the default is
-        ``name ASC, version_number DESC``.
+        MLflow's ``last_updated_timestamp DESC, name ASC, version_number DESC``.
         """
         ...
 

@@ -153,8 +153,29 @@ results["error.versions_max_results_0"] = error_code_of(
     lambda: client.search_model_versions(max_results=0)
 )
 results["search_versions.by_name"] = [
-    v.version for v in client.search_model_versions("name = 'churn'")
+    v.version
+    for v in client.search_model_versions("name = 'churn'", order_by=["version_number DESC"])
 ]
+# The default order is MLflow's: last updated first. Version 1 is described again until the
+# server's clock has moved past version 3's creation, so the expected order holds on any clock.
+client.create_registered_model("ordering")
+ordering = [client.create_model_version("ordering", "s3://bucket/ordering") for _ in range(3)]
+for _ in range(10_000):
+    touched = client.update_model_version("ordering", "1", description="touched")
+    if touched.last_updated_timestamp > ordering[2].last_updated_timestamp:
+        break
+results["search_versions.default_order"] = [
+    v.version for v in client.search_model_versions("name = 'ordering'")
+]
+default_pages = []
+token = None
+while True:
+    page = client.search_model_versions("name = 'ordering'", max_results=1, page_token=token)
+    default_pages += [v.version for v in page]
+    token = page.token
+    if not token:
+        break
+results["search_versions.default_order_pages"] = default_pages
 results["search_versions.by_run"] = len(client.search_model_versions(f"run_id = '{run_id}'"))
 results["search_versions.by_tag"] = [
     v.version for v in client.search_model_versions("name = 'churn' AND tags.validated = 'yes'")

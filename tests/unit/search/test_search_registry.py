@@ -73,7 +73,11 @@ def test_bad_filters_name_the_problem(parse: object, text: str, message: str) ->
             [("last_updated_timestamp", False), ("name", True)],
         ),
         (parse_model_order_by, ["name DESC"], [("name", False)]),
-        (parse_version_order_by, None, [("name", True), ("version_number", False)]),
+        (
+            parse_version_order_by,
+            None,
+            [("last_updated_timestamp", False), ("name", True), ("version_number", False)],
+        ),
         (
             parse_version_order_by,
             ["version ASC"],

@@ -258,7 +258,11 @@ def _paged(
         for index, ((column, up), value) in enumerate(zip(terms, after, strict=True)):
             equal = [terms[i][0] == after[i] for i in range(index)]
             alternatives.append(and_(*equal, column > value if up else column < value))
-        query = query.where(or_(*alternatives))
+        # The bound on the first term is implied by the alternatives; stated on its own, it
+        # lets the database range-scan that term's index in order and stop at the limit
+        # rather than gather every row of the OR and sort them (SQLite's MULTI-INDEX OR).
+        first, up = terms[0]
+        query = query.where(first >= after[0] if up else first <= after[0], or_(*alternatives))
     return query.limit(limit + 1)
 
 
