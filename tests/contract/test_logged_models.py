@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from trackstone.clock import ManualClock
-from trackstone.entities import Param, RunTag
-from trackstone.entities.logged_model import LoggedModelStatus
+from trackstone.entities import Metric, Param, RunTag
+from trackstone.entities.logged_model import DatasetFilter, LoggedModelMetric, LoggedModelStatus
 from trackstone.errors import InvalidParameter, InvalidState, NotFound
 from trackstone.store.base import TrackingStore
 from trackstone.store.logged_models import LoggedModelStore, logged_models_of
@@ -282,3 +284,166 @@ def test_purging_an_experiment_removes_its_models(
 
     with pytest.raises(NotFound):
         models.get_logged_model(model_id, allow_deleted=True)
+
+
+def _point(key: str, value: float, timestamp: int = 1_000, step: int = 0) -> Metric:
+    return Metric(key, value, timestamp, step)
+
+
+def test_model_metrics_are_run_points_listed_on_the_model(
+    store: TrackingStore, models: LoggedModelStore
+) -> None:
+    experiment_id = store.create_experiment("model-metrics")
+    run_id = store.create_run(experiment_id).info.run_id
+    model_id = models.create_logged_model(experiment_id, source_run_id=run_id).model_id
+    first = LoggedModelMetric(model_id, _point("acc", 0.75))
+    second = LoggedModelMetric(model_id, _point("acc", 0.8, 2_000, 1), "eval", "d1")
+
+    models.log_model_metrics(run_id, [first, second])
+    models.log_model_metrics(run_id, [first])  # a retry is stored once
+
+    listed = models.get_logged_model(model_id).metrics
+    assert [(m.metric, m.run_id, m.dataset_name, m.dataset_digest) for m in listed] == [
+        (first.metric, run_id, None, None),
+        (second.metric, run_id, "eval", "d1"),
+    ]
+    assert all(m.model_id == model_id for m in listed)
+    assert store.get_run(run_id).data.metrics == {"acc": 0.8}
+    history = store.get_metric_history(run_id, "acc")
+    assert [(m.step, m.value) for m in history] == [(0, 0.75), (1, 0.8)]
+
+
+def test_model_metric_values_round_trip(store: TrackingStore, models: LoggedModelStore) -> None:
+    experiment_id = store.create_experiment("model-metric-values")
+    run_id = store.create_run(experiment_id).info.run_id
+    model_id = models.create_logged_model(experiment_id).model_id
+    values = [math.nan, math.inf, -math.inf, -0.0, 1e-300]
+
+    models.log_model_metrics(
+        run_id, [LoggedModelMetric(model_id, _point("v", v, step=i)) for i, v in enumerate(values)]
+    )
+
+    stored = [m.metric.value for m in models.get_logged_model(model_id).metrics]
+    assert math.isnan(stored[0])
+    assert stored[1:] == values[1:]
+    assert math.copysign(1.0, stored[3]) == -1.0
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("unknown model", NotFound),
+        ("missing run", NotFound),
+        ("deleted run", InvalidState),
+    ],
+)
+def test_model_metrics_are_refused_whole(
+    store: TrackingStore, models: LoggedModelStore, case: str, error: type[Exception]
+) -> None:
+    experiment_id = store.create_experiment("refused-model-metrics")
+    run_id = store.create_run(experiment_id).info.run_id
+    model_id = models.create_logged_model(experiment_id).model_id
+    target_run, target_model = run_id, model_id
+    if case == "unknown model":
+        target_model = "m-" + "0" * 32
+    elif case == "missing run":
+        target_run = "f" * 32
+    else:
+        store.delete_run(run_id)
+    points = [
+        LoggedModelMetric(model_id, _point("acc", 0.5)),
+        LoggedModelMetric(target_model, _point("loss", 0.1)),
+    ]
+
+    with pytest.raises(error):
+        models.log_model_metrics(target_run, points)
+
+    assert store.get_run(run_id).data.metrics == {}
+    assert models.get_logged_model(model_id).metrics == ()
+
+
+@pytest.fixture
+def scored(store: TrackingStore, models: LoggedModelStore, clock: ManualClock) -> str:
+    """Experiment ``scored``: models a, b, c with metrics (c none) on datasets train/test."""
+    experiment_id = store.create_experiment("scored")
+    run_id = store.create_run(experiment_id).info.run_id
+    points = {
+        "a": [("acc", 0.9, 1, None, None), ("acc", 0.6, 2, "test", "t1")],
+        "b": [
+            ("acc", 0.4, 1, None, None),
+            ("acc", 0.7, 2, "test", "t2"),
+            ("f1", 0.5, 3, "train", "r1"),
+        ],
+        "c": [],
+    }
+    for name, rows in points.items():
+        clock.advance(1)
+        model_id = models.create_logged_model(experiment_id, name=name).model_id
+        linked = [
+            LoggedModelMetric(model_id, _point(key, value, timestamp), dataset, digest)
+            for key, value, timestamp, dataset, digest in rows
+        ]
+        if linked:
+            models.log_model_metrics(run_id, linked)
+    return experiment_id
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "datasets", "expected"),
+    [
+        ("metrics.acc > 0.8", [], ["a"]),
+        # any point counts, not only the latest
+        ("metrics.acc < 0.5", [], ["b"]),
+        ("metrics.acc >= 0.6", [], ["b", "a"]),
+        ("metrics.f1 IS NULL", [], ["c", "a"]),
+        ("metrics.acc > 0.65", [DatasetFilter("test")], ["b"]),
+        ("metrics.acc > 0.5", [DatasetFilter("test", "t1")], ["a"]),
+        ("metrics.acc > 0", [DatasetFilter("train")], []),
+        (None, [DatasetFilter("train")], ["b"]),
+        (None, [DatasetFilter("test")], ["b", "a"]),
+        (None, [DatasetFilter("train"), DatasetFilter("test", "t1")], ["b", "a"]),
+        (None, [DatasetFilter("nowhere")], []),
+        ("name = 'a'", [DatasetFilter("test", "other-digest")], []),
+    ],
+)
+def test_search_filters_on_model_metrics_and_datasets(
+    models: LoggedModelStore,
+    scored: str,
+    filter_string: str | None,
+    datasets: list[DatasetFilter],
+    expected: list[str],
+) -> None:
+    found = models.search_logged_models([scored], filter_string=filter_string, datasets=datasets)
+
+    assert [model.name for model in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("order_by", "expected"),
+    [
+        # by the latest point: a 0.6 (test), b 0.7 (test); c has none and goes last
+        (["metrics.acc ASC"], ["a", "b", "c"]),
+        (["metrics.acc DESC"], ["b", "a", "c"]),
+        (["metrics.f1 DESC", "name ASC"], ["b", "a", "c"]),
+    ],
+)
+def test_search_orders_by_model_metrics(
+    models: LoggedModelStore, scored: str, order_by: list[str], expected: list[str]
+) -> None:
+    found = models.search_logged_models([scored], order_by=order_by)
+
+    assert [model.name for model in found] == expected
+
+
+def test_search_pages_keep_their_datasets(models: LoggedModelStore, scored: str) -> None:
+    test_only = [DatasetFilter("test")]
+    first = models.search_logged_models([scored], max_results=1, datasets=test_only)
+
+    rest = models.search_logged_models(
+        [scored], max_results=1, datasets=test_only, page_token=first.token
+    )
+
+    assert [m.name for m in first] + [m.name for m in rest] == ["b", "a"]
+    assert rest.token is None
+    with pytest.raises(InvalidParameter, match="page_token"):
+        models.search_logged_models([scored], max_results=1, page_token=first.token)

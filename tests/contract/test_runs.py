@@ -17,8 +17,10 @@ from trackstone.entities import (
     RunTag,
     ViewType,
 )
+from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
 from trackstone.errors import InvalidParameter, InvalidState, NotFound
 from trackstone.store.base import TrackingStore
+from trackstone.store.logged_models import logged_models_of
 
 RUN_NAME_TAG = "mlflow.runName"
 
@@ -367,3 +369,56 @@ def test_setting_the_name_tag_renames_the_run(store: TrackingStore) -> None:
     stored = store.get_run(run_id)
     assert stored.info.run_name == "after"
     assert stored.data.tags[RUN_NAME_TAG] == "after"
+
+
+def test_runs_list_the_logged_models_they_produced_and_consumed(store: TrackingStore) -> None:
+    models = logged_models_of(store)
+    experiment_id = store.create_experiment("exp")
+    run_id = store.create_run(experiment_id).info.run_id
+    produced = models.create_logged_model(experiment_id, source_run_id=run_id).model_id
+    elsewhere = "m-" + "e" * 32  # any id is taken, as MLflow does
+
+    models.log_model_outputs(run_id, [LoggedModelOutput(produced, 3)])
+    models.log_model_outputs(run_id, [LoggedModelOutput(produced, 9)])  # kept once, first step
+    models.log_model_inputs(run_id, [LoggedModelInput(produced), LoggedModelInput(elsewhere)])
+    models.log_model_inputs(run_id, [LoggedModelInput(elsewhere)])
+
+    run = store.get_run(run_id)
+    assert run.outputs.model_outputs == (LoggedModelOutput(produced, 3),)
+    assert set(run.inputs.model_inputs) == {
+        LoggedModelInput(produced),
+        LoggedModelInput(elsewhere),
+    }
+    [found] = search_all_runs(store, [experiment_id])
+    assert found.outputs.model_outputs == (LoggedModelOutput(produced, 3),)
+    # runs/search leaves model inputs out, as MLflow does
+    assert found.inputs.model_inputs == ()
+
+
+def test_a_run_without_logged_models_lists_none(store: TrackingStore) -> None:
+    run_id = store.create_run(store.create_experiment("exp")).info.run_id
+
+    run = store.get_run(run_id)
+
+    assert run.outputs.model_outputs == ()
+    assert run.inputs.model_inputs == ()
+
+
+@pytest.mark.parametrize("call", ["log_model_outputs", "log_model_inputs"])
+@pytest.mark.parametrize(("case", "error"), [("missing", NotFound), ("deleted", InvalidState)])
+def test_linking_models_needs_an_active_run(
+    store: TrackingStore, call: str, case: str, error: type[Exception]
+) -> None:
+    models = logged_models_of(store)
+    run_id = store.create_run(store.create_experiment("exp")).info.run_id
+    if case == "missing":
+        run_id = "0" * 32
+    else:
+        store.delete_run(run_id)
+    model_id = "m-" + "1" * 32
+
+    with pytest.raises(error):
+        if call == "log_model_outputs":
+            models.log_model_outputs(run_id, [LoggedModelOutput(model_id)])
+        else:
+            models.log_model_inputs(run_id, [LoggedModelInput(model_id)])

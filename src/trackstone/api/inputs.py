@@ -10,6 +10,7 @@ from trackstone.api.messages import Request
 from trackstone.api.records import WireTag
 from trackstone.api.scalars import Int64
 from trackstone.entities import Dataset, DatasetInput, InputTag
+from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
 from trackstone.errors import InvalidParameter
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "dataset_input_from_wire",
     "dataset_input_to_wire",
     "dataset_inputs_from_wire",
+    "model_inputs_from_wire",
+    "model_outputs_from_wire",
 ]
 
 
@@ -53,7 +56,7 @@ class WireModelOutput(msgspec.Struct, kw_only=True, frozen=True):
     """A logged model a run produced, at a step."""
 
     model_id: str
-    step: Int64
+    step: Int64 = 0
 
 
 class LogInputs(Request, kw_only=True, frozen=True):
@@ -113,4 +116,30 @@ def dataset_inputs_from_wire(
             result.append(dataset_input_from_wire(item))
         except InvalidParameter as error:
             raise InvalidParameter(f"{field}[{index}]: {error.message}") from None
+    return result
+
+
+def model_inputs_from_wire(
+    items: Iterable[WireModelInput], field: str = "models"
+) -> list[LoggedModelInput]:
+    """Return validated model inputs; a bad one raises InvalidParameter naming its index."""
+    result = []
+    for index, item in enumerate(items):
+        try:
+            result.append(LoggedModelInput(item.model_id))
+        except InvalidParameter as error:
+            raise InvalidParameter(f"{field}[{index}].{error.message}") from None
+    return result
+
+
+def model_outputs_from_wire(
+    items: Iterable[WireModelOutput], field: str = "models"
+) -> list[LoggedModelOutput]:
+    """Return validated model outputs; a bad one raises InvalidParameter naming its index."""
+    result = []
+    for index, item in enumerate(items):
+        try:
+            result.append(LoggedModelOutput(item.model_id, item.step))
+        except InvalidParameter as error:
+            raise InvalidParameter(f"{field}[{index}].{error.message}") from None
     return result

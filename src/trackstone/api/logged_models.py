@@ -11,9 +11,17 @@ from typing import Annotated, Literal
 import msgspec
 
 from trackstone.api.messages import Request, Response
-from trackstone.api.records import WireMetric, WireParam, WireTag
+from trackstone.api.model_metrics import WireModelMetric, model_metric_to_wire
+from trackstone.api.records import WireParam, WireTag
 from trackstone.api.scalars import Int64
-from trackstone.entities.logged_model import LoggedModel, LoggedModelStatus
+from trackstone.entities import Metric
+from trackstone.entities.logged_model import (
+    DatasetFilter,
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelStatus,
+)
+from trackstone.errors import InvalidParameter
 from trackstone.store.logged_models import LOGGED_MODELS_MAX_RESULTS_LIMIT
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
     "WireLoggedModelInfo",
     "logged_model_status",
     "logged_model_to_wire",
+    "model_metric_from_wire",
 ]
 
 LoggedModelStatusValue = Literal[
@@ -81,7 +90,7 @@ class WireLoggedModelData(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A model's params and the metrics logged against it."""
 
     params: list[WireParam] = msgspec.field(default_factory=list)
-    metrics: list[WireMetric] = msgspec.field(default_factory=list)
+    metrics: list[WireModelMetric] = msgspec.field(default_factory=list)
 
 
 class WireLoggedModel(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -150,7 +159,7 @@ class LogLoggedModelParams(Request, kw_only=True, frozen=True):
 
 
 class WireDatasetFilter(msgspec.Struct, kw_only=True, frozen=True):
-    """A dataset whose metrics a search considers (accepted; models hold no metrics here)."""
+    """A dataset whose metric points a search considers (any digest when none is given)."""
 
     dataset_name: str
     dataset_digest: str | None = None
@@ -176,6 +185,16 @@ class SearchLoggedModels(Request, kw_only=True, frozen=True):
     )
     order_by: list[WireOrderBy] = msgspec.field(default_factory=list)
     page_token: str | None = None
+
+    def dataset_filters(self) -> list[DatasetFilter]:
+        """The datasets as the store takes them; a blank name raises InvalidParameter."""
+        result = []
+        for index, item in enumerate(self.datasets):
+            try:
+                result.append(DatasetFilter(item.dataset_name, item.dataset_digest or None))
+            except InvalidParameter as error:
+                raise InvalidParameter(f"datasets[{index}].{error.message}") from None
+        return result
 
     def order_by_items(self) -> list[str]:
         """The ordering as ``"<field> ASC|DESC"`` items for the store."""
@@ -213,6 +232,18 @@ def logged_model_to_wire(model: LoggedModel) -> WireLoggedModel:
             tags=[WireTag(key, value) for key, value in model.tags.items()],
         ),
         data=WireLoggedModelData(
-            params=[WireParam(key, value) for key, value in model.params.items()]
+            params=[WireParam(key, value) for key, value in model.params.items()],
+            metrics=[model_metric_to_wire(item) for item in model.metrics],
         ),
+    )
+
+
+def model_metric_from_wire(wire: WireModelMetric, model_id: str) -> LoggedModelMetric:
+    """Return the point a ``data.metrics`` entry of the model ``model_id`` describes."""
+    return LoggedModelMetric(
+        wire.model_id or model_id,
+        Metric(wire.key, float(wire.value), wire.timestamp, wire.step),
+        dataset_name=wire.dataset_name or None,
+        dataset_digest=wire.dataset_digest or None,
+        run_id=wire.run_id or "",
     )

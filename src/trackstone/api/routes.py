@@ -16,6 +16,7 @@ from trackstone.api import (
     logged_models,
     maintenance,
     metrics,
+    model_metrics,
     records,
     runs,
     server_info,
@@ -152,7 +153,7 @@ ROUTES: tuple[Route, ...] = (
     _post(
         "log_metric",
         f"{_RUNS}/log-metric",
-        records.LogMetric,
+        model_metrics.LogMetric,
         EmptyResponse,
         "Append one point to a metric of a run.",
     ),
@@ -166,7 +167,7 @@ ROUTES: tuple[Route, ...] = (
     _post(
         "log_batch",
         f"{_RUNS}/log-batch",
-        records.LogBatch,
+        model_metrics.LogBatch,
         EmptyResponse,
         "Log metrics, params and tags to a run at once.",
     ),

@@ -34,6 +34,7 @@ from trackstone.entities import (
     RunStatus,
     ViewType,
 )
+from trackstone.entities.run import LoggedModelInput, LoggedModelOutput, RunOutputs
 
 __all__ = [
     "RUNS_MAX_RESULTS_DEFAULT",
@@ -100,7 +101,11 @@ class WireRunOutputs(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class WireRun(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A run: ``info``, ``data`` and ``inputs`` (``outputs`` when it produced models)."""
+    """A run: ``info``, ``data`` and ``inputs`` (``outputs`` when it produced models).
+
+    ``inputs.model_inputs`` is filled by runs/get only: runs/search leaves it out, as MLflow
+    does.
+    """
 
     info: WireRunInfo
     data: WireRunData = msgspec.field(default_factory=WireRunData)
@@ -220,8 +225,21 @@ def run_to_wire(run: Run) -> WireRun:
             tags=[WireTag(key, value) for key, value in data.tags.items()],
         ),
         inputs=WireRunInputs(
-            dataset_inputs=[dataset_input_to_wire(item) for item in run.inputs.dataset_inputs]
+            dataset_inputs=[dataset_input_to_wire(item) for item in run.inputs.dataset_inputs],
+            model_inputs=[WireModelInput(model_id=m.model_id) for m in run.inputs.model_inputs],
         ),
+        outputs=_outputs_to_wire(run.outputs),
+    )
+
+
+def _outputs_to_wire(outputs: RunOutputs) -> WireRunOutputs | None:
+    if not outputs.model_outputs:
+        return None
+    return WireRunOutputs(
+        model_outputs=[
+            WireModelOutput(model_id=item.model_id, step=item.step)
+            for item in outputs.model_outputs
+        ]
     )
 
 
@@ -255,6 +273,15 @@ def run_from_wire(wire: WireRun) -> Run:
         inputs=RunInputs(
             dataset_inputs=tuple(
                 dataset_input_from_wire(item) for item in wire.inputs.dataset_inputs
+            ),
+            model_inputs=tuple(
+                LoggedModelInput(item.model_id) for item in wire.inputs.model_inputs
+            ),
+        ),
+        outputs=RunOutputs(
+            model_outputs=tuple(
+                LoggedModelOutput(item.model_id, item.step)
+                for item in (wire.outputs.model_outputs if wire.outputs else ())
             )
         ),
     )

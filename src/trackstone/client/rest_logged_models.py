@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import TypeVar
 
+from trackstone.api.inputs import LogInputs, LogOutputs, WireModelInput, WireModelOutput
 from trackstone.api.logged_models import (
     CreateLoggedModel,
     DeleteLoggedModel,
@@ -23,15 +24,24 @@ from trackstone.api.logged_models import (
     SearchLoggedModels,
     SearchLoggedModelsResponse,
     SetLoggedModelTags,
+    WireDatasetFilter,
     WireLoggedModel,
     WireOrderBy,
+    model_metric_from_wire,
 )
 from trackstone.api.messages import EmptyResponse, Request, Response
+from trackstone.api.model_metrics import LogBatch, model_metric_to_wire
 from trackstone.api.records import WireParam, WireTag
 from trackstone.client.http import HttpClient
 from trackstone.client.rest_calls import call_route
 from trackstone.entities import PagedList, Param, RunTag
-from trackstone.entities.logged_model import LoggedModel, LoggedModelStatus
+from trackstone.entities.logged_model import (
+    DatasetFilter,
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelStatus,
+)
+from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
 from trackstone.entities.validation import check_max_results
 from trackstone.errors import InternalError, NotFound
 from trackstone.search.logged_models import parse_logged_model_order_by
@@ -137,6 +147,24 @@ class RestLoggedModels:
         request = DeleteLoggedModel(model_id=_existing(model_id))
         self._call("delete_logged_model", request, EmptyResponse, model_id=model_id)
 
+    def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
+        request = LogInputs(
+            run_id=run_id, models=[WireModelInput(model_id=m.model_id) for m in models]
+        )
+        self._call("log_inputs", request, EmptyResponse)
+
+    def log_model_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        request = LogOutputs(
+            run_id=run_id,
+            models=[WireModelOutput(model_id=m.model_id, step=m.step) for m in models],
+        )
+        self._call("log_outputs", request, EmptyResponse)
+
+    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        # A retried point is stored once, so the batch is safe to repeat.
+        request = LogBatch(run_id=run_id, metrics=[model_metric_to_wire(item) for item in metrics])
+        self._call("log_batch", request, EmptyResponse)
+
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
@@ -144,11 +172,16 @@ class RestLoggedModels:
         max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        datasets: Sequence[DatasetFilter] = (),
     ) -> PagedList[LoggedModel]:
         check_max_results(max_results, LOGGED_MODELS_MAX_RESULTS_LIMIT)
         request = SearchLoggedModels(
             experiment_ids=list(experiment_ids),
             filter_string=filter_string,
+            datasets=[
+                WireDatasetFilter(dataset_name=d.dataset_name, dataset_digest=d.dataset_digest)
+                for d in datasets
+            ],
             max_results=max_results,
             order_by=_order_by_to_wire(order_by),
             page_token=page_token,
@@ -207,4 +240,5 @@ def _model(wire: WireLoggedModel | None) -> LoggedModel:
         source_run_id=info.source_run_id,
         tags={tag.key: tag.value for tag in info.tags},
         params={param.key: param.value for param in wire.data.params},
+        metrics=tuple(model_metric_from_wire(item, info.model_id) for item in wire.data.metrics),
     )

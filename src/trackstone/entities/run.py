@@ -1,4 +1,4 @@
-"""Runs: one execution of training code, with its info, data and inputs."""
+"""Runs: one execution of training code, with its info, data, inputs and outputs."""
 
 from __future__ import annotations
 
@@ -8,9 +8,39 @@ from enum import Enum
 from trackstone.entities.dataset import DatasetInput
 from trackstone.entities.lifecycle import LifecycleStage
 from trackstone.entities.metric import Metric
+from trackstone.entities.validation import check_int64
 from trackstone.errors import InvalidParameter
 
-__all__ = ["Run", "RunData", "RunInfo", "RunInputs", "RunStatus"]
+__all__ = [
+    "LoggedModelInput",
+    "LoggedModelOutput",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunOutputs",
+    "RunStatus",
+    "check_model_id",
+]
+
+
+# A logged model id is "m-" and 32 hex digits; stores keep up to this many characters.
+MAX_MODEL_ID_LENGTH = 64
+
+
+def check_model_id(field: str, model_id: object) -> str:
+    """Return ``model_id`` if it is a non-empty string of at most 64 characters.
+
+    Raises:
+        InvalidParameter: naming ``field`` and the value.
+    """
+    if not isinstance(model_id, str) or not model_id:
+        raise InvalidParameter(f"{field}: must be a non-empty string, got {model_id!r}")
+    if len(model_id) > MAX_MODEL_ID_LENGTH:
+        raise InvalidParameter(
+            f"{field}: at most {MAX_MODEL_ID_LENGTH} characters, got {len(model_id)}"
+        )
+    return model_id
 
 
 class RunStatus(str, Enum):
@@ -97,16 +127,47 @@ class RunData:
 
 
 @dataclass(frozen=True)
+class LoggedModelInput:
+    """A logged model a run consumed (MLflow 3), by its id."""
+
+    model_id: str
+
+    def __post_init__(self) -> None:
+        check_model_id("model_id", self.model_id)
+
+
+@dataclass(frozen=True)
+class LoggedModelOutput:
+    """A logged model a run produced (MLflow 3), by its id, at a step of the run."""
+
+    model_id: str
+    step: int = 0
+
+    def __post_init__(self) -> None:
+        check_model_id("model_id", self.model_id)
+        object.__setattr__(self, "step", check_int64("step", self.step))
+
+
+@dataclass(frozen=True)
 class RunInputs:
-    """The datasets a run consumed."""
+    """The datasets and logged models a run consumed."""
 
     dataset_inputs: tuple[DatasetInput, ...] = ()
+    model_inputs: tuple[LoggedModelInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """The logged models a run produced."""
+
+    model_outputs: tuple[LoggedModelOutput, ...] = ()
 
 
 @dataclass(frozen=True)
 class Run:
-    """A run as stored: info, data and inputs."""
+    """A run as stored: info, data, inputs and outputs."""
 
     info: RunInfo
     data: RunData = field(default_factory=RunData)
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)

@@ -2,10 +2,12 @@
 
 Attributes: ``name``, ``model_id``, ``model_type``, ``status`` (``PENDING``, ``READY``...),
 ``source_run_id``, ``creation_timestamp`` and ``last_updated_timestamp`` (integers, ms);
-``tags.<key>``, ``params.<key>`` (strings) and ``metrics.<key>`` (numbers; logged models
-hold no metrics here, so a metric comparison is always false). Matching follows
-``trackstone.search.evaluate``; in ordering, absent values sort last in both directions, and
-``creation_timestamp DESC, model_id ASC`` break ties (alone, they are the default order).
+``tags.<key>``, ``params.<key>`` (strings) and ``metrics.<key>`` (numbers: every point of
+that key logged against the model is a candidate, so a comparison holds when any point
+satisfies it; ordering uses the latest point, by timestamp, then step, then run id). Matching
+follows ``trackstone.search.evaluate``; in ordering, absent values sort last in both
+directions, and ``creation_timestamp DESC, model_id ASC`` break ties (alone, they are the
+default order).
 """
 
 from __future__ import annotations
@@ -126,6 +128,11 @@ def _values(model: LoggedModel, identifier: Identifier) -> tuple[Scalar, ...]:
             "creation_timestamp": model.creation_timestamp_ms,
             "last_updated_timestamp": model.last_updated_timestamp_ms,
         }.get(key)
+    elif kind is IdentifierKind.METRIC:
+        points = [item for item in model.metrics if item.metric.key == key]
+        points.sort(key=lambda item: item.run_id)
+        points.sort(key=lambda item: (item.metric.timestamp, item.metric.step), reverse=True)
+        return tuple(item.metric.value for item in points)
     else:
         value = None
     return () if value is None else (value,)

@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from trackstone.entities import PagedList, Param, RunTag
-from trackstone.entities.logged_model import LoggedModel, LoggedModelStatus
+from trackstone.entities.logged_model import (
+    DatasetFilter,
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelStatus,
+)
+from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
 from trackstone.errors import NotFound
 
 __all__ = [
@@ -68,6 +74,32 @@ class LoggedModelStore(Protocol):
         """Soft-delete a model (``get_logged_model(..., allow_deleted=True)`` still finds it)."""
         ...
 
+    def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
+        """Record models an active run consumed (``Run.inputs.model_inputs``), each once.
+
+        Any model id is accepted, as MLflow does. Raises NotFound (run), InvalidState (run
+        deleted).
+        """
+        ...
+
+    def log_model_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record models an active run produced (``Run.outputs.model_outputs``), each once.
+
+        Any model id is accepted; a model recorded again keeps its first step. Raises
+        NotFound (run), InvalidState (run deleted).
+        """
+        ...
+
+    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        """Append points to an active run's metrics and record each against its model.
+
+        What MLflow 3's ``log_metric(key, value, model_id=..., dataset=...)`` stores: the
+        point is one of the run's metric points, and it is listed in the model's ``metrics``
+        (with this run's id). All or nothing; a retried point is stored once. Raises NotFound
+        (run, or a model id no model has), InvalidState (run deleted), InvalidParameter.
+        """
+        ...
+
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
@@ -75,13 +107,17 @@ class LoggedModelStore(Protocol):
         max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        datasets: Sequence[DatasetFilter] = (),
     ) -> PagedList[LoggedModel]:
         """Return one page of the active models of these experiments matching the filter.
 
         The filter names ``name``, ``model_id``, ``model_type``, ``status``,
-        ``source_run_id``, ``creation_timestamp``, ``last_updated_timestamp``, ``tags.<key>``
-        and ``params.<key>``; ``order_by`` items such as ``"name ASC"``. Default order:
-        creation_timestamp DESC, then model_id.
+        ``source_run_id``, ``creation_timestamp``, ``last_updated_timestamp``, ``tags.<key>``,
+        ``params.<key>`` and ``metrics.<key>`` (true when any point of the model's metric
+        satisfies it); ``order_by`` items such as ``"name ASC"`` or ``"metrics.acc DESC"``
+        (a metric by its latest point). Default order: creation_timestamp DESC, then model_id.
+        With ``datasets``, metric comparisons see only points logged on one of them, and a
+        filter without metric comparisons keeps only models with such a point.
         """
         ...
 

@@ -129,6 +129,7 @@ async def search_logged_models(request: Request, store: TrackingStore) -> Respon
         message.max_results or LOGGED_MODELS_MAX_RESULTS_DEFAULT,
         message.order_by_items(),
         message.page_token,
+        message.dataset_filters(),
     )
     return respond(
         SearchLoggedModelsResponse(

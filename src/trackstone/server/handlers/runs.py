@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 
-from trackstone.api.inputs import LogInputs, LogOutputs, dataset_inputs_from_wire
+from trackstone.api.inputs import (
+    LogInputs,
+    LogOutputs,
+    dataset_inputs_from_wire,
+    model_inputs_from_wire,
+    model_outputs_from_wire,
+)
 from trackstone.api.messages import EmptyResponse
+from trackstone.api.model_metrics import LogBatch, LogMetric, split_model_metrics
 from trackstone.api.records import (
     DeleteTag,
-    LogBatch,
-    LogMetric,
     LogParam,
     SetTag,
-    metrics_from_wire,
     params_from_wire,
     tags_from_wire,
 )
@@ -34,6 +38,7 @@ from trackstone.entities import Param, RunTag
 from trackstone.server.handlers import message_handler
 from trackstone.server.store_calls import call_store
 from trackstone.store.base import TrackingStore
+from trackstone.store.logged_models import logged_models_of
 
 # Batches up to this many records are small enough to store on the event loop.
 _INLINE_MAX_RECORDS = 100
@@ -123,8 +128,13 @@ async def search_runs(message: SearchRuns, store: TrackingStore) -> SearchRunsRe
 
 @message_handler
 async def log_metric(message: LogMetric, store: TrackingStore) -> EmptyResponse:
-    """Append one metric point to a run."""
-    await call_store(store, store.log_metric, message.run_id, message.to_metric())
+    """Append one metric point to a run (and record it against the logged model it names)."""
+    linked = message.to_model_metric()
+    if linked is None:
+        await call_store(store, store.log_metric, message.run_id, message.to_metric())
+    else:
+        models = logged_models_of(store)
+        await run_in_threadpool(models.log_model_metrics, message.run_id, [linked])
     return EmptyResponse()
 
 
@@ -153,10 +163,20 @@ async def delete_tag(message: DeleteTag, store: TrackingStore) -> EmptyResponse:
 
 @message_handler
 async def log_batch(message: LogBatch, store: TrackingStore) -> EmptyResponse:
-    """Store metrics, params and tags of a run at once (all or nothing)."""
-    metrics = metrics_from_wire(message.metrics)
+    """Store metrics, params and tags of a run at once (all or nothing).
+
+    Points that name a logged model are stored first, in their own transaction (MLflow
+    stores them apart too): an unknown model then refuses the request before anything is
+    written.
+    """
+    metrics, linked = split_model_metrics(message.metrics)
     params = params_from_wire(message.params)
     tags = tags_from_wire(message.tags)
+    if linked:
+        models = logged_models_of(store)
+        await run_in_threadpool(models.log_model_metrics, message.run_id, linked)
+        if not (metrics or params or tags):
+            return EmptyResponse()
     if len(metrics) + len(params) + len(tags) <= _INLINE_MAX_RECORDS:
         await call_store(
             store, store.log_batch, message.run_id, metrics=metrics, params=params, tags=tags
@@ -170,14 +190,21 @@ async def log_batch(message: LogBatch, store: TrackingStore) -> EmptyResponse:
 
 @message_handler
 async def log_inputs(message: LogInputs, store: TrackingStore) -> EmptyResponse:
-    """Record the datasets a run consumed (model inputs are accepted and not stored yet)."""
+    """Record the datasets and logged models a run consumed."""
     datasets = dataset_inputs_from_wire(message.datasets)
-    await run_in_threadpool(store.log_inputs, message.run_id, datasets)
+    models = model_inputs_from_wire(message.models)
+    if datasets or not models:
+        await run_in_threadpool(store.log_inputs, message.run_id, datasets)
+    if models:
+        links = logged_models_of(store)
+        await run_in_threadpool(links.log_model_inputs, message.run_id, models)
     return EmptyResponse()
 
 
 @message_handler
 async def log_outputs(message: LogOutputs, store: TrackingStore) -> EmptyResponse:
-    """Accept the models a run produced once the run is known (logged models come later)."""
-    await call_store(store, store.get_run, message.run_id)
+    """Record the logged models a run produced."""
+    models = model_outputs_from_wire(message.models)
+    links = logged_models_of(store)
+    await run_in_threadpool(links.log_model_outputs, message.run_id, models)
     return EmptyResponse()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -34,7 +34,7 @@ from trackstone.errors import InvalidParameter, NotFound
 from trackstone.store.base import MetricPoint
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
-from trackstone.store.sql.runs import RUN_NAME_TAG, lock_run
+from trackstone.store.sql.runs import RUN_NAME_TAG, LockedRun, lock_run
 from trackstone.store.sql.upserts import (
     LATEST_KEYS_PER_STATEMENT,
     POINT_ROWS_PER_STATEMENT,
@@ -217,12 +217,19 @@ class BatchWriter:
         metrics: Sequence[Metric],
         params: Sequence[Param],
         tags: Sequence[RunTag],
+        also: Callable[[Connection, LockedRun], None] | None = None,
     ) -> None:
-        """Store the batch atomically (see the module docstring for the order of checks)."""
+        """Store the batch atomically (see the module docstring for the order of checks).
+
+        ``also`` writes more in the same transaction once the run is known active (the links
+        of model metrics); what it raises rolls the whole batch back.
+        """
         param_map = check_batch(metrics, params, tags)
         with self._db.write() as connection:
             run = lock_run(connection, run_id)
             run.require_active("log to")
+            if also is not None:
+                also(connection, run)
             rows, latest = metric_rows(run.run_pk, metrics) if metrics else ([], [])
             cursor = self._db.cursor(connection)
             try:

@@ -1,12 +1,33 @@
-"""The logged model tables as SQLAlchemy Core objects (migration 0002 owns their DDL)."""
+"""The logged model tables as SQLAlchemy Core objects (migrations 0002 and 0005 own the DDL)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from trackstone.store.sql.schema import metadata
 
-__all__ = ["logged_model_params", "logged_model_tags", "logged_models"]
+__all__ = [
+    "logged_model_metrics",
+    "logged_model_params",
+    "logged_model_tags",
+    "logged_models",
+    "run_model_inputs",
+    "run_model_outputs",
+]
+
+# An auto-incrementing key: INTEGER on SQLite (the rowid alias), BIGINT elsewhere.
+_Key = BigInteger().with_variant(Integer(), "sqlite")
 
 logged_models = Table(
     "logged_models",
@@ -47,3 +68,57 @@ def _key_value_table(name: str) -> Table:
 
 logged_model_tags = _key_value_table("logged_model_tags")
 logged_model_params = _key_value_table("logged_model_params")
+
+
+def _run_fk() -> Column[int]:
+    return Column("run_pk", _Key, ForeignKey("runs.run_pk", ondelete="CASCADE"), primary_key=True)
+
+
+# Models a run consumed and produced; model ids need not name a stored model, as in MLflow.
+run_model_inputs = Table(
+    "run_model_inputs",
+    metadata,
+    _run_fk(),
+    Column("model_id", String(64), primary_key=True),
+)
+run_model_outputs = Table(
+    "run_model_outputs",
+    metadata,
+    _run_fk(),
+    Column("model_id", String(64), primary_key=True),
+    Column("step", BigInteger, nullable=False),
+)
+
+# Metric points of runs recorded against models; "" in a dataset column means no dataset.
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("metric_pk", _Key, primary_key=True, autoincrement=True),
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("run_id", String(32), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("is_negative_zero", Boolean, nullable=False),
+    Column("dataset_name", String(500), nullable=False),
+    Column("dataset_digest", String(36), nullable=False),
+    UniqueConstraint(
+        "model_id",
+        "key",
+        "run_id",
+        "step",
+        "timestamp",
+        "value",
+        "is_nan",
+        "dataset_name",
+        "dataset_digest",
+        name="uq_logged_model_metrics_point",
+    ),
+)

@@ -1,12 +1,16 @@
-"""Logged models in SQL: create, read, finalize, tag, params, soft-delete and search.
+"""Logged models in SQL: create, read, finalize, tag, params, metrics, soft-delete and search.
 
-Search loads the active models of the named experiments with their tags and params and
-filters and orders them with ``trackstone.search.logged_models`` (models per experiment are
-few); pages are offsets in opaque tokens bound to the query.
+Search loads the active models of the named experiments with their tags, params and metrics
+and filters and orders them with ``trackstone.search.logged_models`` (models per experiment
+are few); pages are offsets in opaque tokens bound to the query. With ``datasets``, metric
+comparisons see only the points logged on those datasets, and without any metric comparison
+a model must have such a point (as MLflow does). Runs' links to models live in
+``logged_model_links``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Sequence
 
@@ -14,9 +18,17 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from trackstone.clock import Clock
 from trackstone.entities import LifecycleStage, PagedList, Param, RunTag
-from trackstone.entities.logged_model import MODEL_ID_PREFIX, LoggedModel, LoggedModelStatus
+from trackstone.entities.logged_model import (
+    MODEL_ID_PREFIX,
+    DatasetFilter,
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelStatus,
+)
+from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
 from trackstone.entities.validation import check_max_results
 from trackstone.errors import InvalidParameter, InvalidState, NotFound
+from trackstone.search.ast import Comparison, Expression, IdentifierKind
 from trackstone.search.logged_models import (
     logged_model_matches,
     parse_logged_model_filter,
@@ -30,6 +42,7 @@ from trackstone.store.logged_models import (
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.experiments import lock_experiment, parse_experiment_id
+from trackstone.store.sql.logged_model_links import ModelLinks, read_model_metrics
 from trackstone.store.sql.logged_model_tables import (
     logged_model_params,
     logged_model_tags,
@@ -83,6 +96,7 @@ class SqlLoggedModels:
             index_elements=[MT.c.model_id, MT.c.key], set_={"value": tags.excluded.value}
         )
         self._insert_params = insert_for(MP).on_conflict_do_nothing()
+        self._links = ModelLinks(db)
 
     def create_logged_model(
         self,
@@ -167,6 +181,15 @@ class SqlLoggedModels:
         with self._db.write() as connection:
             self._touch(connection, model_id, lifecycle_stage=DELETED)
 
+    def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
+        self._links.log_model_inputs(run_id, models)
+
+    def log_model_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        self._links.log_model_outputs(run_id, models)
+
+    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        self._links.log_model_metrics(run_id, metrics)
+
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
@@ -174,11 +197,22 @@ class SqlLoggedModels:
         max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        datasets: Sequence[DatasetFilter] = (),
     ) -> PagedList[LoggedModel]:
         check_max_results(max_results, LOGGED_MODELS_MAX_RESULTS_LIMIT)
+        for index, item in enumerate(datasets):
+            if not isinstance(item, DatasetFilter):
+                raise InvalidParameter(
+                    f"datasets[{index}]: must be a DatasetFilter, got {type(item).__name__}"
+                )
         expression = parse_logged_model_filter(filter_string)
         order_keys = parse_logged_model_order_by(order_by)
-        query_print = fingerprint(sorted(experiment_ids), filter_string, list(order_by or ()))
+        query_print = fingerprint(
+            sorted(experiment_ids),
+            filter_string,
+            list(order_by or ()),
+            [[item.dataset_name, item.dataset_digest] for item in datasets],
+        )
         offset = decode_token(page_token, query_print).offset if page_token else 0
         ids = _known_experiment_ids(experiment_ids)
         with self._db.read() as connection:
@@ -189,7 +223,7 @@ class SqlLoggedModels:
             ).scalars()
             models = _load(connection, list(model_ids))
         matching = sort_logged_models(
-            (model for model in models if logged_model_matches(expression, model)), order_keys
+            (model for model in models if _matches(expression, datasets, model)), order_keys
         )
         page = matching[offset : offset + max_results]
         end = offset + len(page)
@@ -235,6 +269,26 @@ class SqlLoggedModels:
         connection.execute(self._insert_params, rows)
 
 
+def _matches(
+    expression: Expression | None, datasets: Sequence[DatasetFilter], model: LoggedModel
+) -> bool:
+    """Whether ``model`` matches, its metrics narrowed to ``datasets`` when some are given."""
+    if not datasets:
+        return logged_model_matches(expression, model)
+    points = tuple(item for item in model.metrics if any(d.covers(item) for d in datasets))
+    if not points and not _compares_metrics(expression):
+        return False
+    return logged_model_matches(expression, dataclasses.replace(model, metrics=points))
+
+
+def _compares_metrics(expression: Expression | None) -> bool:
+    if expression is None:
+        return False
+    if isinstance(expression, Comparison):
+        return expression.identifier.kind is IdentifierKind.METRIC
+    return any(_compares_metrics(operand) for operand in expression.operands)
+
+
 def _known_experiment_ids(experiment_ids: Iterable[str]) -> list[int]:
     ids = []
     for experiment_id in experiment_ids:
@@ -266,6 +320,7 @@ def _load(connection: Connection, model_ids: Sequence[str]) -> list[LoggedModel]
         )
         for model_id, key, value in rows:
             target[model_id][key] = value
+    metrics = read_model_metrics(connection, model_ids)
     model_rows = connection.execute(select(*_COLUMNS).where(M.c.model_id.in_(model_ids))).all()
     by_id = {
         row[0]: LoggedModel(
@@ -282,6 +337,7 @@ def _load(connection: Connection, model_ids: Sequence[str]) -> list[LoggedModel]
             lifecycle_stage=LifecycleStage(row[10]),
             tags=tags[row[0]],
             params=params[row[0]],
+            metrics=tuple(metrics.get(row[0], ())),
         )
         for row in model_rows
     }

@@ -25,6 +25,7 @@ from trackstone.entities import (
     RunInputs,
     RunStatus,
 )
+from trackstone.entities.run import LoggedModelInput, LoggedModelOutput, RunOutputs
 from trackstone.store.sql import schema
 
 __all__ = [
@@ -66,8 +67,9 @@ RUN_INFO_COLUMNS = (
 
 _STAGES = {stage.value: stage for stage in LifecycleStage}
 _new_object = object.__new__
-# Inputs are immutable and most runs have none: they share one empty value.
+# Inputs and outputs are immutable and most runs have none: they share one empty value.
 _NO_INPUTS = RunInputs()
+_NO_OUTPUTS = RunOutputs()
 _STATUSES = {status.value: status for status in RunStatus}
 
 
@@ -178,15 +180,18 @@ def run_from_parts(
     params: dict[str, str],
     tags: dict[str, str],
     dataset_inputs: tuple[DatasetInput, ...],
+    model_inputs: tuple[LoggedModelInput, ...] = (),
+    model_outputs: tuple[LoggedModelOutput, ...] = (),
 ) -> Run:
     """Assemble a Run."""
     data = _new_object(RunData)
     data.__dict__.update(latest_metrics=latest, params=params, tags=tags)
-    if dataset_inputs:
+    if dataset_inputs or model_inputs:
         inputs = _new_object(RunInputs)
-        inputs.__dict__["dataset_inputs"] = dataset_inputs
+        inputs.__dict__.update(dataset_inputs=dataset_inputs, model_inputs=model_inputs)
     else:
         inputs = _NO_INPUTS
+    outputs = RunOutputs(model_outputs) if model_outputs else _NO_OUTPUTS
     run = _new_object(Run)
-    run.__dict__.update(info=info, data=data, inputs=inputs)
+    run.__dict__.update(info=info, data=data, inputs=inputs, outputs=outputs)
     return run

@@ -1,4 +1,4 @@
-"""Load runs by key, with their data and inputs, in a few set-based queries.
+"""Load runs by key, with their data, inputs and outputs, in a few set-based queries.
 
 The read behind every search page (``load_runs``) and ``get_run`` (``read_run``). Each query
 goes through the driver cursor with the keys bound as one array (a JSON array on SQLite),
@@ -7,7 +7,8 @@ the enclosing ``Database.read``/``write``/``read_cursor``. ``read_run`` finds on
 public id with the same statements narrowed to one key (``= ?``), one fewer query than
 looking the key up first. On SQLite each run's params and tags arrive as one JSON object
 built by ``json_group_object`` and decoded in C: a page of 1,000 runs holds 13,000 of them,
-and fetching them as rows cost more than twice as much.
+and fetching them as rows cost more than twice as much. Logged models a run consumed come
+with ``read_run`` only (runs/get), as in MLflow; the models it produced come with both.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import msgspec
 from sqlalchemy import Connection
 
 from trackstone.entities import DatasetInput, Metric, Run
+from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
 from trackstone.store.sql import schema
 from trackstone.store.sql.gc_pause import paused_gc
+from trackstone.store.sql.logged_model_tables import run_model_inputs, run_model_outputs
 from trackstone.store.sql.rows import (
     RUN_INFO_COLUMNS,
     dataset_input_from_rows,
@@ -85,8 +88,18 @@ class _Queries:
         )
         self.run_by_id = (
             f"SELECT r.run_pk, {columns}, {maps},"
-            f" EXISTS (SELECT 1 FROM {schema.inputs.name} i WHERE i.run_pk = r.run_pk)"
+            f" EXISTS (SELECT 1 FROM {schema.inputs.name} i WHERE i.run_pk = r.run_pk),"
+            f" EXISTS (SELECT 1 FROM {run_model_inputs.name} mi WHERE mi.run_pk = r.run_pk),"
+            f" EXISTS (SELECT 1 FROM {run_model_outputs.name} mo WHERE mo.run_pk = r.run_pk)"
             f" FROM {R.name} r WHERE r.run_uuid = {mark}"
+        )
+        self.model_inputs = (
+            f"SELECT run_pk, model_id FROM {run_model_inputs.name}"
+            f" WHERE {keyed('run_pk')} ORDER BY run_pk, model_id"
+        )
+        self.model_outputs = (
+            f"SELECT run_pk, model_id, step FROM {run_model_outputs.name}"
+            f" WHERE {keyed('run_pk')} ORDER BY run_pk, step, model_id"
         )
         self.latest = (
             f"SELECT run_pk, key, {point_value_sql('sqlite' if sqlite else 'postgresql')},"
@@ -164,6 +177,20 @@ def _inputs(cursor: Any, queries: _Queries, keys: Any) -> dict[int, list[Dataset
     return found
 
 
+def _model_inputs(cursor: Any, queries: _Queries, keys: Any) -> dict[int, list[LoggedModelInput]]:
+    found: dict[int, list[LoggedModelInput]] = {}
+    for pk, model_id in _fetch(cursor, queries.model_inputs, keys):
+        found.setdefault(pk, []).append(LoggedModelInput(model_id))
+    return found
+
+
+def _model_outputs(cursor: Any, queries: _Queries, keys: Any) -> dict[int, list[LoggedModelOutput]]:
+    found: dict[int, list[LoggedModelOutput]] = {}
+    for pk, model_id, step in _fetch(cursor, queries.model_outputs, keys):
+        found.setdefault(pk, []).append(LoggedModelOutput(model_id, step))
+    return found
+
+
 def load_runs(connection: Connection, run_pks: Sequence[int]) -> dict[int, Run]:
     """Return the runs with these keys (those that exist), with data and inputs."""
     if not run_pks:
@@ -190,6 +217,7 @@ def read_runs(cursor: Any, sqlite: bool, run_pks: Sequence[int]) -> dict[int, Ru
             params = _maps(cursor, queries, schema.params.name, keys)
             tags = _maps(cursor, queries, schema.tags.name, keys)
             inputs = _inputs(cursor, queries, keys)
+            outputs = _model_outputs(cursor, queries, keys)
             for pk, info in infos:
                 found[pk] = run_from_parts(
                     info,
@@ -197,6 +225,7 @@ def read_runs(cursor: Any, sqlite: bool, run_pks: Sequence[int]) -> dict[int, Ru
                     params.get(pk) or {},
                     tags.get(pk) or {},
                     tuple(inputs.get(pk, ())),
+                    model_outputs=tuple(outputs.get(pk, ())),
                 )
     return found
 
@@ -208,13 +237,17 @@ def read_run(cursor: Any, sqlite: bool, run_id: str) -> Run | None:
     if not rows:
         return None
     pk, *info_row = rows[0][:_INFO_END]
-    params, tags, has_inputs = rows[0][_INFO_END:]
+    params, tags, has_inputs, has_model_inputs, has_model_outputs = rows[0][_INFO_END:]
     latest = _latest(cursor, queries, pk)
     inputs = _inputs(cursor, queries, pk) if has_inputs else {}
+    model_inputs = _model_inputs(cursor, queries, pk) if has_model_inputs else {}
+    model_outputs = _model_outputs(cursor, queries, pk) if has_model_outputs else {}
     return run_from_parts(
         run_info_from_row(info_row),
         tuple(latest.get(pk, ())),
         _decode_map(params) if params else {},
         _decode_map(tags) if tags else {},
         tuple(inputs.get(pk, ())),
+        tuple(model_inputs.get(pk, ())),
+        tuple(model_outputs.get(pk, ())),
     )
