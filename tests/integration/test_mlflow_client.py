@@ -174,3 +174,34 @@ def test_sklearn_log_model_round_trip(
     script_results: Callable[[str], Any], key: str, expected: object
 ) -> None:
     assert script_results("sklearn_model.py")[key] == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("outputs", [["model", 0], ["model2", 5]]),
+        ("outputs.in_search", [0, 2]),
+        ("inputs", [True]),
+        ("run.metrics", {"acc": 0.8, "f1": 0.6}),
+        (
+            "model.metrics",
+            [
+                ["acc", 0.75, 0, True, None, True, True],
+                ["acc", 0.8, 1, True, None, True, True],
+                ["f1", 0.6, 0, True, "train", True, True],
+                ["acc", 0.99, 0, False, "d", True, True],
+            ],
+        ),
+        ("search.acc_above", ["model"]),
+        ("search.acc_below", ["model2"]),
+        ("search.order_acc_asc", ["model2", "model"]),
+        ("search.order_acc_desc", ["model", "model2"]),
+        ("search.dataset_nowhere", []),
+        ("search.dataset_f1", ["model"]),
+        ("search.dataset_acc", ["model"]),
+        ("search.dataset_wrong_digest", []),
+        ("search.dataset_no_acc", []),
+    ],
+)
+def test_model_links(script_results: Callable[[str], Any], key: str, expected: object) -> None:
+    assert script_results("model_links.py")[key] == expected
