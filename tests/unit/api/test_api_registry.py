@@ -198,7 +198,7 @@ def test_a_version_may_be_a_string_or_a_number(
         (DeleteRegisteredModelAlias, b'{"name": "m"}', "alias: this field is required"),
         (CreateModelVersion, b'{"name": "m"}', "source: this field is required"),
         (SearchRegisteredModels, b'{"max_results": 1001}', "max_results: must be an integer"),
-        (SearchRegisteredModels, b'{"max_results": 0}', "max_results: must be an integer >= 1"),
+        (SearchModelVersions, b'{"max_results": 0}', "max_results: must be an integer >= 1"),
         (SearchModelVersions, b'{"max_results": 200001}', "max_results: must be an integer"),
         (GetLatestVersions, b'{"name": "m", "stages": "Production"}', "stages: must be a list"),
         (
