@@ -262,6 +262,7 @@ def test_upgrade_from_0003_adds_the_search_indexes_and_keeps_the_data(tmp_path: 
         connection.execute("DROP INDEX ix_tags_key_value")
         for table in ("logged_model_metrics", "run_model_outputs", "run_model_inputs"):
             connection.execute(f"DROP TABLE {table}")  # what 0005 adds
+        connection.execute("DROP INDEX ix_model_versions_model_updated")  # what 0006 adds
         connection.execute("UPDATE trackstone_schema_version SET version_num = '0003'")
     connection.close()
 
@@ -278,4 +279,4 @@ def test_upgrade_from_0003_adds_the_search_indexes_and_keeps_the_data(tmp_path: 
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     finally:
         connection.close()
-    assert {"ix_params_key_value", "ix_tags_key_value"} <= names
+    assert {"ix_params_key_value", "ix_tags_key_value", "ix_model_versions_model_updated"} <= names
