@@ -362,6 +362,28 @@ def test_model_metrics_are_refused_whole(
     assert models.get_logged_model(model_id).metrics == ()
 
 
+def test_model_metrics_and_the_rest_of_their_batch_are_one_transaction(
+    store: TrackingStore, models: LoggedModelStore
+) -> None:
+    experiment_id = store.create_experiment("model-metrics-batch")
+    run_id = store.create_run(experiment_id).info.run_id
+    model_id = models.create_logged_model(experiment_id).model_id
+    store.log_batch(run_id, params=[Param("p", "a")])
+    linked = [LoggedModelMetric(model_id, _point("acc", 0.5))]
+
+    with pytest.raises(InvalidParameter, match="'p'"):  # the param conflicts: nothing is kept
+        models.log_model_metrics(run_id, linked, [_point("loss", 0.1)], [Param("p", "b")])
+    assert store.get_run(run_id).data.metrics == {}
+    assert models.get_logged_model(model_id).metrics == ()
+
+    models.log_model_metrics(
+        run_id, linked, [_point("loss", 0.1)], [Param("q", "1")], [RunTag("t", "x")]
+    )
+    data = store.get_run(run_id).data
+    assert (data.metrics, data.params["q"], data.tags["t"]) == ({"acc": 0.5, "loss": 0.1}, "1", "x")
+    assert [m.metric.key for m in models.get_logged_model(model_id).metrics] == ["acc"]
+
+
 @pytest.fixture
 def scored(store: TrackingStore, models: LoggedModelStore, clock: ManualClock) -> str:
     """Experiment ``scored``: models a, b, c with metrics (c none) on datasets train/test."""
@@ -447,3 +469,21 @@ def test_search_pages_keep_their_datasets(models: LoggedModelStore, scored: str)
     assert rest.token is None
     with pytest.raises(InvalidParameter, match="page_token"):
         models.search_logged_models([scored], max_results=1, page_token=first.token)
+
+
+@pytest.mark.parametrize(
+    ("direction", "numbers"), [("DESC", ["e", "a", "d", "c"]), ("ASC", ["c", "d", "a", "e"])]
+)
+def test_a_nan_metric_sorts_after_the_numbers_and_keeps_their_order(
+    store: TrackingStore, models: LoggedModelStore, direction: str, numbers: list[str]
+) -> None:
+    experiment_id = store.create_experiment(f"nan-order-{direction}")
+    run_id = store.create_run(experiment_id).info.run_id
+    for name, value in {"a": 0.3, "b": math.nan, "c": 0.1, "d": 0.2, "e": 0.5}.items():
+        model_id = models.create_logged_model(experiment_id, name=name).model_id
+        models.log_model_metrics(run_id, [LoggedModelMetric(model_id, _point("acc", value))])
+    models.create_logged_model(experiment_id, name="none")
+
+    found = models.search_logged_models([experiment_id], order_by=[f"metrics.acc {direction}"])
+
+    assert [model.name for model in found] == [*numbers, "b", "none"]

@@ -125,6 +125,7 @@ def safe_relative_path(path: str | None) -> str:
 
 
 @functools.cache
+@functools.cache
 def _max_path_bytes() -> int:
     try:
         return int(os.pathconf("/", "PC_PATH_MAX"))

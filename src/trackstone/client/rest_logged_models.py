@@ -30,11 +30,12 @@ from trackstone.api.logged_models import (
     model_metric_from_wire,
 )
 from trackstone.api.messages import EmptyResponse, Request, Response
-from trackstone.api.model_metrics import LogBatch, model_metric_to_wire
+from trackstone.api.model_metrics import LogBatch, WireModelMetric, model_metric_to_wire
 from trackstone.api.records import WireParam, WireTag
+from trackstone.api.scalars import wire_number
 from trackstone.client.http import HttpClient
 from trackstone.client.rest_calls import call_route
-from trackstone.entities import PagedList, Param, RunTag
+from trackstone.entities import Metric, PagedList, Param, RunTag
 from trackstone.entities.logged_model import (
     DatasetFilter,
     LoggedModel,
@@ -160,9 +161,28 @@ class RestLoggedModels:
         )
         self._call("log_outputs", request, EmptyResponse)
 
-    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
-        # A retried point is stored once, so the batch is safe to repeat.
-        request = LogBatch(run_id=run_id, metrics=[model_metric_to_wire(item) for item in metrics])
+    def log_model_metrics(
+        self,
+        run_id: str,
+        metrics: Sequence[LoggedModelMetric],
+        run_metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        # One log-batch, stored by the server in one transaction. A retried point is stored
+        # once and a re-sent param value is a no-op, so the batch is safe to repeat.
+        request = LogBatch(
+            run_id=run_id,
+            metrics=[
+                *(
+                    WireModelMetric(m.key, wire_number(m.value), m.timestamp, m.step)
+                    for m in run_metrics
+                ),
+                *(model_metric_to_wire(item) for item in metrics),
+            ],
+            params=[WireParam(param.key, param.value) for param in params],
+            tags=[WireTag(tag.key, tag.value) for tag in tags],
+        )
         self._call("log_batch", request, EmptyResponse)
 
     def search_logged_models(

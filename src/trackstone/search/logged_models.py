@@ -13,6 +13,8 @@ default order).
 from __future__ import annotations
 
 import functools
+import math
+import operator
 from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 
@@ -102,12 +104,23 @@ def sort_logged_models(
 ) -> list[LoggedModel]:
     """Return ``models`` sorted by ``order_keys``, then ``creation_timestamp DESC, model_id``."""
     ordered = list(models)
-    # Stable sorts from the least significant key up; absent values go last either way.
+    # Stable sorts from the least significant key up. NaN (which compares false with
+    # everything, so it would scramble a sort) comes after the numbers and absent values
+    # last, whichever the direction.
     for key in reversed((*order_keys, *_TIE_BREAKERS)):
-        present = [m for m in ordered if _values(m, key.identifier)]
-        absent = [m for m in ordered if not _values(m, key.identifier)]
-        present.sort(key=lambda m: _values(m, key.identifier)[0], reverse=not key.ascending)
-        ordered = present + absent
+        present: list[tuple[Scalar, LoggedModel]] = []
+        not_a_number: list[LoggedModel] = []
+        absent: list[LoggedModel] = []
+        for model in ordered:
+            values = _values(model, key.identifier)
+            if not values:
+                absent.append(model)
+            elif isinstance(values[0], float) and math.isnan(values[0]):
+                not_a_number.append(model)
+            else:
+                present.append((values[0], model))
+        present.sort(key=operator.itemgetter(0), reverse=not key.ascending)
+        ordered = [model for _, model in present] + not_a_number + absent
     return ordered
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from trackstone.entities import PagedList, Param, RunTag
+from trackstone.entities import Metric, PagedList, Param, RunTag
 from trackstone.entities.logged_model import (
     DatasetFilter,
     LoggedModel,
@@ -90,13 +90,22 @@ class LoggedModelStore(Protocol):
         """
         ...
 
-    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+    def log_model_metrics(
+        self,
+        run_id: str,
+        metrics: Sequence[LoggedModelMetric],
+        run_metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
         """Append points to an active run's metrics and record each against its model.
 
         What MLflow 3's ``log_metric(key, value, model_id=..., dataset=...)`` stores: the
         point is one of the run's metric points, and it is listed in the model's ``metrics``
-        (with this run's id). All or nothing; a retried point is stored once. Raises NotFound
-        (run, or a model id no model has), InvalidState (run deleted), InvalidParameter.
+        (with this run's id). ``run_metrics``, ``params`` and ``tags`` (the rest of a
+        log-batch) are stored with them, as ``TrackingStore.log_batch`` stores them. All or
+        nothing; a retried point is stored once. Raises NotFound (run, or a model id no model
+        has), InvalidState (run deleted), InvalidParameter.
         """
         ...
 

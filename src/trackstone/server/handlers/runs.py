@@ -165,18 +165,19 @@ async def delete_tag(message: DeleteTag, store: TrackingStore) -> EmptyResponse:
 async def log_batch(message: LogBatch, store: TrackingStore) -> EmptyResponse:
     """Store metrics, params and tags of a run at once (all or nothing).
 
-    Points that name a logged model are stored first, in their own transaction (MLflow
-    stores them apart too): an unknown model then refuses the request before anything is
-    written.
+    When points name logged models, the logged-model store takes the whole batch, so the
+    links and the run's records are one transaction: an unknown model, or a param that
+    conflicts, writes nothing.
     """
     metrics, linked = split_model_metrics(message.metrics)
     params = params_from_wire(message.params)
     tags = tags_from_wire(message.tags)
     if linked:
         models = logged_models_of(store)
-        await run_in_threadpool(models.log_model_metrics, message.run_id, linked)
-        if not (metrics or params or tags):
-            return EmptyResponse()
+        await run_in_threadpool(
+            models.log_model_metrics, message.run_id, linked, metrics, params, tags
+        )
+        return EmptyResponse()
     if len(metrics) + len(params) + len(tags) <= _INLINE_MAX_RECORDS:
         await call_store(
             store, store.log_batch, message.run_id, metrics=metrics, params=params, tags=tags

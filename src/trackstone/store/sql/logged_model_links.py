@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Insert, select
 
 from trackstone.entities.logged_model import LoggedModelMetric
-from trackstone.entities.metric import Metric
+from trackstone.entities.metric import Metric, Param, RunTag
 from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
 from trackstone.errors import InvalidParameter, NotFound
 from trackstone.store.sql.batches import BatchWriter
@@ -79,8 +79,16 @@ class ModelLinks:
             rows.setdefault(model.model_id, {"model_id": model.model_id, "step": model.step})
         self._link(run_id, "log outputs to", self._insert_outputs, list(rows.values()))
 
-    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
-        """Append the points to an active run's metrics and record each against its model.
+    def log_model_metrics(
+        self,
+        run_id: str,
+        metrics: Sequence[LoggedModelMetric],
+        run_metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Append the points to an active run's metrics and record each against its model;
+        store ``run_metrics``, ``params`` and ``tags`` in the same transaction.
 
         All or nothing. Raises NotFound (run, or a model id no model has), InvalidState
         (run deleted), InvalidParameter (a bad item, more than 1000 points).
@@ -88,9 +96,9 @@ class ModelLinks:
         _check_items("metrics", metrics, LoggedModelMetric)
         if self._batches is None:
             self._batches = BatchWriter(self._db, Upserts(self._db.dialect))
-        points = [item.metric for item in metrics]
+        points = [*run_metrics, *(item.metric for item in metrics)]
         record = functools.partial(self._record_metrics, metrics)
-        self._batches.log_batch(run_id, points, (), (), also=record)
+        self._batches.log_batch(run_id, points, params, tags, also=record)
 
     def _link(
         self, run_id: str, action: str, statement: Insert, rows: list[dict[str, object]]

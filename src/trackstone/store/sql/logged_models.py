@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, delete, insert, select, update
 
 from trackstone.clock import Clock
-from trackstone.entities import LifecycleStage, PagedList, Param, RunTag
+from trackstone.entities import LifecycleStage, Metric, PagedList, Param, RunTag
 from trackstone.entities.logged_model import (
     MODEL_ID_PREFIX,
     DatasetFilter,
@@ -187,8 +187,15 @@ class SqlLoggedModels:
     def log_model_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
         self._links.log_model_outputs(run_id, models)
 
-    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
-        self._links.log_model_metrics(run_id, metrics)
+    def log_model_metrics(
+        self,
+        run_id: str,
+        metrics: Sequence[LoggedModelMetric],
+        run_metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        self._links.log_model_metrics(run_id, metrics, run_metrics, params, tags)
 
     def search_logged_models(
         self,
