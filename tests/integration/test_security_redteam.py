@@ -106,10 +106,21 @@ def test_experiment_location_with_a_nul_byte_is_a_clean_400(
         ("/api/2.0/mlflow/experiments/create", {"name": "a\x00b"}, "experiment name"),
         ("/api/2.0/mlflow/runs/create", {"experiment_id": "0", "run_name": "a\x00b"}, "run_name"),
         ("/api/2.0/mlflow/registered-models/create", {"name": "m\x00"}, "name"),
+        (
+            "/api/2.0/mlflow/registered-models/create",
+            {"name": "ok", "description": "d\x00"},
+            "description",
+        ),
+        (
+            "/api/2.0/mlflow/runs/outputs",
+            {"run_id": "0" * 32, "models": [{"model_id": "m-\x00", "step": 0}]},
+            "models[0].model_id",
+        ),
+        ("/api/2.0/mlflow/logged-models", {"experiment_id": "0", "name": "m\x00"}, "name"),
     ],
 )
 def test_text_with_a_nul_character_is_a_clean_400_on_sqlite_too(
-    server: ServerProcess, target: str, body: dict[str, str], field: str
+    server: ServerProcess, target: str, body: dict[str, object], field: str
 ) -> None:
     # PostgreSQL cannot store NUL in text; SQLite could, but the answer must not depend on it.
     status, answer = _request(server, "POST", target, json.dumps(body).encode())

@@ -8,7 +8,7 @@ from enum import Enum
 from trackstone.entities.dataset import DatasetInput
 from trackstone.entities.lifecycle import LifecycleStage
 from trackstone.entities.metric import Metric
-from trackstone.entities.validation import check_int64
+from trackstone.entities.validation import check_int64, check_no_nul
 from trackstone.errors import InvalidParameter
 
 __all__ = [
@@ -40,7 +40,7 @@ def check_model_id(field: str, model_id: object) -> str:
         raise InvalidParameter(
             f"{field}: at most {MAX_MODEL_ID_LENGTH} characters, got {len(model_id)}"
         )
-    return model_id
+    return check_no_nul(field, model_id)
 
 
 class RunStatus(str, Enum):

@@ -31,6 +31,7 @@ __all__ = [
     "check_length",
     "check_max_results",
     "check_metric_value",
+    "check_no_nul",
     "is_known_good_key",
     "truncated_text",
 ]
@@ -106,17 +107,20 @@ def _check_key_slowly(field: str, key: object) -> str:
 
 
 def check_length(field: str, value: object, max_length: int) -> str:
-    """Return ``value`` if it is a string of at most ``max_length`` characters, without NUL.
-
-    NUL is refused everywhere because PostgreSQL cannot store it in text: the same value
-    must get the same answer on either backend.
-    """
+    """Return ``value`` if it is a string of at most ``max_length`` characters, without NUL
+    (``check_no_nul``)."""
     if not isinstance(value, str):
         raise InvalidParameter(f"{field}: must be a string, got {value!r}")
     if len(value) > max_length:
         raise InvalidParameter(
             f"{field}: must be at most {max_length} characters, got {len(value)}"
         )
+    return check_no_nul(field, value)
+
+
+def check_no_nul(field: str, value: str) -> str:
+    """Return ``value`` unless it holds a NUL character, which PostgreSQL cannot store in
+    text: the same value must get the same answer on either backend."""
     if "\x00" in value:
         raise InvalidParameter(f"{field}: must not contain NUL characters (\\x00)")
     return value

@@ -26,7 +26,7 @@ from trackstone.entities.logged_model import (
     LoggedModelStatus,
 )
 from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
-from trackstone.entities.validation import check_max_results
+from trackstone.entities.validation import check_max_results, check_no_nul
 from trackstone.errors import InvalidParameter, InvalidState, NotFound
 from trackstone.search.ast import Comparison, Expression, IdentifierKind
 from trackstone.search.logged_models import (
@@ -81,7 +81,7 @@ def _check_text(field: str, value: str | None, limit: int) -> str:
         return ""
     if len(value) > limit:
         raise InvalidParameter(f"{field}: at most {limit} characters, got {len(value)}")
-    return value
+    return check_no_nul(field, value)
 
 
 class SqlLoggedModels:

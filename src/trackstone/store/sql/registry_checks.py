@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from trackstone.entities.registry import ModelVersionTag, RegisteredModelTag
-from trackstone.entities.validation import check_key, check_length, check_metric_value
+from trackstone.entities.validation import check_key, check_length, check_metric_value, check_no_nul
 from trackstone.errors import InvalidParameter
 
 __all__ = [
@@ -93,7 +93,11 @@ def check_text(field: str, value: object, max_length: int | None = None) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidParameter(f"{field}: must be a string, got {value!r}")
-    return check_length(field, value, max_length) if max_length is not None else value
+    return (
+        check_length(field, value, max_length)
+        if max_length is not None
+        else check_no_nul(field, value)
+    )
 
 
 def check_metric_values(field: str, metrics: Mapping[str, object]) -> dict[str, float]:
