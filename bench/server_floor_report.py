@@ -7,7 +7,9 @@ better" any server could measure on this machine. A target above that bound cann
 server code; ``Trackstone / floor`` then says how much room is left.
 
 The rows are the ones where the floor tells something: the artifact transfers through the plain
-HTTP client, and the per-call latencies of MLflow's client (whose own work the floor shows).
+HTTP client, and the per-call latencies of MLflow's client (whose own work the floor shows:
+those calls get canned answers and store nothing, so their bound is the client's, below what
+any server that stores the data could reach).
 """
 
 from __future__ import annotations
@@ -104,7 +106,8 @@ def print_floor_report(results: dict[str, dict[str, Any]], console: Console) -> 
     if not verdicts:
         return
     table = comparison_table(
-        "the floor: the least any server could do here (same client, same promise)",
+        "the floor: the least a server could do here (same clients; uploads flushed as "
+        "Trackstone's are; mlflow-client calls answered from memory)",
         "client",
         "Trackstone",
         "MLflow",

@@ -18,6 +18,9 @@ Population (names sort by code points: ``Gamma`` < ``alpha`` < ``beta`` < ``delt
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -361,3 +364,35 @@ def test_a_token_of_another_query_is_refused(population: Population) -> None:
 
     with pytest.raises(InvalidParameter, match="page_token"):
         registry.search_model_versions("name = 'alpha'", max_results=1, page_token=token)
+
+
+def _forged(token: str, **changes: object) -> str:
+    """Return ``token`` with fields changed and its checksum redone, as a forger could."""
+    body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    body.pop("c")
+    body.update(changes)
+    body["c"] = hashlib.sha256(
+        b"trackstone-page:" + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()[:12]
+    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"p": ["x", "tm", 1]},  # text where the update time (an integer) goes
+        {"p": [2**70, "a", 1]},  # beyond int64
+        {"p": [1, 2, 3]},  # a number where the name goes
+        {"o": 2**70},
+    ],
+    ids=["text-for-number", "overflow", "number-for-text", "offset-overflow"],
+)
+def test_a_forged_version_token_is_refused(
+    population: Population, changes: dict[str, object]
+) -> None:
+    registry = population.registry
+    token = registry.search_model_versions(max_results=1).token
+    assert token is not None
+
+    with pytest.raises(InvalidParameter, match="page_token"):
+        registry.search_model_versions(max_results=1, page_token=_forged(token, **changes))

@@ -20,7 +20,7 @@ from support.mlflow_env import MlflowEnv, mlflow_env  # noqa: F401  (fixture)
 def test_quick_server_bench_without_mlflow(tmp_path: Path) -> None:
     stdout, document = run_quick_bench("server.py", "server", tmp_path)
     assert "warning:" not in stdout
-    assert "the floor: the least any server could do here" in stdout
+    assert "the floor: the least a server could do here" in stdout
 
     assert set(document["results"]) == {"trackstone", "floor"}
     client = document["results"]["trackstone"]["workloads"]["client"]

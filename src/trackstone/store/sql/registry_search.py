@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, tr
 
 from trackstone.entities import PagedList
 from trackstone.entities.registry import ModelVersion, RegisteredModel
-from trackstone.entities.validation import check_max_results
+from trackstone.entities.validation import INT64_MAX, INT64_MIN, check_max_results
 from trackstone.errors import InvalidParameter
 from trackstone.search.ast import Comparison, Expression, IdentifierKind, Operator, OrderKey
 from trackstone.search.registry import (
@@ -251,7 +251,7 @@ def _paged(
     query = query.order_by(*(column.asc() if up else column.desc() for column, up in terms))
     if after is not None:
         if len(after) != len(terms) or not all(
-            isinstance(value, (str, int)) and not isinstance(value, bool) for value in after
+            _fits(column, value) for (column, _), value in zip(terms, after, strict=False)
         ):
             raise InvalidParameter("page_token: not a valid page token for this query")
         alternatives = []
@@ -264,6 +264,16 @@ def _paged(
         first, up = terms[0]
         query = query.where(first >= after[0] if up else first <= after[0], or_(*alternatives))
     return query.limit(limit + 1)
+
+
+def _fits(column: Any, value: Any) -> bool:
+    """Tell whether a page token's ``value`` can be compared with ``column``: tokens are not
+    signed, so a forged one must get a 400, not a database type error or an overflow."""
+    if isinstance(value, bool):
+        return False
+    if column.type.python_type is int:
+        return isinstance(value, int) and INT64_MIN <= value <= INT64_MAX
+    return isinstance(value, str)
 
 
 def _next_token(marker: str, rows: Sequence[Any], limit: int, width: int) -> str | None:
