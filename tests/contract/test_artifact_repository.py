@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from support.server_process import ServerProcess, start_server
+from support.server_process import ServerProcess, running_server
 from trackstone.artifacts.base import ArtifactRepository, FileInfo
 from trackstone.artifacts.local import LocalArtifactRepository
 from trackstone.errors import InvalidParameter, NotFound
@@ -41,9 +41,8 @@ def _s3_repository(request: pytest.FixtureRequest) -> ArtifactRepository:
 @pytest.fixture(scope="module")
 def proxy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real ``trackstone server`` for the module; each test gets its own folder on it."""
-    server = start_server(tmp_path_factory.mktemp("proxy-server"))
-    yield server
-    server.stop()
+    with running_server(tmp_path_factory.mktemp("proxy-server")) as server:
+        yield server
 
 
 def _proxied_repository(request: pytest.FixtureRequest) -> ArtifactRepository:

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from support.app_server import AppServer
 from support.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Bucket
-from support.server_process import ServerProcess, start_server
+from support.server_process import ServerProcess, running_server, start_server
 from support.tar_archives import archive, member
 from trackstone.artifacts.proxied import ProxiedArtifactRepository
 from trackstone.config import ServerSettings
@@ -32,9 +32,8 @@ TAR = "/api/2.0/trackstone-artifacts/tar"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = start_server(tmp_path_factory.mktemp("batches"))
-    yield process
-    process.stop()
+    with running_server(tmp_path_factory.mktemp("batches")) as process:
+        yield process
 
 
 def _destination(server: ServerProcess) -> Path:

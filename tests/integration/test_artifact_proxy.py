@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from support.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Bucket
-from support.server_process import ServerProcess, start_server
+from support.server_process import ServerProcess, running_server, start_server
 from trackstone.artifacts.base import FileInfo
 from trackstone.artifacts.proxied import ProxiedArtifactRepository
 from trackstone.artifacts.resolve import repository_for_uri
@@ -31,9 +31,8 @@ API = "/api/2.0/mlflow"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = start_server(tmp_path_factory.mktemp("proxy"))
-    yield process
-    process.stop()
+    with running_server(tmp_path_factory.mktemp("proxy")) as process:
+        yield process
 
 
 def _call(server: ServerProcess, method: str, path: str, **kwargs: Any) -> Any:

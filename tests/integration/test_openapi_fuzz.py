@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from support.server_process import ServerProcess, start_server  # noqa: E402
+from support.server_process import ServerProcess, running_server  # noqa: E402
 from trackstone import __version__  # noqa: E402
 from trackstone.api.openapi import openapi_document  # noqa: E402
 from trackstone.server.routing import OPENAPI_PATH  # noqa: E402
@@ -44,11 +44,8 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Run one server (SQLite, proxied artifacts) for the whole module."""
-    server = start_server(tmp_path_factory.mktemp("fuzz"))
-    try:
+    with running_server(tmp_path_factory.mktemp("fuzz")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 schema = schemathesis.openapi.from_dict(openapi_document(__version__)).include(path_regex=r"^/api/")

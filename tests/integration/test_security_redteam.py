@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from support.server_process import ServerProcess, start_server
+from support.server_process import ServerProcess, running_server
 from support.tar_archives import archive, member
 from trackstone.errors import TrackstoneError
 
@@ -23,11 +23,8 @@ OVERLONG = "/".join([f"{index:02d}" + "y" * 248 for index in range(20)]) + "/f.t
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = start_server(tmp_path_factory.mktemp("redteam"))
-    try:
+    with running_server(tmp_path_factory.mktemp("redteam")) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def _root(server: ServerProcess) -> Path:

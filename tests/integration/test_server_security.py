@@ -17,6 +17,7 @@ from support.server_process import (
     ServerProcess,
     free_port,
     isolated_env,
+    running_server,
     start_server,
 )
 
@@ -32,11 +33,9 @@ SECURITY_HEADERS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = start_server(tmp_path_factory.mktemp("server"), "--max-request-bytes", str(LIMIT))
-    try:
+    folder = tmp_path_factory.mktemp("server")
+    with running_server(folder, "--max-request-bytes", str(LIMIT)) as process:
         yield process
-    finally:
-        process.stop()
 
 
 class Reply:

@@ -1,11 +1,8 @@
 """Run a real ``trackstone server`` subprocess on 127.0.0.1 and a free port, for end-to-end tests.
 
 Example:
-    server = start_server(tmp_path)
-    try:
+    with running_server(tmp_path) as server:
         ...  # talk to server.url
-    finally:
-        server.stop()
 """
 
 from __future__ import annotations
@@ -17,11 +14,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CONSOLE_SCRIPT", "ServerProcess", "free_port", "isolated_env", "start_server"]
+__all__ = [
+    "CONSOLE_SCRIPT",
+    "ServerProcess",
+    "free_port",
+    "isolated_env",
+    "running_server",
+    "start_server",
+]
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "trackstone"
 HOST = "127.0.0.1"
@@ -133,3 +138,13 @@ def start_server(
         time.sleep(_POLL_INTERVAL_S)  # a subprocess's readiness cannot come from our clock
     server.stop()
     raise RuntimeError(f"server not healthy after {timeout_s} s:\n{server.log()}")
+
+
+@contextmanager
+def running_server(data_dir: Path, *args: str) -> Iterator[ServerProcess]:
+    """``start_server(data_dir, *args)`` for the ``with`` block; stopped however it ends."""
+    server = start_server(data_dir, *args)
+    try:
+        yield server
+    finally:
+        server.stop()
