@@ -9,6 +9,8 @@ import logging
 import math
 import posixpath
 import re
+from collections.abc import Sequence
+from typing import TypeGuard
 
 from trackstone.errors import InvalidParameter
 
@@ -27,11 +29,13 @@ __all__ = [
     "MAX_TAGS_PER_BATCH",
     "MAX_TAG_VALUE_LENGTH",
     "check_int64",
+    "check_item_types",
     "check_key",
     "check_length",
     "check_max_results",
     "check_metric_value",
     "check_no_nul",
+    "is_int64",
     "is_known_good_key",
     "truncated_text",
 ]
@@ -152,6 +156,22 @@ def check_metric_value(field: str, value: object) -> float:
     if math.isnan(number):
         return math.nan
     return number
+
+
+def is_int64(value: object) -> TypeGuard[int]:
+    """Tell whether ``value`` is an int (not a bool) within int64, as stored numbers must be."""
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
+    )
+
+
+def check_item_types(field: str, items: Sequence[object], kind: type) -> None:
+    """Raise InvalidParameter naming ``field[index]`` for the first item not a ``kind``."""
+    for index, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise InvalidParameter(
+                f"{field}[{index}]: must be a {kind.__name__}, got {type(item).__name__}"
+            )
 
 
 def check_int64(field: str, value: object) -> int:

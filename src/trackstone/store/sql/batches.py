@@ -28,6 +28,7 @@ from trackstone.entities.validation import (
     MAX_RECORDS_PER_BATCH,
     MAX_RUN_NAME_LENGTH,
     MAX_TAGS_PER_BATCH,
+    check_item_types,
     check_length,
 )
 from trackstone.errors import InvalidParameter, NotFound
@@ -46,14 +47,6 @@ from trackstone.store.sql.upserts import (
 __all__ = ["BatchWriter", "check_batch"]
 
 P = schema.params
-
-
-def _check_types(field: str, items: Sequence[object], kind: type) -> None:
-    for index, item in enumerate(items):
-        if not isinstance(item, kind):
-            raise InvalidParameter(
-                f"{field}[{index}]: must be a {kind.__name__}, got {type(item).__name__}"
-            )
 
 
 def check_batch(
@@ -75,8 +68,8 @@ def check_batch(
             f"metrics, params and tags: at most {MAX_RECORDS_PER_BATCH} in total, got {total} "
             f"({len(metrics)} metrics, {len(params)} params, {len(tags)} tags)"
         )
-    _check_types("params", params, Param)
-    _check_types("tags", tags, RunTag)
+    check_item_types("params", params, Param)
+    check_item_types("tags", tags, RunTag)
     param_map: dict[str, str] = {}
     for param in params:
         seen = param_map.setdefault(param.key, param.value)

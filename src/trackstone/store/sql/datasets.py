@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from trackstone.entities import DatasetInput
-from trackstone.errors import InvalidParameter
+from trackstone.entities.validation import check_item_types
 from trackstone.store.sql import schema
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.runs import lock_run
@@ -28,11 +28,7 @@ class InputWriter:
 
     def log_inputs(self, run_id: str, dataset_inputs: Sequence[DatasetInput]) -> None:
         """Store each dataset once per experiment and each use once per run and context."""
-        for index, item in enumerate(dataset_inputs):
-            if not isinstance(item, DatasetInput):
-                raise InvalidParameter(
-                    f"datasets[{index}]: must be a DatasetInput, got {type(item).__name__}"
-                )
+        check_item_types("datasets", dataset_inputs, DatasetInput)
         with self._db.write() as connection:
             run = lock_run(connection, run_id)
             run.require_active("log inputs to")

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, Insert, select
 from trackstone.entities.logged_model import LoggedModelMetric
 from trackstone.entities.metric import Metric, Param, RunTag
 from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
-from trackstone.errors import InvalidParameter, NotFound
+from trackstone.entities.validation import check_item_types
+from trackstone.errors import NotFound
 from trackstone.store.sql.batches import BatchWriter
 from trackstone.store.sql.engine import Database
 from trackstone.store.sql.logged_model_tables import (
@@ -46,14 +47,6 @@ _METRIC_COLUMNS = (
 )
 
 
-def _check_items(field: str, items: Sequence[object], kind: type) -> None:
-    for index, item in enumerate(items):
-        if not isinstance(item, kind):
-            raise InvalidParameter(
-                f"{field}[{index}]: must be a {kind.__name__}, got {type(item).__name__}"
-            )
-
-
 class ModelLinks:
     """Records which models runs consumed and produced, and metrics logged against models."""
 
@@ -67,13 +60,13 @@ class ModelLinks:
 
     def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
         """Record models an active run consumed (each once)."""
-        _check_items("models", models, LoggedModelInput)
+        check_item_types("models", models, LoggedModelInput)
         rows: dict[str, dict[str, object]] = {m.model_id: {"model_id": m.model_id} for m in models}
         self._link(run_id, "log inputs to", self._insert_inputs, list(rows.values()))
 
     def log_model_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
         """Record models an active run produced; a model already recorded keeps its step."""
-        _check_items("models", models, LoggedModelOutput)
+        check_item_types("models", models, LoggedModelOutput)
         rows: dict[str, dict[str, object]] = {}
         for model in models:
             rows.setdefault(model.model_id, {"model_id": model.model_id, "step": model.step})
@@ -93,7 +86,7 @@ class ModelLinks:
         All or nothing. Raises NotFound (run, or a model id no model has), InvalidState
         (run deleted), InvalidParameter (a bad item, more than 1000 points).
         """
-        _check_items("metrics", metrics, LoggedModelMetric)
+        check_item_types("metrics", metrics, LoggedModelMetric)
         if self._batches is None:
             self._batches = BatchWriter(self._db, Upserts(self._db.dialect))
         points = [*run_metrics, *(item.metric for item in metrics)]

@@ -26,7 +26,7 @@ from trackstone.entities.logged_model import (
     LoggedModelStatus,
 )
 from trackstone.entities.run import LoggedModelInput, LoggedModelOutput
-from trackstone.entities.validation import check_max_results, check_no_nul
+from trackstone.entities.validation import check_item_types, check_max_results, check_no_nul
 from trackstone.errors import InvalidParameter, InvalidState, NotFound
 from trackstone.search.ast import Comparison, Expression, IdentifierKind
 from trackstone.search.logged_models import (
@@ -207,11 +207,7 @@ class SqlLoggedModels:
         datasets: Sequence[DatasetFilter] = (),
     ) -> PagedList[LoggedModel]:
         check_max_results(max_results, LOGGED_MODELS_MAX_RESULTS_LIMIT)
-        for index, item in enumerate(datasets):
-            if not isinstance(item, DatasetFilter):
-                raise InvalidParameter(
-                    f"datasets[{index}]: must be a DatasetFilter, got {type(item).__name__}"
-                )
+        check_item_types("datasets", datasets, DatasetFilter)
         expression = parse_logged_model_filter(filter_string)
         order_keys = parse_logged_model_order_by(order_by)
         query_print = fingerprint(

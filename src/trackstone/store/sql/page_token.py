@@ -11,14 +11,14 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
+from trackstone.entities.validation import is_int64
 from trackstone.errors import InvalidParameter
 
 __all__ = ["PageToken", "decode_token", "encode_token", "fingerprint"]
 
 _VERSION = 1
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def fingerprint(*parts: object) -> str:
@@ -64,12 +64,6 @@ def _invalid(text: str) -> InvalidParameter:
     return InvalidParameter(f"page_token: {shown!r} is not a valid page token for this query")
 
 
-def _is_int64(value: object) -> TypeGuard[int]:
-    return (
-        isinstance(value, int) and not isinstance(value, bool) and _INT64_MIN <= value <= _INT64_MAX
-    )
-
-
 def decode_token(text: str, expected_fingerprint: str) -> PageToken:
     """Parse ``text`` and check it belongs to the query with ``expected_fingerprint``."""
     try:
@@ -84,9 +78,9 @@ def decode_token(text: str, expected_fingerprint: str) -> PageToken:
         raise _invalid(text)
     offset, bound, position = body.get("o"), body.get("b"), body.get("p")
     # Tokens are checked, not signed: a forged number must not overflow a database integer.
-    if not _is_int64(offset) or offset < 0:
+    if not is_int64(offset) or offset < 0:
         raise _invalid(text)
-    if bound is not None and not _is_int64(bound):
+    if bound is not None and not is_int64(bound):
         raise _invalid(text)
     if position is not None and not isinstance(position, list):
         raise _invalid(text)

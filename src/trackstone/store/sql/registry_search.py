@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, tr
 
 from trackstone.entities import PagedList
 from trackstone.entities.registry import ModelVersion, RegisteredModel
-from trackstone.entities.validation import INT64_MAX, INT64_MIN, check_max_results
+from trackstone.entities.validation import check_max_results, is_int64
 from trackstone.errors import InvalidParameter
 from trackstone.search.ast import Comparison, Expression, IdentifierKind, Operator, OrderKey
 from trackstone.search.registry import (
@@ -269,10 +269,8 @@ def _paged(
 def _fits(column: Any, value: Any) -> bool:
     """Tell whether a page token's ``value`` can be compared with ``column``: tokens are not
     signed, so a forged one must get a 400, not a database type error or an overflow."""
-    if isinstance(value, bool):
-        return False
     if column.type.python_type is int:
-        return isinstance(value, int) and INT64_MIN <= value <= INT64_MAX
+        return is_int64(value)
     return isinstance(value, str)
 
 
