@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import msgspec
 
@@ -26,6 +27,9 @@ __all__ = [
     "model_inputs_from_wire",
     "model_outputs_from_wire",
 ]
+
+T = TypeVar("T")
+W = TypeVar("W")
 
 
 class WireDataset(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
@@ -106,40 +110,38 @@ def dataset_input_from_wire(wire: WireDatasetInput) -> DatasetInput:
     )
 
 
+def _each_from_wire(
+    items: Iterable[W], build: Callable[[W], T], field: str, separator: str
+) -> list[T]:
+    """Return ``build`` of each item; a bad one raises InvalidParameter naming its index
+    (``field[index]``, then ``separator`` and the item's own message)."""
+    result = []
+    for index, item in enumerate(items):
+        try:
+            result.append(build(item))
+        except InvalidParameter as error:
+            raise InvalidParameter(f"{field}[{index}]{separator}{error.message}") from None
+    return result
+
+
 def dataset_inputs_from_wire(
     items: Iterable[WireDatasetInput], field: str = "datasets"
 ) -> list[DatasetInput]:
     """Return validated dataset uses; a bad one raises InvalidParameter naming its index."""
-    result = []
-    for index, item in enumerate(items):
-        try:
-            result.append(dataset_input_from_wire(item))
-        except InvalidParameter as error:
-            raise InvalidParameter(f"{field}[{index}]: {error.message}") from None
-    return result
+    return _each_from_wire(items, dataset_input_from_wire, field, ": ")
 
 
 def model_inputs_from_wire(
     items: Iterable[WireModelInput], field: str = "models"
 ) -> list[LoggedModelInput]:
     """Return validated model inputs; a bad one raises InvalidParameter naming its index."""
-    result = []
-    for index, item in enumerate(items):
-        try:
-            result.append(LoggedModelInput(item.model_id))
-        except InvalidParameter as error:
-            raise InvalidParameter(f"{field}[{index}].{error.message}") from None
-    return result
+    return _each_from_wire(items, lambda item: LoggedModelInput(item.model_id), field, ".")
 
 
 def model_outputs_from_wire(
     items: Iterable[WireModelOutput], field: str = "models"
 ) -> list[LoggedModelOutput]:
     """Return validated model outputs; a bad one raises InvalidParameter naming its index."""
-    result = []
-    for index, item in enumerate(items):
-        try:
-            result.append(LoggedModelOutput(item.model_id, item.step))
-        except InvalidParameter as error:
-            raise InvalidParameter(f"{field}[{index}].{error.message}") from None
-    return result
+    return _each_from_wire(
+        items, lambda item: LoggedModelOutput(item.model_id, item.step), field, "."
+    )

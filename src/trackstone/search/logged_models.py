@@ -142,9 +142,10 @@ def _values(model: LoggedModel, identifier: Identifier) -> tuple[Scalar, ...]:
             "last_updated_timestamp": model.last_updated_timestamp_ms,
         }.get(key)
     elif kind is IdentifierKind.METRIC:
-        points = [item for item in model.metrics if item.metric.key == key]
-        points.sort(key=lambda item: item.run_id)
-        points.sort(key=lambda item: (item.metric.timestamp, item.metric.step), reverse=True)
+        points = sorted(
+            (item for item in model.metrics if item.metric.key == key),
+            key=lambda item: (-item.metric.timestamp, -item.metric.step, item.run_id),
+        )
         return tuple(item.metric.value for item in points)
     else:
         value = None
