@@ -18,9 +18,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from floor_server import RUN_ID
 from server_client_driver import Driver, call_stats
-from workload import BASE_TIMESTAMP_MS, search_population
+from workload import BASE_TIMESTAMP_MS, FLOOR_RUN_ID, search_population
 
 
 def _timed(calls: int, call: Callable[[], object]) -> dict[str, float]:
@@ -48,9 +47,9 @@ def main() -> None:
             calls, lambda: client.create_run("1", start_time=BASE_TIMESTAMP_MS, run_name=run.name)
         ),
         "log_batch_small": _timed(
-            calls, lambda: client.log_batch(RUN_ID, **batch, synchronous=True)
+            calls, lambda: client.log_batch(FLOOR_RUN_ID, **batch, synchronous=True)
         ),
-        "get_run": _timed(options["get_runs"], lambda: client.get_run(RUN_ID)),
+        "get_run": _timed(options["get_runs"], lambda: client.get_run(FLOOR_RUN_ID)),
     }
     sys.stdout.write(json.dumps(result) + "\n")
 

@@ -17,28 +17,27 @@ does only what the promise behind the request needs:
 - ``GET /health``: 200.
 
 Anything else gets 404, and so does a path with a ``..`` part. One thread per connection; each
-connection is kept alive. Standard library only, Linux only (``sendfile``, ``fdatasync``).
+connection is kept alive. Standard library plus Trackstone's ``RangeWriteback`` (the same
+early disk writes as the real server); Linux only (``sendfile``, ``fdatasync``).
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import secrets
 import socketserver
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from workload import BASE_TIMESTAMP_MS, search_population
+from workload import BASE_TIMESTAMP_MS, FLOOR_RUN_ID, search_population
+
+from trackstone.artifacts.writeback import RangeWriteback
 
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts/"
-RUN_ID = "f" * 32
 BLOCK_BYTES = 1 << 20
-WRITEBACK_BYTES = 8 << 20
-_SYNC_FILE_RANGE_WRITE = 2
 _OK_EMPTY = b"{}"
 
 
@@ -48,14 +47,14 @@ def _canned_run() -> bytes:
     answer = {
         "run": {
             "info": {
-                "run_id": RUN_ID,
-                "run_uuid": RUN_ID,
+                "run_id": FLOOR_RUN_ID,
+                "run_uuid": FLOOR_RUN_ID,
                 "run_name": run.name,
                 "experiment_id": "1",
                 "user_id": "bench",
                 "status": "RUNNING",
                 "start_time": BASE_TIMESTAMP_MS,
-                "artifact_uri": f"mlflow-artifacts:/1/{RUN_ID}/artifacts",
+                "artifact_uri": f"mlflow-artifacts:/1/{FLOOR_RUN_ID}/artifacts",
                 "lifecycle_stage": "active",
             },
             "data": {
@@ -83,34 +82,23 @@ CANNED: dict[tuple[str, str], bytes] = {
 }
 
 
-def _sync_file_range() -> Any:
-    try:
-        function = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
-    return function
-
-
-_START_WRITEBACK = _sync_file_range()
-
-
 def store_body(source: BinaryIO, length: int, target: Path) -> None:
     """Stream ``length`` bytes of ``source`` into ``target``: temporary file, flush, rename."""
     temporary = target.with_name(f".floor-{secrets.token_hex(8)}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         buffer = memoryview(bytearray(min(length, BLOCK_BYTES) or 1))
-        written = started = 0
+        writeback = RangeWriteback(fd)
+        written = 0
         while written < length:
             count = source.readinto(buffer[: min(len(buffer), length - written)])
             if not count:
                 raise ConnectionError("the body ended early")
-            os.write(fd, buffer[:count])
+            done = 0
+            while done < count:
+                done += os.write(fd, buffer[done:count])
             written += count
-            if _START_WRITEBACK is not None and written - started >= WRITEBACK_BYTES:
-                _START_WRITEBACK(fd, started, written - started, _SYNC_FILE_RANGE_WRITE)
-                started = written
+            writeback.written(count)
         os.fdatasync(fd)
     finally:
         os.close(fd)

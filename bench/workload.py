@@ -21,6 +21,8 @@ SEED = 20240611
 BATCH_SIZE = 1000
 PAGE_SIZE = 1000
 BASE_TIMESTAMP_MS = 1_700_000_000_000
+# The run id of the floor server's canned answers (floor_server.py, floor_client_driver.py).
+FLOOR_RUN_ID = "f" * 32
 
 FILTER_METRIC_PARAM = "metrics.m0 > 0.5 and params.p1 = 'v3'"
 ORDER_METRIC = "metrics.m0 DESC"
