@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from trackstone.store.sql.schema import metadata
+from trackstone.store.sql.schema import KEY, metadata, run_fk
 
 __all__ = [
     "logged_model_metrics",
@@ -26,8 +26,6 @@ __all__ = [
     "run_model_outputs",
 ]
 
-# An auto-incrementing key: INTEGER on SQLite (the rowid alias), BIGINT elsewhere.
-_Key = BigInteger().with_variant(Integer(), "sqlite")
 
 logged_models = Table(
     "logged_models",
@@ -70,21 +68,17 @@ logged_model_tags = _key_value_table("logged_model_tags")
 logged_model_params = _key_value_table("logged_model_params")
 
 
-def _run_fk() -> Column[int]:
-    return Column("run_pk", _Key, ForeignKey("runs.run_pk", ondelete="CASCADE"), primary_key=True)
-
-
 # Models a run consumed and produced; model ids need not name a stored model, as in MLflow.
 run_model_inputs = Table(
     "run_model_inputs",
     metadata,
-    _run_fk(),
+    run_fk(),
     Column("model_id", String(64), primary_key=True),
 )
 run_model_outputs = Table(
     "run_model_outputs",
     metadata,
-    _run_fk(),
+    run_fk(),
     Column("model_id", String(64), primary_key=True),
     Column("step", BigInteger, nullable=False),
 )
@@ -93,7 +87,7 @@ run_model_outputs = Table(
 logged_model_metrics = Table(
     "logged_model_metrics",
     metadata,
-    Column("metric_pk", _Key, primary_key=True, autoincrement=True),
+    Column("metric_pk", KEY, primary_key=True, autoincrement=True),
     Column(
         "model_id",
         String(64),

@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
-from trackstone.store.sql.schema import metadata
+from trackstone.store.sql.schema import KEY, metadata
 
 __all__ = [
     "model_aliases",
@@ -35,13 +35,11 @@ __all__ = [
     "registered_models",
 ]
 
-# An auto-incrementing key: INTEGER on SQLite (the rowid alias), BIGINT elsewhere.
-_Key = BigInteger().with_variant(Integer(), "sqlite")
 
 registered_models = Table(
     "registered_models",
     metadata,
-    Column("model_pk", _Key, primary_key=True, autoincrement=True),
+    Column("model_pk", KEY, primary_key=True, autoincrement=True),
     Column("name", String(256), nullable=False, unique=True),
     Column("description", Text, nullable=False),
     Column("user_id", String(256), nullable=False),
@@ -55,7 +53,7 @@ registered_models = Table(
 def _model_fk(primary_key: bool = True) -> Column[int]:
     return Column(
         "model_pk",
-        _Key,
+        KEY,
         ForeignKey("registered_models.model_pk", ondelete="CASCADE"),
         primary_key=primary_key,
         nullable=False,

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "KEY",
     "VERSION_TABLE",
     "datasets",
     "experiment_tags",
@@ -26,6 +27,7 @@ __all__ = [
     "metadata",
     "metrics",
     "params",
+    "run_fk",
     "runs",
     "tags",
 ]
@@ -35,7 +37,7 @@ VERSION_TABLE = "trackstone_schema_version"
 metadata = MetaData()
 
 # An auto-incrementing key: INTEGER on SQLite (the rowid alias), BIGINT elsewhere.
-_Key = BigInteger().with_variant(Integer(), "sqlite")
+KEY = BigInteger().with_variant(Integer(), "sqlite")
 
 experiments = Table(
     "experiments",
@@ -66,7 +68,7 @@ experiment_tags = Table(
 runs = Table(
     "runs",
     metadata,
-    Column("run_pk", _Key, primary_key=True, autoincrement=True),
+    Column("run_pk", KEY, primary_key=True, autoincrement=True),
     Column("run_uuid", String(32), nullable=False, unique=True),
     Column("name", String(250), nullable=False),
     Column(
@@ -88,14 +90,15 @@ runs = Table(
 )
 
 
-def _run_fk() -> Column[int]:
-    return Column("run_pk", _Key, ForeignKey("runs.run_pk", ondelete="CASCADE"), primary_key=True)
+def run_fk() -> Column[int]:
+    """A ``run_pk`` column, part of its table's primary key, deleted with its run."""
+    return Column("run_pk", KEY, ForeignKey("runs.run_pk", ondelete="CASCADE"), primary_key=True)
 
 
 params = Table(
     "params",
     metadata,
-    _run_fk(),
+    run_fk(),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
 )
@@ -103,7 +106,7 @@ params = Table(
 tags = Table(
     "tags",
     metadata,
-    _run_fk(),
+    run_fk(),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
 )
@@ -111,7 +114,7 @@ tags = Table(
 metrics = Table(
     "metrics",
     metadata,
-    _run_fk(),
+    run_fk(),
     Column("key", String(250), primary_key=True),
     Column("step", BigInteger, primary_key=True),
     Column("timestamp", BigInteger, primary_key=True),
@@ -125,7 +128,7 @@ metrics = Table(
 latest_metrics = Table(
     "latest_metrics",
     metadata,
-    _run_fk(),
+    run_fk(),
     Column("key", String(250), primary_key=True),
     Column("value", Double, nullable=False),
     Column("is_nan", Boolean, nullable=False),
@@ -137,7 +140,7 @@ latest_metrics = Table(
 datasets = Table(
     "datasets",
     metadata,
-    Column("dataset_pk", _Key, primary_key=True, autoincrement=True),
+    Column("dataset_pk", KEY, primary_key=True, autoincrement=True),
     Column(
         "experiment_id",
         Integer,
@@ -155,10 +158,10 @@ datasets = Table(
 inputs = Table(
     "inputs",
     metadata,
-    Column("input_pk", _Key, primary_key=True, autoincrement=True),
-    Column("run_pk", _Key, ForeignKey("runs.run_pk", ondelete="CASCADE"), nullable=False),
+    Column("input_pk", KEY, primary_key=True, autoincrement=True),
+    Column("run_pk", KEY, ForeignKey("runs.run_pk", ondelete="CASCADE"), nullable=False),
     Column(
-        "dataset_pk", _Key, ForeignKey("datasets.dataset_pk", ondelete="CASCADE"), nullable=False
+        "dataset_pk", KEY, ForeignKey("datasets.dataset_pk", ondelete="CASCADE"), nullable=False
     ),
     # The mlflow.data.context tag ('' when absent): a dataset is one input per context.
     Column("context", String(500), nullable=False),
@@ -169,7 +172,7 @@ input_tags = Table(
     metadata,
     Column(
         "input_pk",
-        _Key,
+        KEY,
         ForeignKey("inputs.input_pk", ondelete="CASCADE"),
         primary_key=True,
     ),
